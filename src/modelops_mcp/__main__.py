@@ -1,0 +1,3 @@
+from modelops_mcp.cli import main
+
+raise SystemExit(main())

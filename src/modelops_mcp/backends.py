@@ -1,0 +1,144 @@
+"""Per-backend HTTP clients: base URL and credential from config, connection reuse, timeouts, retries."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import anyio
+import httpx
+
+from modelops_mcp import __version__
+from modelops_mcp.config import Limits
+from modelops_mcp.redact import Redactor
+from modelops_mcp.tools.catalog import AuthSpec, BackendSpec
+from modelops_mcp.tools.errors import ToolError, ToolFailure
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class BackendConfig:
+    name: str
+    base_url: str
+    credential: str | None
+    credential_env: str | None
+    auth: AuthSpec | None
+
+    @classmethod
+    def from_env(cls, spec: BackendSpec, env: Mapping[str, str]) -> BackendConfig:
+        base_url = (env.get(spec.base_url_env) if spec.base_url_env else None) or spec.default_base_url
+        credential_env = spec.auth.credential_env if spec.auth else None
+        credential = env.get(credential_env) if credential_env else None
+        return cls(
+            name=spec.name,
+            base_url=base_url.rstrip("/"),
+            credential=credential or None,
+            credential_env=credential_env,
+            auth=spec.auth,
+        )
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """Retry-After as seconds, from either of its two forms (delta-seconds or an HTTP date)."""
+    raw = response.headers.get("retry-after")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if raw.isdigit():
+        return float(raw)
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class BackendClient:
+    """One `httpx.AsyncClient` per backend, so connections are reused across tool calls."""
+
+    def __init__(self, config: BackendConfig, limits: Limits, redactor: Redactor) -> None:
+        self.config = config
+        self._limits = limits
+        self._redactor = redactor
+        redactor.add(config.credential)
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(limits.read_timeout_s, connect=limits.connect_timeout_s),
+            headers={"User-Agent": f"modelops-mcp/{__version__}", "Accept": "application/json"},
+            # Redirects are not followed blindly: a Location from a backend is data, not an order.
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def authorize(self, request: httpx.Request, operation: str) -> None:
+        auth = self.config.auth
+        if auth is None:
+            return
+        if not self.config.credential:
+            raise ToolFailure(
+                ToolError(
+                    kind="config",
+                    message=f"no credential for {self.config.name}: set the environment variable "
+                    f"{self.config.credential_env or '(none named in the schema)'}",
+                    backend=self.config.name,
+                    operation=operation,
+                )
+            )
+        value = self.config.credential if auth.style == "header" else f"Bearer {self.config.credential}"
+        request.headers[auth.header] = value
+
+    async def send(self, request: httpx.Request, *, idempotent: bool, operation: str) -> httpx.Response:
+        """Send (the body is read before this returns); retry 429/502/503/504 and connect errors only if safe."""
+        attempts = self._limits.max_attempts if idempotent else 1
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
+            try:
+                response = await self._http.send(request)
+            except httpx.TimeoutException as exc:
+                # Only a connect timeout proves the request never arrived; a read timeout may have run it.
+                if isinstance(exc, httpx.ConnectTimeout) and not last:
+                    await anyio.sleep(self._delay(attempt, None))
+                    continue
+                raise self._network_failure("timeout", exc, operation) from None
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.ConnectError) and not last:
+                    await anyio.sleep(self._delay(attempt, None))
+                    continue
+                raise self._network_failure("network", exc, operation) from None
+            if response.status_code not in RETRY_STATUSES or last:
+                return response
+            retry_after = retry_after_seconds(response)
+            if retry_after is not None and retry_after > self._limits.max_retry_after_s:
+                return response
+            log.info("%s: HTTP %s, retrying (attempt %d of %d)", operation, response.status_code, attempt, attempts)
+            await anyio.sleep(self._delay(attempt, retry_after))
+        raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        backoff = min(self._limits.retry_max_delay_s, self._limits.retry_base_delay_s * 2 ** (attempt - 1))
+        # Jitter spreads retries of many callers so they do not hit a recovering backend together.
+        return float(backoff * (0.5 + random.random() / 2))
+
+    def _network_failure(self, kind: str, exc: Exception, operation: str) -> ToolFailure:
+        detail = self._redactor.text(str(exc) or type(exc).__name__)
+        what = "timed out" if kind == "timeout" else "could not be reached"
+        return ToolFailure(
+            ToolError(
+                kind="timeout" if kind == "timeout" else "network",
+                message=f"{self.config.name} at {self.config.base_url} {what}: {detail}",
+                code=type(exc).__name__,
+                retryable=True,
+                backend=self.config.name,
+                operation=operation,
+            )
+        )

@@ -1,0 +1,120 @@
+"""Command line: serve | demo | sandbox | tools. Thin: parse, then call one function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import anyio
+
+from modelops_mcp import __version__
+from modelops_mcp.config import Settings, default_state_dir
+from modelops_mcp.tools.openapi import SchemaError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    state_dir = Path(args.state_dir).expanduser() if args.state_dir else default_state_dir()
+    return Settings(state_dir=state_dir, schema_paths=[Path(p) for p in args.schema])
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-dir", help="where the server keeps its state (env MODELOPS_STATE_DIR)")
+    parser.add_argument("--schema", action="append", default=[], metavar="PATH", help="load another OpenAPI document")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelops-mcp", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"modelops-mcp {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    _add_common(serve)
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port; 0 picks a free one (default 8000)")
+    serve.add_argument("--sandbox", action="store_true", help="start the local emulators and point every backend there")
+    serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+
+    sandbox = sub.add_parser("sandbox", help="serve the backend emulators on 127.0.0.1")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--speed", type=float, help="simulated seconds per real second (env MODELOPS_SANDBOX_SPEED)")
+
+    demo = sub.add_parser("demo", help="run the Caila fine-tune journey end to end on the sandbox")
+    demo.add_argument("--speed", type=float, default=60.0, help="sandbox speed (default 60: a minute a second)")
+
+    tools = sub.add_parser("tools", help="print the tool catalog")
+    _add_common(tools)
+    tools.add_argument("--json", action="store_true", help="print the MCP tool definitions as a JSON array")
+    return parser
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from modelops_mcp.serve import serve
+
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings(args)
+    anyio.run(
+        lambda: serve(
+            settings,
+            dict(os.environ),
+            transport=args.transport,
+            host=args.host,
+            port=args.port,
+            sandbox=args.sandbox,
+        )
+    )
+    return 0
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    from modelops_mcp.sandbox import Sandbox, run_sandbox_forever
+
+    emulators = Sandbox.from_env(os.environ) if args.speed is None else Sandbox(speed=args.speed)
+
+    def ready(url: str) -> None:
+        print(f"# modelops-mcp sandbox serving at {url} (speed {emulators.speed:g}x); paste to use it:")
+        for name, value in emulators.env(url).items():
+            print(f"export {name}={value}")
+        sys.stdout.flush()
+
+    anyio.run(run_sandbox_forever, emulators, args.host, args.port, ready)
+    return 0
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from modelops_mcp.demo import run_demo
+
+    return anyio.run(run_demo, args.speed)
+
+
+def _run_tools(args: argparse.Namespace) -> int:
+    from modelops_mcp.runtime import load_settings_catalog
+
+    catalog = load_settings_catalog(_settings(args))
+    if args.json:
+        tools = [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in catalog.tools()]
+        print(json.dumps(tools, indent=2))
+        return 0
+    width = max(len(name) for name in catalog.operations)
+    for name, op in catalog.operations.items():
+        summary = op.description.split("\n", 1)[0]
+        print(f"{name:<{width}}  {op.method:<6} {op.path}\n{'':<{width}}  {summary}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    runners = {"serve": _run_serve, "sandbox": _run_sandbox, "demo": _run_demo, "tools": _run_tools}
+    try:
+        return runners[args.command](args)
+    except SchemaError as exc:
+        print(f"modelops-mcp: invalid schema document: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

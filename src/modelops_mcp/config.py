@@ -1,0 +1,45 @@
+"""Server settings: where state lives, limits, and how the backends are reached (from env and flags)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, Field
+
+STATE_DIR_ENV = "MODELOPS_STATE_DIR"
+
+
+class Limits(BaseModel):
+    """Bounds on what one call may cost; every number here has a flag or a default that is safe."""
+
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_base_delay_s: float = 0.25
+    retry_max_delay_s: float = 8.0
+    # A Retry-After longer than this is handed to the agent (rate_limited, retry_after) instead of slept on.
+    max_retry_after_s: float = 10.0
+    text_chars: int = Field(default=8000, ge=200)
+
+
+class Settings(BaseModel):
+    state_dir: Path
+    schema_paths: list[Path] = Field(default_factory=list)
+    include_bundled: bool = True
+    limits: Limits = Field(default_factory=Limits)
+    env: dict[str, str] = Field(default_factory=dict)
+
+    def ensure_state_dir(self) -> Path:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        return self.state_dir
+
+
+def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    configured = env.get(STATE_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_state_dir("modelops-mcp", appauthor=False))

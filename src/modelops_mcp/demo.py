@@ -1,0 +1,141 @@
+"""`modelops-mcp demo`: the Caila fine-tune journey, driven by a real MCP client over stdio against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from typing import Any, TextIO
+
+import anyio
+import mcp_types as types
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+# A bounded wait: the sandbox fit takes five simulated minutes, seconds of real time at the default speed.
+_JOB_DEADLINE_S = 180.0
+_POLL_S = 0.25
+
+
+class DemoFailed(Exception):
+    pass
+
+
+class Printer:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.live = out.isatty()
+
+    def step(self, tool: str, arguments: dict[str, Any]) -> None:
+        shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+        self.out.write(f"\n→ {tool}({shown})\n")
+        self.out.flush()
+
+    def line(self, text: str) -> None:
+        self.out.write(f"  {text}\n")
+        self.out.flush()
+
+    def bar(self, state: str, elapsed: float, tick: int, final: bool = False) -> None:
+        width = 24
+        if final:
+            cells = "#" * width
+        else:
+            # The backend reports no percentage, so the bar shows activity, not a fraction.
+            head = tick % width
+            cells = "".join("#" if abs(i - head) < 3 else "." for i in range(width))
+        text = f"  [{cells}] {state:<8} {elapsed:5.1f}s"
+        if self.live:
+            self.out.write("\r" + text + ("\n" if final else ""))
+        elif final or tick % 8 == 0:
+            self.out.write(text + "\n")
+        self.out.flush()
+
+
+async def _call(client: Client, printer: Printer, tool: str, arguments: dict[str, Any]) -> Any:
+    printer.step(tool, arguments)
+    result = await client.call_tool(tool, arguments)
+    if result.is_error:
+        text = next((c.text for c in result.content if isinstance(c, types.TextContent)), "error")
+        raise DemoFailed(text)
+    structured = result.structured_content or {}
+    return structured.get("result", structured) if isinstance(structured, dict) else structured
+
+
+async def journey(client: Client, printer: Printer) -> None:
+    datasets = await _call(client, printer, "caila_list_datasets", {"account": "demo"})
+    printer.line(", ".join(f"{d['name']} (id {d['id']['datasetId']})" for d in datasets))
+    dataset = next(d for d in datasets if d["name"] == "support-tickets")
+
+    name = f"my-classifier-{int(time.time())}"
+    service = await _call(
+        client, printer, "caila_create_derived_service", {"account": "demo", "model": "text-classifier", "name": name}
+    )
+    account, model = str(service["id"]["accountId"]), str(service["id"]["modelId"])
+    printer.line(f"created {service['modelName']!r}: account {account}, model {model}")
+
+    configs = await _call(client, printer, "caila_list_fit_configs", {"account": account, "model": model})
+    config = next((c for c in configs if c.get("isDefault")), configs[0])
+    for c in configs:
+        printer.line(f"{c['name']}{' (default)' if c.get('isDefault') else ''}: {c['config']}")
+
+    job = await _call(
+        client,
+        printer,
+        "caila_fit_service",
+        {
+            "account": account,
+            "model": model,
+            "datasetId": dataset["id"]["datasetId"],
+            "configId": config["id"]["configId"],
+        },
+    )
+    printer.line(f"job {job['jobId']} started: {job['state']}")
+
+    printer.step("caila_get_job_status", {"account": account, "jobId": job["jobId"]})
+    started = time.monotonic()
+    tick = 0
+    with anyio.fail_after(_JOB_DEADLINE_S):
+        while True:
+            result = await client.call_tool("caila_get_job_status", {"account": account, "jobId": job["jobId"]})
+            if result.is_error or not isinstance(result.structured_content, dict):
+                raise DemoFailed(json.dumps(result.structured_content))
+            status = result.structured_content
+            elapsed = time.monotonic() - started
+            if status["done"]:
+                printer.bar(status["state"], elapsed, tick, final=True)
+                if status.get("error"):
+                    raise DemoFailed(f"the fit failed: {status.get('errorMessage', 'no message')}")
+                break
+            printer.bar(status["state"], elapsed, tick)
+            tick += 1
+            await anyio.sleep(_POLL_S)
+    printer.line(f"fitted: service {name!r} is ready to use")
+
+
+async def run_demo(speed: float, out: TextIO | None = None) -> int:
+    printer = Printer(out or sys.stdout)
+    with tempfile.TemporaryDirectory(prefix="modelops-demo-") as state_dir:
+        params = StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "modelops_mcp", "serve", "--sandbox"],
+            env={**os.environ, "MODELOPS_SANDBOX_SPEED": str(speed), "MODELOPS_STATE_DIR": state_dir},
+        )
+        started = time.monotonic()
+        printer.out.write(f"modelops-mcp demo: the Caila fine-tune journey on the local sandbox ({speed:g}x)\n")
+        try:
+            async with Client(params, mode="legacy") as client:
+                info = client.server_info
+                printer.line(
+                    f"connected over stdio to {info.name if info else 'server'} {info.version if info else ''}"
+                )
+                await journey(client, printer)
+        except DemoFailed as exc:
+            printer.out.write(f"\ndemo failed: {exc}\n")
+            return 1
+        except TimeoutError:
+            printer.out.write(f"\ndemo failed: the job did not finish within {_JOB_DEADLINE_S:g}s\n")
+            return 1
+        printer.out.write(f"\ndone in {time.monotonic() - started:.1f}s\n")
+    return 0

@@ -1,0 +1,63 @@
+"""Secret redaction: no configured credential may leave the process in a result, a log line or an error."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+# Very short values would mask ordinary words; real keys are long.
+_MIN_SECRET_LEN = 4
+
+
+class Redactor:
+    """Replaces every known secret in strings and JSON-like values."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: list[str] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= _MIN_SECRET_LEN and secret not in self._secrets:
+            self._secrets.append(secret)
+            # Longest first, so a secret that contains another is masked whole.
+            self._secrets.sort(key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+
+    def value(self, value: Any) -> Any:
+        """Redact strings anywhere inside a JSON-like value (dict keys too)."""
+        if not self._secrets:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(v) for v in value]
+        return value
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that renders the record and masks secrets in the final text."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self._redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            # The traceback is rendered by the formatter later; fold it in now so it is redacted too.
+            message = f"{message}: {record.exc_info[1]!r}"
+            record.exc_info = None
+            record.exc_text = None
+        record.msg = self._redactor.text(message)
+        record.args = None
+        return True

@@ -1,0 +1,60 @@
+"""One server process's working parts: the catalog, the backend clients and the executor, opened and closed together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from modelops_mcp.backends import BackendClient, BackendConfig
+from modelops_mcp.config import Settings
+from modelops_mcp.redact import RedactingFilter, Redactor
+from modelops_mcp.schemas import bundled_documents
+from modelops_mcp.tools.catalog import Catalog, load_catalog
+from modelops_mcp.tools.executor import Executor
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    catalog: Catalog
+    clients: dict[str, BackendClient]
+    executor: Executor
+    redactor: Redactor
+
+
+def load_settings_catalog(settings: Settings) -> Catalog:
+    documents = [*(bundled_documents() if settings.include_bundled else []), *settings.schema_paths]
+    return load_catalog(documents)
+
+
+def install_log_redaction(redactor: Redactor) -> None:
+    """Every handler on the root logger masks secrets, whichever library logs them."""
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter(redactor))
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncIterator[Runtime]:
+    catalog = load_settings_catalog(settings)
+    redactor = Redactor()
+    clients = {
+        name: BackendClient(BackendConfig.from_env(spec, env), settings.limits, redactor)
+        for name, spec in catalog.backends.items()
+    }
+    install_log_redaction(redactor)
+    settings.ensure_state_dir()
+    try:
+        yield Runtime(
+            settings=settings,
+            catalog=catalog,
+            clients=clients,
+            executor=Executor(catalog, clients, settings.limits, redactor),
+            redactor=redactor,
+        )
+    finally:
+        for client in clients.values():
+            await client.aclose()

@@ -1,0 +1,1 @@
+"""Schema → tool, and executing a tool call."""

@@ -1,0 +1,253 @@
+"""The tool catalog: every schema document loaded, each documented operation turned into one MCP tool."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, Literal
+
+import mcp_types as types
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError as JsonSchemaError
+
+from modelops_mcp.tools.extension import DocumentExtension, JobDeclaration, OperationExtension, parse
+from modelops_mcp.tools.flatten import BodyMode, Field, flatten_input
+from modelops_mcp.tools.openapi import Resolver, SchemaError, load_document, pointer_join
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+AuthStyle = Literal["header", "bearer"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSpec:
+    """How a backend's credential travels: a header carrying the raw secret, or a bearer token."""
+
+    style: AuthStyle
+    header: str
+    credential_env: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    backend: str
+    operation_id: str
+    tool_name: str
+    method: str
+    path: str
+    title: str
+    description: str
+    fields: tuple[Field, ...]
+    body_mode: BodyMode
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    wrap_output: bool
+    annotations: types.ToolAnnotations
+    authenticated: bool
+    job: JobDeclaration | None
+    source: str
+
+    @property
+    def idempotent(self) -> bool:
+        return bool(self.annotations.idempotent_hint)
+
+    def tool(self) -> types.Tool:
+        return types.Tool(
+            name=self.tool_name,
+            title=self.title,
+            description=self.description,
+            input_schema=self.input_schema,
+            output_schema=self.output_schema,
+            annotations=self.annotations,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSpec:
+    name: str
+    title: str
+    source: str
+    default_base_url: str
+    base_url_env: str | None
+    auth: AuthSpec | None
+    operations: tuple[Operation, ...]
+    document: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    backends: dict[str, BackendSpec]
+    operations: dict[str, Operation]
+
+    def tools(self) -> list[types.Tool]:
+        return [op.tool() for op in self.operations.values()]
+
+    def find(self, backend: str, operation_id: str) -> Operation | None:
+        spec = self.backends.get(backend)
+        if spec is None:
+            return None
+        return next((op for op in spec.operations if op.operation_id == operation_id), None)
+
+
+def method_annotations(method: str, open_world: bool, title: str) -> dict[str, Any]:
+    """MCP's defaults assume a tool is destructive unless told otherwise, so every hint is set explicitly."""
+    read_only = method in ("get", "head", "options")
+    return {
+        "title": title,
+        "readOnlyHint": read_only,
+        "destructiveHint": method == "delete",
+        "idempotentHint": method in ("get", "head", "options", "put", "delete"),
+        "openWorldHint": open_world,
+    }
+
+
+def _auth(resolver: Resolver, document: dict[str, Any]) -> AuthSpec | None:
+    requirements = document.get("security") or []
+    if not requirements:
+        return None
+    names = list(requirements[0])
+    if len(requirements) != 1 or len(names) != 1:
+        raise SchemaError(resolver.source, "/security", "exactly one security scheme is supported")
+    at = pointer_join("/components/securitySchemes", names[0])
+    scheme = resolver.lookup("#" + at, "/security")
+    env = scheme.get("x-mcp-credential-env")
+    if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and isinstance(scheme.get("name"), str):
+        return AuthSpec(style="header", header=scheme["name"], credential_env=env)
+    if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+        return AuthSpec(style="bearer", header="Authorization", credential_env=env)
+    raise SchemaError(resolver.source, at, "supported schemes: apiKey in a header, or http bearer")
+
+
+def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dict[str, Any] | None, bool]:
+    responses = operation.get("responses", {})
+    success = sorted(code for code in responses if str(code).startswith("2"))
+    if not success:
+        raise SchemaError(resolver.source, pointer_join(at, "responses"), "no 2xx response is documented")
+    where = pointer_join(at, "responses", success[0])
+    response = resolver.deref(responses[success[0]], where)
+    content = response.get("content") or {}
+    media = content.get("application/json") or content.get("*/*")
+    if media is None or "schema" not in media:
+        return None, False
+    # Output is not bounded like input: the range of a backend's ids is its business, not ours to police.
+    schema = resolver.inline(media["schema"], pointer_join(where, "content"))
+    if schema.get("type") == "object" and not any(k in schema for k in ("anyOf", "oneOf", "allOf")):
+        return schema, False
+    return {"type": "object", "properties": {"result": schema}, "required": ["result"]}, True
+
+
+def _check_schema(schema: dict[str, Any] | None, source: str, at: str) -> None:
+    if schema is None:
+        return
+    try:
+        Draft202012Validator.check_schema(schema)
+    except JsonSchemaError as exc:
+        where = pointer_join(at, *(str(p) for p in exc.path))
+        raise SchemaError(source, where, f"not a valid JSON Schema: {exc.message}") from None
+
+
+def _describe(operation: dict[str, Any]) -> str:
+    summary = str(operation.get("summary", "")).strip()
+    description = str(operation.get("description", "")).strip()
+    return "\n\n".join(part for part in (summary, description) if part)
+
+
+def load_backend(path: Path | Traversable) -> BackendSpec:
+    source, document = load_document(path)
+    if not str(document.get("openapi", "")).startswith("3.1"):
+        raise SchemaError(source, "/openapi", "an OpenAPI 3.1 document is required")
+    ext = parse(DocumentExtension, document.get("x-mcp"), source, "/x-mcp")
+    resolver = Resolver(source, document)
+    servers = document.get("servers") or []
+    if not servers or not isinstance(servers[0].get("url"), str):
+        raise SchemaError(source, "/servers", "a server URL (the default base URL) is required")
+    auth = _auth(resolver, document)
+    documented_security = bool(document.get("security"))
+
+    operations: list[Operation] = []
+    for route, path_item in (document.get("paths") or {}).items():
+        for method in HTTP_METHODS:
+            if method not in path_item:
+                continue
+            raw = path_item[method]
+            at = pointer_join("/paths", route, method)
+            if "operationId" not in raw:
+                raise SchemaError(source, at, "every operation needs an operationId")
+            op_ext = parse(OperationExtension, raw.get("x-mcp"), source, pointer_join(at, "x-mcp"))
+            if not op_ext.tool.startswith(ext.backend + "_"):
+                where = pointer_join(at, "x-mcp", "tool")
+                raise SchemaError(source, where, f"tool name {op_ext.tool!r} must start with {ext.backend + '_'!r}")
+            flat = flatten_input(resolver, path_item, raw, at)
+            output_schema, wrap = _output(resolver, raw, at)
+            _check_schema(flat.schema, source, at)
+            _check_schema(output_schema, source, pointer_join(at, "responses"))
+            title = op_ext.title or str(raw.get("summary") or op_ext.tool)
+            hints = method_annotations(method, ext.open_world, title)
+            if op_ext.annotations is not None:
+                hints.update(op_ext.annotations.model_dump(exclude_none=True))
+            security = raw.get("security", document.get("security"))
+            operations.append(
+                Operation(
+                    backend=ext.backend,
+                    operation_id=str(raw["operationId"]),
+                    tool_name=op_ext.tool,
+                    method=method.upper(),
+                    path=route,
+                    title=title,
+                    description=_describe(raw),
+                    fields=flat.fields,
+                    body_mode=flat.body_mode,
+                    input_schema=flat.schema,
+                    output_schema=output_schema,
+                    wrap_output=wrap,
+                    annotations=types.ToolAnnotations.model_validate(hints),
+                    authenticated=documented_security and bool(security),
+                    job=op_ext.job,
+                    source=f"{source}#{at}",
+                )
+            )
+    _check_jobs(source, operations)
+    return BackendSpec(
+        name=ext.backend,
+        title=ext.title or str(document.get("info", {}).get("title", ext.backend)),
+        source=source,
+        default_base_url=servers[0]["url"],
+        base_url_env=ext.base_url_env,
+        auth=auth,
+        operations=tuple(operations),
+        document=document,
+    )
+
+
+def _check_jobs(source: str, operations: Sequence[Operation]) -> None:
+    known = {op.operation_id for op in operations}
+    for op in operations:
+        if op.job is None:
+            continue
+        for key, ref in (("status", op.job.status), ("cancel", op.job.cancel)):
+            if ref is not None and ref.operation not in known:
+                where = op.source.split("#", 1)[1]
+                raise SchemaError(
+                    source,
+                    pointer_join(where, "x-mcp", "job", key, "operation"),
+                    f"unknown operation {ref.operation!r}",
+                )
+
+
+def load_catalog(paths: Iterable[Path | Traversable]) -> Catalog:
+    backends: dict[str, BackendSpec] = {}
+    operations: dict[str, Operation] = {}
+    for path in paths:
+        backend = load_backend(path)
+        if backend.name in backends:
+            raise SchemaError(backend.source, "/x-mcp/backend", f"backend {backend.name!r} is already loaded")
+        backends[backend.name] = backend
+        for op in backend.operations:
+            if op.tool_name in operations:
+                where = op.source.split("#", 1)[1]
+                raise SchemaError(
+                    backend.source, pointer_join(where, "x-mcp", "tool"), f"duplicate tool {op.tool_name!r}"
+                )
+            operations[op.tool_name] = op
+    return Catalog(backends=backends, operations=operations)

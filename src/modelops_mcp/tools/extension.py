@@ -1,0 +1,116 @@
+"""The `x-mcp` extension keys of a schema document (documented in docs/schemas.md), as validated models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from modelops_mcp.tools.openapi import SchemaError, pointer_join
+
+TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# OpenAPI runtime expressions, as used by Links: where a job's remote id comes from.
+RUNTIME_EXPRESSION = re.compile(
+    r"^\$(response\.body#(/[^/]*)*|response\.header\.[A-Za-z0-9-]+|"
+    r"request\.(path|query|header)\.[A-Za-z0-9_.-]+|request\.body#(/[^/]*)*)$"
+)
+M = TypeVar("M", bound="BaseModel")
+JobStatus = Literal["working", "input_required", "completed", "failed", "cancelled"]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are typos in hand-curated documents: refuse them rather than silently ignore.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DocumentExtension(_Strict):
+    backend: str
+    title: str | None = None
+    base_url_env: str | None = None
+    open_world: bool = True
+
+    @field_validator("backend")
+    @classmethod
+    def _backend_name(cls, value: str) -> str:
+        if not BACKEND_NAME.match(value):
+            raise ValueError(f"backend name {value!r} must match {BACKEND_NAME.pattern}")
+        return value
+
+
+class Annotations(_Strict):
+    readOnlyHint: bool | None = None
+    destructiveHint: bool | None = None
+    idempotentHint: bool | None = None
+    openWorldHint: bool | None = None
+
+
+class OperationRef(_Strict):
+    operation: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class StatusRule(_Strict):
+    when: dict[str, Any]
+    status: JobStatus
+
+    @field_validator("when")
+    @classmethod
+    def _pointers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise ValueError("a rule needs at least one pointer to match")
+        for pointer in value:
+            if not pointer.startswith("/"):
+                raise ValueError(f"{pointer!r} is not a JSON pointer")
+        return value
+
+
+class ProgressSpec(_Strict):
+    pointer: str
+    scale: float = 1.0
+
+
+class JobDeclaration(_Strict):
+    ids: dict[str, str]
+    status: OperationRef | None = None
+    rules: list[StatusRule] = Field(default_factory=list)
+    state: str | None = None
+    message: str | None = None
+    progress: ProgressSpec | str | None = None
+    cancel: OperationRef | None = None
+    adapter: str | None = None
+
+    @field_validator("ids")
+    @classmethod
+    def _expressions(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("a job needs at least one remote id")
+        for name, expression in value.items():
+            if not RUNTIME_EXPRESSION.match(expression):
+                raise ValueError(f"id {name!r}: {expression!r} is not an OpenAPI runtime expression")
+        return value
+
+
+class OperationExtension(_Strict):
+    tool: str
+    title: str | None = None
+    annotations: Annotations | None = None
+    job: JobDeclaration | None = None
+
+    @field_validator("tool")
+    @classmethod
+    def _tool_name(cls, value: str) -> str:
+        if not TOOL_NAME.match(value):
+            raise ValueError(f"tool name {value!r} must be snake_case, at most 64 characters")
+        return value
+
+
+def parse(model: type[M], raw: Any, source: str, pointer: str) -> M:
+    """Validate an `x-mcp` object, turning the first pydantic error into a located `SchemaError`."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = pointer_join(pointer, *(str(part) for part in first["loc"]))
+        raise SchemaError(source, where, first["msg"]) from None

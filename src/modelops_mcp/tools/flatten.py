@@ -1,0 +1,115 @@
+"""One flat tool `inputSchema` from an operation's parameters and request body."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from modelops_mcp.tools.openapi import Resolver, SchemaError, pointer_join
+
+Location = Literal["path", "query", "header", "body"]
+BodyMode = Literal["none", "json_object", "json_value"]
+
+INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_ARG_NAME = re.compile(r"[^A-Za-z0-9_]")
+_COMPOSITIONS = ("anyOf", "oneOf", "allOf")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One tool argument and where it goes in the HTTP request."""
+
+    arg: str
+    location: Location
+    wire: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlatInput:
+    fields: tuple[Field, ...]
+    body_mode: BodyMode
+    schema: dict[str, Any]
+
+
+def bound_integers(schema: Any) -> Any:
+    """Give `format: int32/int64` integers their range, so out-of-range numbers fail validation, not the backend."""
+    if isinstance(schema, list):
+        return [bound_integers(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: bound_integers(v) for k, v in schema.items()}
+    types = out.get("type")
+    is_integer = types == "integer" or (isinstance(types, list) and "integer" in types)
+    if is_integer and out.get("format") in INT_BOUNDS:
+        low, high = INT_BOUNDS[out["format"]]
+        out.setdefault("minimum", low)
+        out.setdefault("maximum", high)
+    return out
+
+
+def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict[str, Any], at: str) -> FlatInput:
+    candidates: list[tuple[str, Location, dict[str, Any], bool]] = []  # wire name, location, schema, required
+    parameters = [*path_item.get("parameters", []), *operation.get("parameters", [])]
+    by_key: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+    for index, raw in enumerate(parameters):
+        where = pointer_join(at, "parameters", index)
+        param = resolver.deref(raw, where)
+        if not isinstance(param, dict) or "name" not in param or "in" not in param:
+            raise SchemaError(resolver.source, where, "a parameter needs `name` and `in`")
+        # Operation-level parameters override path-level ones of the same name and location.
+        by_key[(param["name"], param["in"])] = (param, where)
+    for (name, raw_location), (param, where) in by_key.items():
+        if raw_location not in ("path", "query", "header"):
+            raise SchemaError(resolver.source, where, f"parameters in {raw_location!r} are not supported")
+        location: Location = raw_location  # type: ignore[assignment]  # narrowed by the check above
+        schema = resolver.inline(param.get("schema", {}), pointer_join(where, "schema"))
+        if "description" in param:
+            schema = {**schema, "description": param["description"]}
+        required = location == "path" or bool(param.get("required", False))
+        candidates.append((name, location, schema, required))
+
+    body_mode: BodyMode = "none"
+    body = operation.get("requestBody")
+    if body is not None:
+        where = pointer_join(at, "requestBody")
+        body = resolver.deref(body, where)
+        content = body.get("content", {})
+        if "application/json" not in content:
+            kinds = ", ".join(sorted(content)) or "none"
+            raise SchemaError(resolver.source, pointer_join(where, "content"), f"unsupported media types: {kinds}")
+        schema = resolver.inline(content["application/json"].get("schema", {}), pointer_join(where, "content"))
+        properties = schema.get("properties")
+        if (
+            schema.get("type") == "object"
+            and isinstance(properties, dict)
+            and not any(k in schema for k in _COMPOSITIONS)
+        ):
+            body_mode = "json_object"
+            body_required = set(schema.get("required", []))
+            for name, sub in properties.items():
+                candidates.append((name, "body", sub, name in body_required))
+        else:
+            body_mode = "json_value"
+            described = {**schema, "description": body.get("description", schema.get("description", "Request body"))}
+            candidates.append(("body", "body", described, bool(body.get("required", False))))
+
+    counts = Counter(_ARG_NAME.sub("_", wire) for wire, _, _, _ in candidates)
+    fields: list[Field] = []
+    properties_out: dict[str, Any] = {}
+    required_out: list[str] = []
+    for wire, location, schema, required in candidates:
+        arg = _ARG_NAME.sub("_", wire)
+        if counts[arg] > 1:
+            arg = f"{arg}_{location}"
+        if arg in properties_out:
+            raise SchemaError(resolver.source, at, f"two fields map to the argument name {arg!r}")
+        fields.append(Field(arg=arg, location=location, wire=wire))
+        properties_out[arg] = bound_integers(schema)
+        if required:
+            required_out.append(arg)
+    input_schema: dict[str, Any] = {"type": "object", "properties": properties_out, "additionalProperties": False}
+    if required_out:
+        input_schema["required"] = required_out
+    return FlatInput(fields=tuple(fields), body_mode=body_mode, schema=input_schema)

@@ -1,0 +1,130 @@
+"""`httpx.Response` → tool result: structured output that matches the outputSchema, or one error shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import mcp_types as types
+from jsonschema import Draft202012Validator
+
+from modelops_mcp.redact import Redactor
+from modelops_mcp.tools.catalog import Operation
+from modelops_mcp.tools.errors import ErrorKind, ToolError, ToolFailure
+
+_MESSAGE_KEYS = ("message", "detail", "errorMessage", "error_description", "error", "title")
+_CODE_KEYS = ("errorCode", "code", "error")
+_MAX_MESSAGE = 500
+
+
+def parse_body(response: httpx.Response) -> Any:
+    """JSON when the body is JSON (whatever the content type claims), else the text."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text
+
+
+def compact(value: Any, limit: int) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (truncated from {len(text)} characters; the full result is in structuredContent)"
+
+
+def success_result(
+    op: Operation,
+    response: httpx.Response,
+    validator: Draft202012Validator | None,
+    redactor: Redactor,
+    text_limit: int,
+) -> types.CallToolResult:
+    body = redactor.value(parse_body(response))
+    if op.output_schema is None:
+        text = f"HTTP {response.status_code}" if body is None else compact(body, text_limit)
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
+    structured = {"result": body} if op.wrap_output else body
+    if validator is not None:
+        error = next(iter(validator.iter_errors(structured)), None)
+        if error is not None or not isinstance(structured, dict):
+            where = "/" + "/".join(str(p) for p in error.absolute_path) if error is not None else "/"
+            reason = error.message if error is not None else "not a JSON object"
+            # Returning it as structured output would make the client reject the whole result; say what
+            # differs and still show the agent what came back.
+            raise ToolFailure(
+                ToolError(
+                    kind="backend",
+                    status=response.status_code,
+                    code="unexpected_response",
+                    message=f"the response does not match the documented schema at {where}: {reason[:200]}. "
+                    f"Body: {compact(body, 2000)}",
+                    backend=op.backend,
+                    operation=op.tool_name,
+                )
+            )
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=compact(structured, text_limit))],
+        structured_content=structured,
+    )
+
+
+def _kind(status: int) -> ErrorKind:
+    if status in (400, 422):
+        return "validation"
+    if status in (401, 403):
+        return "auth"
+    if status in (404, 410):
+        return "not_found"
+    if status == 409:
+        return "conflict"
+    if status == 429:
+        return "rate_limited"
+    return "backend"
+
+
+def _pick(body: Any, keys: tuple[str, ...]) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    for key in keys:
+        value = body.get(key)
+        if isinstance(value, dict):
+            nested = _pick(value, keys)
+            if nested:
+                return nested
+        elif isinstance(value, str) and value.strip():
+            return value.strip()
+        elif isinstance(value, list) and value:
+            # FastAPI's 422 detail: [{"loc": [...], "msg": "..."}]
+            parts = [str(item.get("msg", item)) if isinstance(item, dict) else str(item) for item in value[:5]]
+            return "; ".join(parts)
+    return None
+
+
+def error_from_response(
+    op: Operation, response: httpx.Response, redactor: Redactor, retry_after: float | None
+) -> ToolError:
+    body = parse_body(response)
+    message = _pick(body, _MESSAGE_KEYS)
+    if message is None:
+        text = body if isinstance(body, str) else ""
+        # An HTML error page says nothing useful to an agent in its markup.
+        if text.lstrip().startswith("<"):
+            text = ""
+        message = " ".join(text.split()) or response.reason_phrase or "no error message"
+    code = _pick(body, _CODE_KEYS)
+    if code is None or len(code) > 64 or " " in code:
+        code = f"http_{response.status_code}"
+    status = response.status_code
+    return ToolError(
+        kind=_kind(status),
+        status=status,
+        code=redactor.text(code),
+        message=redactor.text(message)[:_MAX_MESSAGE],
+        retryable=status in (429, 502, 503, 504),
+        retry_after=retry_after,
+        backend=op.backend,
+        operation=op.tool_name,
+    )

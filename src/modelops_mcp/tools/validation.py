@@ -1,0 +1,42 @@
+"""Argument validation against a tool's inputSchema (Draft 2020-12), before any request is built."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from modelops_mcp.tools.errors import Violation
+from modelops_mcp.tools.openapi import pointer_join
+
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+class ArgumentValidator:
+    """Compiles each schema once: compiling costs far more than validating."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    def violations(self, arguments: dict[str, Any]) -> list[Violation]:
+        found: list[Violation] = []
+        for error in sorted(self._validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
+            found.extend(_explain(error))
+        return found
+
+
+def _explain(error: ValidationError) -> list[Violation]:
+    at = pointer_join("", *(str(p) for p in error.absolute_path))
+    # Point at the offending member itself, not at the object that holds it: easier for an agent to fix.
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extras = [key for key in error.instance if key not in allowed]
+        known = ", ".join(sorted(allowed)) or "none"
+        return [Violation(pointer=pointer_join(at, k), message=f"unknown field; known fields: {known}") for k in extras]
+    if error.validator == "required":
+        match = _QUOTED.search(error.message)
+        if match:
+            return [Violation(pointer=pointer_join(at, match.group(1)), message="required field is missing")]
+    return [Violation(pointer=at, message=error.message)]

@@ -1,0 +1,137 @@
+"""Test helpers: start the server in-process or as a real subprocess, and read what the sandbox saw."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import mcp_types as types
+from jsonschema import Draft202012Validator
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.server import Server
+
+from modelops_mcp.config import Limits, Settings
+from modelops_mcp.runtime import Runtime, open_runtime
+from modelops_mcp.sandbox import Sandbox
+from modelops_mcp.server import build_server
+
+
+@dataclass
+class RunningSandbox:
+    emulators: Sandbox
+    url: str
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        return {**self.emulators.env(self.url), **overrides}
+
+    def requests(self, backend: str | None = None) -> list[Any]:
+        return self.emulators.log.entries(backend)
+
+
+@asynccontextmanager
+async def in_process(
+    env: Mapping[str, str], state_dir: Path, limits: Limits | None = None
+) -> AsyncIterator[tuple[Server[object], Runtime]]:
+    settings = Settings(state_dir=state_dir, limits=limits or Limits())
+    async with open_runtime(settings, env) as runtime:
+        yield build_server(runtime), runtime
+
+
+def server_env(extra: Mapping[str, str], state_dir: Path) -> dict[str, str]:
+    """The environment of a server subprocess: this interpreter's, minus any real backend settings."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CAILA_", "MODELOPS_"))}
+    return {**base, **extra, "MODELOPS_STATE_DIR": str(state_dir)}
+
+
+@asynccontextmanager
+async def stdio_server(env: Mapping[str, str], state_dir: Path, *args: str) -> AsyncIterator[tuple[Client, Path]]:
+    """`modelops-mcp serve` as a child process over stdio; yields the client and the file its stderr goes to."""
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "modelops_mcp", "serve", *args], env=server_env(env, state_dir)
+    )
+    with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as errlog:
+        async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
+            yield client, Path(errlog.name)
+
+
+@contextmanager
+def http_server_process(env: Mapping[str, str], state_dir: Path, *args: str) -> Iterator[tuple[str, Path]]:
+    """`modelops-mcp serve --transport http --port 0` as a child process; yields its /mcp URL and its stderr file."""
+    errlog = Path(tempfile.mkstemp(suffix=".log")[1])
+    with errlog.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "modelops_mcp", "serve", "--transport", "http", "--port", "0", *args],
+            env=server_env(env, state_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        url = _wait_for_url(proc, errlog)
+        yield url, errlog
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _wait_for_url(proc: subprocess.Popen[bytes], errlog: Path, timeout_s: float = 30.0) -> str:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        match = re.search(r"serving Streamable HTTP at (http://\S+/mcp)", errlog.read_text())
+        if match:
+            return match.group(1)
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {errlog.read_text()}")
+        time.sleep(0.05)
+    raise RuntimeError(f"server did not start within {timeout_s}s: {errlog.read_text()}")
+
+
+def structured(result: types.CallToolResult) -> Any:
+    assert result.structured_content is not None, result
+    return result.structured_content
+
+
+def error_of(result: types.CallToolResult) -> dict[str, Any]:
+    assert result.is_error, result
+    error = structured(result)["error"]
+    assert isinstance(error, dict)
+    return error
+
+
+def text_of(result: types.CallToolResult) -> str:
+    return "\n".join(c.text for c in result.content if isinstance(c, types.TextContent))
+
+
+def assert_matches_output_schema(tool: types.Tool, result: types.CallToolResult) -> None:
+    assert tool.output_schema is not None
+    errors = list(Draft202012Validator(tool.output_schema).iter_errors(result.structured_content))
+    assert not errors, [e.message for e in errors]
+
+
+def dump(value: Any) -> str:
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(by_alias=True, mode="json")
+    return json.dumps(value)
+
+
+async def wait_until(predicate: Any, timeout_s: float = 10.0) -> None:
+    with anyio.fail_after(timeout_s):
+        while not predicate():
+            await anyio.sleep(0.02)
