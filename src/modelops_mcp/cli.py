@@ -83,7 +83,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             print(f"export {name}={value}")
         sys.stdout.flush()
 
-    anyio.run(run_sandbox_forever, emulators, args.host, args.port, ready)
+    run_sandbox_forever(emulators, args.host, args.port, ready)
     return 0
 
 
