@@ -129,9 +129,3 @@ def dump(value: Any) -> str:
     if hasattr(value, "model_dump"):
         value = value.model_dump(by_alias=True, mode="json")
     return json.dumps(value)
-
-
-async def wait_until(predicate: Any, timeout_s: float = 10.0) -> None:
-    with anyio.fail_after(timeout_s):
-        while not predicate():
-            await anyio.sleep(0.02)

@@ -63,7 +63,12 @@ async def journey(client: Client, sandbox: RunningSandbox, dataset_name: str = "
         client,
         tools,
         "caila_fit_service",
-        {"account": account, "model": model, "datasetId": dataset["id"]["datasetId"], "configId": default["id"]["configId"]},
+        {
+            "account": account,
+            "model": model,
+            "datasetId": dataset["id"]["datasetId"],
+            "configId": default["id"]["configId"],
+        },
     )
     assert job["done"] is False
     status_args = {"account": str(job["accountId"]), "jobId": job["jobId"]}
@@ -97,7 +102,8 @@ async def test_journey_in_memory(sandbox: RunningSandbox, state_dir: Path, mode:
 
 async def test_journey_over_stdio(sandbox: RunningSandbox, state_dir: Path) -> None:
     async with stdio_server(sandbox.env(), state_dir) as (client, _):
-        assert client.server_info is not None and client.server_info.name == "modelops-mcp"
+        assert client.server_info is not None
+        assert client.server_info.name == "modelops-mcp"
         final = await journey(client, sandbox)
     assert final["state"] == "SUCCESS"
     assert_sent_as_documented(sandbox)

@@ -86,7 +86,8 @@ def test_every_tool_schema_compiles_and_has_no_top_level_composition() -> None:
         Draft202012Validator.check_schema(tool.output_schema)
         assert tool.output_schema["type"] == "object"
         assert len(tool.name) <= 64
-        assert tool.title and tool.description
+        assert tool.title
+        assert tool.description
 
 
 def test_caila_shapes_follow_the_vendor_spec() -> None:
@@ -107,7 +108,8 @@ def test_caila_shapes_follow_the_vendor_spec() -> None:
     assert job.input_schema["properties"]["jobId"]["maximum"] == 2**63 - 1
     assert set(job.output_schema["required"]) >= {"accountId", "jobId", "jobType", "state", "done"}  # type: ignore[index]
     fit = catalog.operations["caila_fit_service"]
-    assert fit.job is not None and fit.job.status is not None
+    assert fit.job is not None
+    assert fit.job.status is not None
     assert fit.job.status.operation == "getJobStatus"
 
 
@@ -171,10 +173,22 @@ OP = "/paths/~1items~1{name}/post"
 @pytest.mark.parametrize(
     ("mutate", "pointer", "words"),
     [
-        (lambda d: d["paths"]["/items/{name}"]["post"]["x-mcp"].update(tool="Rename Item"), f"{OP}/x-mcp/tool", "snake_case"),
-        (lambda d: d["paths"]["/items/{name}"]["post"]["x-mcp"].update(tool="other_rename"), f"{OP}/x-mcp/tool", "toy_"),
+        (
+            lambda d: d["paths"]["/items/{name}"]["post"]["x-mcp"].update(tool="Rename Item"),
+            f"{OP}/x-mcp/tool",
+            "snake_case",
+        ),
+        (
+            lambda d: d["paths"]["/items/{name}"]["post"]["x-mcp"].update(tool="other_rename"),
+            f"{OP}/x-mcp/tool",
+            "toy_",
+        ),
         (lambda d: d["paths"]["/items/{name}"]["post"].pop("operationId"), OP, "operationId"),
-        (lambda d: d["paths"]["/items/{name}"]["post"].update(responses={"404": {"description": "x"}}), f"{OP}/responses", "2xx"),
+        (
+            lambda d: d["paths"]["/items/{name}"]["post"].update(responses={"404": {"description": "x"}}),
+            f"{OP}/responses",
+            "2xx",
+        ),
         (lambda d: d["paths"]["/items/{name}"]["post"]["x-mcp"].update(colour="red"), f"{OP}/x-mcp/colour", "Extra"),
         (lambda d: d.pop("x-mcp"), "/x-mcp", "valid dictionary"),
         (lambda d: d.update(openapi="3.0.1"), "/openapi", "3.1"),

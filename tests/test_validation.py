@@ -25,8 +25,18 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
     ("caila_fit_service", "missing required", {"account": "demo", "model": "m"}, {"/datasetId": "required"}),
     ("caila_fit_service", "unknown field", {**FIT, "epochs": 3}, {"/epochs": "unknown field"}),
     ("caila_create_derived_service", "missing query", {"account": "demo", "model": "x"}, {"/name": "required"}),
-    ("caila_create_derived_service", "bool as text", {"account": "a", "model": "m", "name": "n", "hidden": "yes"}, {"/hidden": "boolean"}),
-    ("caila_get_job_status", "everything wrong", {"jobId": "x", "extra": 1}, {"/account": "required", "/jobId": "integer", "/extra": "unknown"}),
+    (
+        "caila_create_derived_service",
+        "bool as text",
+        {"account": "a", "model": "m", "name": "n", "hidden": "yes"},
+        {"/hidden": "boolean"},
+    ),
+    (
+        "caila_get_job_status",
+        "everything wrong",
+        {"jobId": "x", "extra": 1},
+        {"/account": "required", "/jobId": "integer", "/extra": "unknown"},
+    ),
     ("caila_list_datasets", "no arguments at all", {}, {"/account": "required"}),
 ]
 
