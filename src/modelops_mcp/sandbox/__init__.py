@@ -7,6 +7,7 @@ sandbox only over HTTP (``Sandbox.env`` gives it the base URLs and keys).
 from .app import CONTROL_PREFIX, DEFAULT_SPEED, EMULATORS, SPEED_ENV, Sandbox
 from .clock import SimClock
 from .emulator import SANDBOX_API_KEY, Emulator, EmulatorContext, EmulatorSpec
+from .faults import Fault, FaultPlan
 from .log import LoggedRequest, RequestLog
 from .runner import run_sandbox_forever, serve_sandbox
 
@@ -19,6 +20,8 @@ __all__ = [
     "Emulator",
     "EmulatorContext",
     "EmulatorSpec",
+    "Fault",
+    "FaultPlan",
     "LoggedRequest",
     "RequestLog",
     "Sandbox",

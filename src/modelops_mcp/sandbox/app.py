@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from . import caila
 from .clock import SimClock
 from .emulator import SANDBOX_API_KEY, Emulator, EmulatorContext, EmulatorSpec
+from .faults import Fault, FaultMiddleware, FaultPlan
 from .log import RequestLog
 from .recorder import RequestLogMiddleware
 
@@ -56,6 +57,7 @@ class Sandbox:
         self.api_keys: dict[str, str] | None = dict(api_keys) if api_keys is not None else None
         self.clock = SimClock(speed)
         self.log = RequestLog()
+        self.faults = FaultPlan()
         self.specs: dict[str, EmulatorSpec] = {}
         self.emulators: dict[str, Emulator] = {}
         for spec in emulators:
@@ -133,18 +135,29 @@ class Sandbox:
             return _error(400, str(exc))
         return JSONResponse({"now": now, "speed": self.clock.speed})
 
+    async def _faults(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return JSONResponse({"cleared": self.faults.clear()})
+        if request.method == "GET":
+            return JSONResponse({"faults": self.faults.to_json()})
+        try:
+            payload = await request.json()
+            fault = self.faults.add(Fault.from_json(payload))
+        except (ValueError, TypeError) as exc:
+            return _error(400, f"not a fault: {exc}")
+        return JSONResponse(dict(vars(fault)), status_code=201)
+
     def _build_app(self) -> Starlette:
         routes: list[BaseRoute] = [
             Route(CONTROL_PREFIX + "/health", self._health, methods=["GET"]),
             Route(CONTROL_PREFIX + "/requests", self._requests, methods=["GET", "DELETE"]),
             Route(CONTROL_PREFIX + "/clock", self._clock, methods=["GET"]),
             Route(CONTROL_PREFIX + "/clock/advance", self._advance, methods=["POST"]),
+            Route(CONTROL_PREFIX + "/faults", self._faults, methods=["GET", "POST", "DELETE"]),
         ]
         routes += [Mount(spec.prefix, app=self.emulators[name].app) for name, spec in self.specs.items()]
-        log_mw = Middleware(
-            RequestLogMiddleware,
-            log=self.log,
-            mounts=[(spec.prefix, name) for name, spec in self.specs.items()],
-            control_prefix=CONTROL_PREFIX,
-        )
-        return Starlette(routes=routes, middleware=[log_mw], exception_handlers={HTTPException: _http_error})
+        mounts = [(spec.prefix, name) for name, spec in self.specs.items()]
+        log_mw = Middleware(RequestLogMiddleware, log=self.log, mounts=mounts, control_prefix=CONTROL_PREFIX)
+        # Inside the log: a request answered by a fault is still logged, so tests can count retries.
+        fault_mw = Middleware(FaultMiddleware, plan=self.faults, mounts=mounts)
+        return Starlette(routes=routes, middleware=[log_mw, fault_mw], exception_handlers={HTTPException: _http_error})
