@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the Caila fine-tune journey end to end on the sandbox")
     demo.add_argument("--speed", type=float, default=60.0, help="sandbox speed (default 60: a minute a second)")
+    demo.add_argument("--dataset", default="support-tickets", help="dataset to fit on (broken-labels fails)")
 
     tools = sub.add_parser("tools", help="print the tool catalog")
     _add_common(tools)
@@ -90,7 +91,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from modelops_mcp.demo import run_demo
 
-    return anyio.run(run_demo, args.speed)
+    return anyio.run(run_demo, args.speed, args.dataset)
 
 
 def _run_tools(args: argparse.Namespace) -> int:

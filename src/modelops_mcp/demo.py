@@ -63,10 +63,12 @@ async def _call(client: Client, printer: Printer, tool: str, arguments: dict[str
     return structured.get("result", structured) if isinstance(structured, dict) else structured
 
 
-async def journey(client: Client, printer: Printer) -> None:
+async def journey(client: Client, printer: Printer, dataset_name: str) -> None:
     datasets = await _call(client, printer, "caila_list_datasets", {"account": "demo"})
     printer.line(", ".join(f"{d['name']} (id {d['id']['datasetId']})" for d in datasets))
-    dataset = next(d for d in datasets if d["name"] == "support-tickets")
+    dataset = next((d for d in datasets if d["name"] == dataset_name), None)
+    if dataset is None:
+        raise DemoFailed(f"no dataset named {dataset_name!r} in the sandbox")
 
     name = f"my-classifier-{int(time.time())}"
     service = await _call(
@@ -114,7 +116,7 @@ async def journey(client: Client, printer: Printer) -> None:
     printer.line(f"fitted: service {name!r} is ready to use")
 
 
-async def run_demo(speed: float, out: TextIO | None = None) -> int:
+async def run_demo(speed: float, dataset: str = "support-tickets", out: TextIO | None = None) -> int:
     printer = Printer(out or sys.stdout)
     with tempfile.TemporaryDirectory(prefix="modelops-demo-") as state_dir:
         params = StdioServerParameters(
@@ -124,18 +126,19 @@ async def run_demo(speed: float, out: TextIO | None = None) -> int:
         )
         started = time.monotonic()
         printer.out.write(f"modelops-mcp demo: the Caila fine-tune journey on the local sandbox ({speed:g}x)\n")
-        try:
-            async with Client(params, mode="legacy") as client:
-                info = client.server_info
-                printer.line(
-                    f"connected over stdio to {info.name if info else 'server'} {info.version if info else ''}"
-                )
-                await journey(client, printer)
-        except DemoFailed as exc:
-            printer.out.write(f"\ndemo failed: {exc}\n")
-            return 1
-        except TimeoutError:
-            printer.out.write(f"\ndemo failed: the job did not finish within {_JOB_DEADLINE_S:g}s\n")
+        failure: str | None = None
+        async with Client(params, mode="legacy") as client:
+            info = client.server_info
+            printer.line(f"connected over stdio to {info.name if info else 'server'} {info.version if info else ''}")
+            # Caught inside the client's block: leaving it by an exception would wrap it in an ExceptionGroup.
+            try:
+                await journey(client, printer, dataset)
+            except DemoFailed as exc:
+                failure = str(exc)
+            except TimeoutError:
+                failure = f"the job did not finish within {_JOB_DEADLINE_S:g}s"
+        if failure is not None:
+            printer.out.write(f"\ndemo failed: {failure}\n")
             return 1
         printer.out.write(f"\ndone in {time.monotonic() - started:.1f}s\n")
     return 0

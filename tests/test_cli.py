@@ -1,0 +1,115 @@
+"""The command line: tools, sandbox, demo and serve's refusal of a malformed schema."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support import server_env
+
+CLI = [sys.executable, "-m", "modelops_mcp"]
+
+
+def run(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+    )
+
+
+def test_tools_lists_the_five_caila_tools_with_method_path_and_summary() -> None:
+    done = run("tools")
+    assert done.returncode == 0, done.stderr
+    names = re.findall(r"^(caila_\w+)\s+(GET|POST)\s+(/\S+)$", done.stdout, re.MULTILINE)
+    assert {n for n, _, _ in names} == {
+        "caila_create_derived_service",
+        "caila_list_fit_configs",
+        "caila_list_datasets",
+        "caila_fit_service",
+        "caila_get_job_status",
+    }
+    assert ("caila_list_datasets", "GET", "/api/mlpgate/account/{account}/dataset") in names
+    assert "List the datasets of a Caila account." in done.stdout
+
+
+def test_tools_json_prints_the_mcp_tool_definitions() -> None:
+    done = run("tools", "--json")
+    assert done.returncode == 0, done.stderr
+    tools = json.loads(done.stdout)
+    assert len(tools) == 5
+    fit = next(t for t in tools if t["name"] == "caila_fit_service")
+    assert fit["inputSchema"]["required"] == ["account", "model", "datasetId"]
+    assert fit["annotations"]["readOnlyHint"] is False
+    assert "outputSchema" in fit
+
+
+def test_a_malformed_schema_stops_the_start_naming_file_and_pointer(tmp_path: Path) -> None:
+    bad = tmp_path / "mine.json"
+    bad.write_text(json.dumps({"openapi": "3.1.0", "x-mcp": {"backend": "Mine!"}}))
+    for args in (["tools", "--schema", str(bad)], ["serve", "--schema", str(bad), "--state-dir", str(tmp_path)]):
+        done = run(*args)
+        assert done.returncode == 2
+        assert "mine.json#/x-mcp/backend:" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert done.stdout == ""
+
+
+def test_an_extra_schema_adds_its_tools(tmp_path: Path) -> None:
+    from tests.test_catalog import minimal_document
+
+    path = tmp_path / "toy.json"
+    path.write_text(json.dumps(minimal_document()))
+    done = run("tools", "--schema", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "toy_rename_item" in done.stdout
+    assert "caila_fit_service" in done.stdout
+
+
+def test_sandbox_prints_paste_ready_exports_and_serves_until_interrupted(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [*CLI, "sandbox", "--port", "0", "--speed", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        exports = dict(re.findall(r"^export (\w+)=(\S+)$", "".join(lines), re.MULTILINE))
+        assert set(exports) == {"CAILA_BASE_URL", "CAILA_API_KEY"}
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/caila", exports["CAILA_BASE_URL"])
+        answer = httpx.get(
+            exports["CAILA_BASE_URL"] + "/api/mlpgate/account/demo/dataset",
+            headers={"MLP-API-KEY": exports["CAILA_API_KEY"]},
+        )
+        assert answer.status_code == 200
+        assert [d["name"] for d in answer.json()] == ["support-tickets", "product-reviews", "broken-labels"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+    assert proc.returncode == 0
+
+
+def test_demo_runs_the_caila_journey_end_to_end(tmp_path: Path) -> None:
+    env = server_env({}, tmp_path / "state")
+    started = time.monotonic()
+    done = run("demo", "--speed", "600", env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for step in ("caila_list_datasets", "caila_create_derived_service", "caila_list_fit_configs", "caila_fit_service"):
+        assert f"→ {step}(" in done.stdout
+    assert "SUCCESS" in done.stdout
+    assert "is ready to use" in done.stdout
+    assert time.monotonic() - started < 120
+
+
+def test_demo_exits_non_zero_with_the_backend_error_when_the_fit_fails(tmp_path: Path) -> None:
+    done = run("demo", "--speed", "600", "--dataset", "broken-labels", env=server_env({}, tmp_path / "s"), timeout=120)
+    assert done.returncode == 1
+    assert "demo failed: the fit failed: Fit failed: dataset 'broken-labels'" in done.stdout
