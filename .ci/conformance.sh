@@ -50,6 +50,7 @@ INSTALL_TIMEOUT="${CONFORMANCE_INSTALL_TIMEOUT:-600}"
 log() { printf 'conformance: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 2; }
 
+((BASH_VERSINFO[0] >= 4)) || die "bash >= 4 is required (this is $BASH_VERSION)"
 if [[ $# -eq 0 || "$1" == "-h" || "$1" == "--help" ]]; then
   sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   [[ $# -eq 0 ]] && exit 2 || exit 0

@@ -71,3 +71,22 @@ async def test_server_identity_and_instructions(sandbox: RunningSandbox, state_d
         assert "isError" in client.instructions
         assert client.server_capabilities.tools is not None
         assert client.server_capabilities.completions is not None
+
+
+# resources/subscribe is the 2025-11-25 way, deprecated in 2026-07-28; legacy clients still use it.
+@pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")
+async def test_the_fine_tune_prompt_walks_the_journey(sandbox: RunningSandbox, state_dir: Path) -> None:
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        listed = await client.list_prompts()
+        assert [p.name for p in listed.prompts] == ["caila_fine_tune"]
+        prompt = await client.get_prompt("caila_fine_tune", {"dataset": "support-tickets", "account": "demo"})
+        with pytest.raises(MCPError, match="Unknown prompt"):
+            await client.get_prompt("nope", {})
+        # subscribing is accepted for any URI; the catalog resources never change
+        await client.subscribe_resource("modelops://backends")
+        await client.unsubscribe_resource("modelops://backends")
+    message = prompt.messages[0].content
+    assert isinstance(message, types.TextContent)
+    assert "'support-tickets'" in message.text
+    for tool in ("caila_list_datasets", "caila_create_derived_service", "caila_fit_service", "caila_get_job_status"):
+        assert tool in message.text

@@ -10,7 +10,7 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
-from modelops_mcp import __version__, resources
+from modelops_mcp import __version__, prompts, resources
 from modelops_mcp.runtime import Runtime
 
 INSTRUCTIONS = (
@@ -74,6 +74,31 @@ def build_server(runtime: Runtime) -> Server[object]:
             completion=types.Completion(values=values[:100], total=len(values), has_more=len(values) > 100)
         )
 
+    async def subscribe(ctx: ServerRequestContext[object], params: types.SubscribeRequestParams) -> types.EmptyResult:
+        # Any URI may be subscribed to (the spec does not require it to exist yet); the catalog resources
+        # never change while the server runs, so there is nothing to send for them.
+        return types.EmptyResult()
+
+    async def unsubscribe(
+        ctx: ServerRequestContext[object], params: types.UnsubscribeRequestParams
+    ) -> types.EmptyResult:
+        return types.EmptyResult()
+
+    backends = set(runtime.catalog.backends)
+
+    async def list_prompts(
+        ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=prompts.list_prompts(backends))
+
+    async def get_prompt(
+        ctx: ServerRequestContext[object], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        try:
+            return prompts.get_prompt(params.name, params.arguments or {}, backends)
+        except prompts.PromptNotFound:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown prompt: {params.name}") from None
+
     async def set_level(ctx: ServerRequestContext[object], params: types.SetLevelRequestParams) -> types.EmptyResult:
         logging.getLogger("modelops_mcp").setLevel(_LOG_LEVELS.get(params.level, logging.INFO))
         return types.EmptyResult()
@@ -92,6 +117,10 @@ def build_server(runtime: Runtime) -> Server[object]:
             on_list_resources=list_resources,
             on_list_resource_templates=list_templates,
             on_read_resource=read_resource,
+            on_subscribe_resource=subscribe,
+            on_unsubscribe_resource=unsubscribe,
+            on_list_prompts=list_prompts,
+            on_get_prompt=get_prompt,
             on_completion=complete,
             on_set_logging_level=set_level,
         )
