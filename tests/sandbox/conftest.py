@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 import httpx
@@ -12,10 +13,6 @@ import jsonschema
 import pytest
 
 from modelops_mcp.sandbox import Sandbox, serve_sandbox
-
-VENDOR_SPEC = Path("/work/shared/vendor/caila/mlp-rest-api.mlpgate-2024-08-15.yml")
-if not VENDOR_SPEC.exists():  # a checkout elsewhere keeps the shared tree next to the repo
-    VENDOR_SPEC = Path(__file__).resolve().parents[3] / "shared/vendor/caila/mlp-rest-api.mlpgate-2024-08-15.yml"
 
 CAILA_KEY = "sandbox-key"
 
@@ -50,59 +47,9 @@ async def control(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-# --- the vendor's OpenAPI document, read without a YAML library ----------------------------------------
-# The venv has no YAML parser and the schemas use only a small block-style subset (mappings, "- item"
-# sequences, plain or single-quoted scalars), so a few lines suffice for the schemas the tests need.
-
-
-def _scalar(text: str) -> Any:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    if text in ("true", "false"):
-        return text == "true"
-    if re.fullmatch(r"-?\d+", text):
-        return int(text)
-    return text
-
-
-def _parse(lines: list[tuple[int, str]], i: int, indent: int) -> tuple[Any, int]:
-    if lines[i][1].startswith("- "):
-        seq: list[Any] = []
-        while i < len(lines) and lines[i][0] == indent and lines[i][1].startswith("- "):
-            text = lines[i][1][2:]
-            if re.match(r"[\w$]+:( |$)", text):  # a mapping item: re-read it as a mapping two columns in
-                lines[i] = (indent + 2, text)
-                item, i = _parse(lines, i, indent + 2)
-            else:
-                item, i = _scalar(text), i + 1
-            seq.append(item)
-        return seq, i
-    mapping: dict[str, Any] = {}
-    while i < len(lines) and lines[i][0] == indent and not lines[i][1].startswith("- "):
-        key, _, rest = lines[i][1].partition(":")
-        i += 1
-        if rest.strip():
-            mapping[key] = _scalar(rest.strip())
-        elif i < len(lines) and (lines[i][0] > indent or lines[i][1].startswith("- ")):
-            mapping[key], i = _parse(lines, i, lines[i][0])
-        else:
-            mapping[key] = None
-    return mapping, i
-
-
-def _schema_block(text: list[str], name: str) -> dict[str, Any]:
-    start = text.index("  schemas:")
-    head = text.index(f"    {name}:", start)
-    block: list[tuple[int, str]] = []
-    for line in text[head + 1 :]:
-        indent = len(line) - len(line.lstrip(" "))
-        if line.strip() and indent <= 4:
-            break
-        if line.strip():
-            block.append((indent, line.strip()))
-    parsed, _ = _parse(block, 0, block[0][0])
-    assert isinstance(parsed, dict)
-    return parsed
+# --- the vendor's shapes ------------------------------------------------------------------------------
+# caila.json carries the vendor spec's component schemas field for field (types, formats, enums, required
+# lists); reading them from the package keeps these tests independent of files outside the repository.
 
 
 def _strict(schema: Any) -> Any:
@@ -118,14 +65,15 @@ def _strict(schema: Any) -> Any:
 
 
 def _load_schemas(names: list[str]) -> dict[str, Any]:
-    text = VENDOR_SPEC.read_text().splitlines()
+    document = json.loads((files("modelops_mcp.schemas") / "caila.json").read_text(encoding="utf-8"))
+    components = document["components"]["schemas"]
     schemas: dict[str, Any] = {}
     todo = list(names)
     while todo:
         name = todo.pop()
         if name in schemas:
             continue
-        schemas[name] = _strict(_schema_block(text, name))
+        schemas[name] = _strict(components[name])
         todo += re.findall(r"#/components/schemas/(\w+)", repr(schemas[name]))
     return schemas
 
