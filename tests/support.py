@@ -25,6 +25,15 @@ from modelops_mcp.runtime import Runtime, open_runtime
 from modelops_mcp.sandbox import Sandbox
 from modelops_mcp.server import build_server
 
+# The five operations of the Caila seed, by their tool names.
+CAILA_TOOLS = {
+    "caila_create_derived_service",
+    "caila_list_fit_configs",
+    "caila_list_datasets",
+    "caila_fit_service",
+    "caila_get_job_status",
+}
+
 
 @dataclass
 class RunningSandbox:

@@ -10,6 +10,7 @@ import pytest
 from mcp import Client
 
 from tests.support import (
+    CAILA_TOOLS,
     RunningSandbox,
     assert_matches_output_schema,
     error_of,
@@ -20,14 +21,6 @@ from tests.support import (
 )
 
 pytestmark = pytest.mark.anyio
-
-CAILA_TOOLS = {
-    "caila_create_derived_service",
-    "caila_list_fit_configs",
-    "caila_list_datasets",
-    "caila_fit_service",
-    "caila_get_job_status",
-}
 
 
 async def call(client: Client, tools: dict[str, types.Tool], name: str, arguments: dict[str, Any]) -> Any:

@@ -13,14 +13,7 @@ from jsonschema import Draft202012Validator
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import load_backend, load_catalog
 from modelops_mcp.tools.openapi import SchemaError
-
-CAILA_TOOLS = {
-    "caila_create_derived_service",
-    "caila_list_fit_configs",
-    "caila_list_datasets",
-    "caila_fit_service",
-    "caila_get_job_status",
-}
+from tests.support import CAILA_TOOLS
 
 
 def minimal_document() -> dict[str, Any]:

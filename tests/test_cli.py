@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import server_env
+from tests.support import CAILA_TOOLS, server_env
 
 CLI = [sys.executable, "-m", "modelops_mcp"]
 
@@ -27,13 +27,7 @@ def test_tools_lists_the_five_caila_tools_with_method_path_and_summary() -> None
     done = run("tools")
     assert done.returncode == 0, done.stderr
     names = re.findall(r"^(caila_\w+)\s+(GET|POST)\s+(/\S+)$", done.stdout, re.MULTILINE)
-    assert {n for n, _, _ in names} == {
-        "caila_create_derived_service",
-        "caila_list_fit_configs",
-        "caila_list_datasets",
-        "caila_fit_service",
-        "caila_get_job_status",
-    }
+    assert {n for n, _, _ in names} == CAILA_TOOLS
     assert ("caila_list_datasets", "GET", "/api/mlpgate/account/{account}/dataset") in names
     assert "List the datasets of a Caila account." in done.stdout
 

@@ -30,7 +30,6 @@ class Settings(BaseModel):
     schema_paths: list[Path] = Field(default_factory=list)
     include_bundled: bool = True
     limits: Limits = Field(default_factory=Limits)
-    env: dict[str, str] = Field(default_factory=dict)
 
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
