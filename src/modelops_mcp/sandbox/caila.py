@@ -105,16 +105,12 @@ def _parse_bool(raw: str | None, name: str) -> bool | None:
         return True
     if raw.lower() in _FALSE:
         return False
-    raise _bad_request(
-        f"Failed to convert value of type 'java.lang.String' to required type 'boolean' for '{name}': {raw!r}"
-    )
+    raise _bad_request(_conversion_failed("boolean", name, raw))
 
 
 def _parse_long(raw: str, name: str) -> int:
     if not _LONG.fullmatch(raw) or not _INT64_MIN <= int(raw) <= _INT64_MAX:
-        raise _bad_request(
-            f"Failed to convert value of type 'java.lang.String' to required type 'long' for '{name}': {raw!r}"
-        )
+        raise _bad_request(_conversion_failed("long", name, raw))
     return int(raw)
 
 
