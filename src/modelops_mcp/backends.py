@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import anyio
 import httpx
@@ -129,12 +130,12 @@ class BackendClient:
         # Jitter spreads retries of many callers so they do not hit a recovering backend together.
         return float(backoff * (0.5 + random.random() / 2))
 
-    def _network_failure(self, kind: str, exc: Exception, operation: str) -> ToolFailure:
+    def _network_failure(self, kind: Literal["timeout", "network"], exc: Exception, operation: str) -> ToolFailure:
         detail = self._redactor.text(str(exc) or type(exc).__name__)
         what = "timed out" if kind == "timeout" else "could not be reached"
         return ToolFailure(
             ToolError(
-                kind="timeout" if kind == "timeout" else "network",
+                kind=kind,
                 message=f"{self.config.name} at {self.config.base_url} {what}: {detail}",
                 code=type(exc).__name__,
                 retryable=True,

@@ -28,7 +28,6 @@ class Limits(BaseModel):
 class Settings(BaseModel):
     state_dir: Path
     schema_paths: list[Path] = Field(default_factory=list)
-    include_bundled: bool = True
     limits: Limits = Field(default_factory=Limits)
 
     def ensure_state_dir(self) -> Path:

@@ -25,8 +25,7 @@ class Runtime:
 
 
 def load_settings_catalog(settings: Settings) -> Catalog:
-    documents = [*(bundled_documents() if settings.include_bundled else []), *settings.schema_paths]
-    return load_catalog(documents)
+    return load_catalog([*bundled_documents(), *settings.schema_paths])
 
 
 def install_log_redaction(redactor: Redactor) -> None:

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Operation
 from modelops_mcp.tools.errors import ErrorKind, ToolError, ToolFailure
+from modelops_mcp.tools.openapi import pointer_join
 
 _MESSAGE_KEYS = ("message", "detail", "errorMessage", "error_description", "error", "title")
 _CODE_KEYS = ("errorCode", "code", "error")
@@ -47,24 +48,22 @@ def success_result(
         text = f"HTTP {response.status_code}" if body is None else compact(body, text_limit)
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
     structured = {"result": body} if op.wrap_output else body
-    if validator is not None:
-        error = next(iter(validator.iter_errors(structured)), None)
-        if error is not None or not isinstance(structured, dict):
-            where = "/" + "/".join(str(p) for p in error.absolute_path) if error is not None else "/"
-            reason = error.message if error is not None else "not a JSON object"
-            # Returning it as structured output would make the client reject the whole result; say what
-            # differs and still show the agent what came back.
-            raise ToolFailure(
-                ToolError(
-                    kind="backend",
-                    status=response.status_code,
-                    code="unexpected_response",
-                    message=f"the response does not match the documented schema at {where}: {reason[:200]}. "
-                    f"Body: {compact(body, 2000)}",
-                    backend=op.backend,
-                    operation=op.tool_name,
-                )
+    error = next(iter(validator.iter_errors(structured)), None) if validator is not None else None
+    if error is not None:
+        where = pointer_join("", *(str(p) for p in error.absolute_path)) or "/"
+        # Returning it as structured output would make the client reject the whole result; say what
+        # differs and still show the agent what came back.
+        raise ToolFailure(
+            ToolError(
+                kind="backend",
+                status=response.status_code,
+                code="unexpected_response",
+                message=f"the response does not match the documented schema at {where}: {error.message[:200]}. "
+                f"Body: {compact(body, 2000)}",
+                backend=op.backend,
+                operation=op.tool_name,
             )
+        )
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=compact(structured, text_limit))],
         structured_content=structured,
