@@ -33,6 +33,10 @@ CAILA_TOOLS = {
     "caila_fit_service",
     "caila_get_job_status",
 }
+JOB_TOOLS = {"jobs_list", "jobs_get", "jobs_wait", "jobs_cancel"}
+# Polling fast enough that tests spend milliseconds, not seconds, between status checks.
+FAST = Limits(poll_min_interval_s=0.05, poll_max_s=0.4)
+FAST_ARGS = ("--poll-interval", "0.05", "--poll-max", "0.4")
 
 
 @dataclass
@@ -51,7 +55,7 @@ class RunningSandbox:
 async def in_process(
     env: Mapping[str, str], state_dir: Path, limits: Limits | None = None
 ) -> AsyncIterator[tuple[Server[object], Runtime]]:
-    settings = Settings(state_dir=state_dir, limits=limits or Limits())
+    settings = Settings(state_dir=state_dir, limits=limits or FAST)
     async with open_runtime(settings, env) as runtime:
         yield build_server(runtime), runtime
 
@@ -66,7 +70,9 @@ def server_env(extra: Mapping[str, str], state_dir: Path) -> dict[str, str]:
 async def stdio_server(env: Mapping[str, str], state_dir: Path, *args: str) -> AsyncIterator[tuple[Client, Path]]:
     """`modelops-mcp serve` as a child process over stdio; yields the client and the file its stderr goes to."""
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "modelops_mcp", "serve", *args], env=server_env(env, state_dir)
+        command=sys.executable,
+        args=["-m", "modelops_mcp", "serve", *FAST_ARGS, *args],
+        env=server_env(env, state_dir),
     )
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as errlog:
         async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
@@ -79,7 +85,7 @@ def http_server_process(env: Mapping[str, str], state_dir: Path, *args: str) -> 
     errlog = Path(tempfile.mkstemp(suffix=".log")[1])
     with errlog.open("w") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "modelops_mcp", "serve", "--transport", "http", "--port", "0", *args],
+            [sys.executable, "-m", "modelops_mcp", "serve", "--transport", "http", "--port", "0", *FAST_ARGS, *args],
             env=server_env(env, state_dir),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -11,6 +11,7 @@ from mcp import Client
 
 from tests.support import (
     CAILA_TOOLS,
+    JOB_TOOLS,
     RunningSandbox,
     assert_matches_output_schema,
     error_of,
@@ -34,7 +35,7 @@ async def journey(client: Client, sandbox: RunningSandbox, dataset_name: str = "
     """List datasets, derive a service, list its fit configs, fit, follow the job to the end."""
     listed = await client.list_tools()
     tools = {t.name: t for t in listed.tools}
-    assert set(tools) == CAILA_TOOLS
+    assert set(tools) == CAILA_TOOLS | JOB_TOOLS
 
     datasets = (await call(client, tools, "caila_list_datasets", {"account": "demo"}))["result"]
     dataset = next(d for d in datasets if d["name"] == dataset_name)
@@ -64,13 +65,23 @@ async def journey(client: Client, sandbox: RunningSandbox, dataset_name: str = "
         },
     )
     assert job["done"] is False
+    handle = job["job"]
+    assert handle["status"] == "working"
+    assert handle["uri"] == f"job://{handle['id']}"
     status_args = {"account": str(job["accountId"]), "jobId": job["jobId"]}
     first = await call(client, tools, "caila_get_job_status", status_args)
     assert first["done"] is False
+    waited = await call(client, tools, "jobs_wait", {"job_id": handle["id"], "timeout_s": 0.2})
+    assert waited["timed_out"] is True
+    assert waited["job"]["status"] == "working"
 
     sandbox.emulators.clock.advance(600)  # past the end of any sandbox fit
     final: dict[str, Any] = await call(client, tools, "caila_get_job_status", status_args)
     assert final["done"] is True
+    ended = await call(client, tools, "jobs_wait", {"job_id": handle["id"], "timeout_s": 30})
+    assert ended["timed_out"] is False
+    assert ended["job"]["result"] == final
+    assert ended["job"]["status"] == ("failed" if final.get("error") else "completed")
     return final
 
 

@@ -1,4 +1,4 @@
-"""Command line: serve | demo | sandbox | tools. Thin: parse, then call one function."""
+"""Command line: serve | demo | sandbox | tools | jobs. Thin: parse, then call one function."""
 
 from __future__ import annotations
 
@@ -13,13 +13,19 @@ from pathlib import Path
 import anyio
 
 from modelops_mcp import __version__
-from modelops_mcp.config import Settings, default_state_dir
+from modelops_mcp.config import Limits, Settings, default_state_dir
+from modelops_mcp.jobs import JOB_STATUSES
 from modelops_mcp.tools.openapi import SchemaError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     state_dir = Path(args.state_dir).expanduser() if args.state_dir else default_state_dir()
-    return Settings(state_dir=state_dir, schema_paths=[Path(p) for p in args.schema])
+    limits = Limits()
+    if getattr(args, "poll_interval", None) is not None:
+        limits.poll_min_interval_s = args.poll_interval
+    if getattr(args, "poll_max", None) is not None:
+        limits.poll_max_s = args.poll_max
+    return Settings(state_dir=state_dir, schema_paths=[Path(p) for p in getattr(args, "schema", [])], limits=limits)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +45,21 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="HTTP port; 0 picks a free one (default 8000)")
     serve.add_argument("--sandbox", action="store_true", help="start the local emulators and point every backend there")
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--poll-interval", type=float, metavar="S", help="minimum seconds between two status checks of a job (1)"
+    )
+    serve.add_argument("--poll-max", type=float, metavar="S", help="longest backoff between status checks (30)")
+
+    jobs = sub.add_parser("jobs", help="list the jobs in the state dir, or show one")
+    jobs.add_argument("--state-dir", help="where the server keeps its state (env MODELOPS_STATE_DIR)")
+    jobs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    jobs.add_argument("--backend", help="only this backend's jobs")
+    jobs.add_argument("--status", action="append", choices=list(JOB_STATUSES), help="only jobs in this status")
+    jobs.add_argument("--limit", type=int, default=50, help="at most this many (newest first; default 50)")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command")
+    show = jobs_sub.add_parser("show", help="one job in full")
+    show.add_argument("job_id")
+    show.add_argument("--json", action="store_true", help="print JSON")
 
     sandbox = sub.add_parser("sandbox", help="serve the backend emulators on 127.0.0.1")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -109,9 +130,33 @@ def _run_tools(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_jobs(args: argparse.Namespace) -> int:
+    from modelops_mcp.jobs import JobStore
+    from modelops_mcp.jobs.report import show_job, table
+
+    settings = _settings(args)
+    if not settings.jobs_db.exists():
+        print(f"no jobs yet (no {settings.jobs_db})", file=sys.stderr)
+        return 0 if args.jobs_command is None else 1
+    store = JobStore(settings.jobs_db)
+    try:
+        if args.jobs_command == "show":
+            job = store.get(args.job_id)
+            if job is None:
+                print(f"modelops-mcp: no job {args.job_id!r} in {settings.jobs_db}", file=sys.stderr)
+                return 1
+            print(json.dumps(job.public(), indent=2) if args.json else show_job(job))
+            return 0
+        jobs, _ = store.page(backend=args.backend, statuses=args.status, limit=max(1, args.limit))
+        print(json.dumps([job.public() for job in jobs], indent=2) if args.json else table(jobs))
+        return 0
+    finally:
+        store.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    runners = {"serve": _run_serve, "sandbox": _run_sandbox, "demo": _run_demo, "tools": _run_tools}
+    runners = {"serve": _run_serve, "sandbox": _run_sandbox, "demo": _run_demo, "tools": _run_tools, "jobs": _run_jobs}
     try:
         return runners[args.command](args)
     except SchemaError as exc:

@@ -23,6 +23,11 @@ class Limits(BaseModel):
     # A Retry-After longer than this is handed to the agent (rate_limited, retry_after) instead of slept on.
     max_retry_after_s: float = 10.0
     text_chars: int = Field(default=8000, ge=200)
+    # Job status polling: never two calls for one job closer than the minimum interval; idle jobs back
+    # off from that interval doubling to the maximum; at most `poll_concurrency` calls at once.
+    poll_min_interval_s: float = Field(default=1.0, gt=0)
+    poll_max_s: float = Field(default=30.0, gt=0)
+    poll_concurrency: int = Field(default=8, ge=1)
 
 
 class Settings(BaseModel):
@@ -33,6 +38,10 @@ class Settings(BaseModel):
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         return self.state_dir
+
+    @property
+    def jobs_db(self) -> Path:
+        return self.state_dir / "jobs.sqlite3"
 
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -1,4 +1,4 @@
-"""Read-only resources about the server itself: which backends are configured, and each backend's schema."""
+"""Resources: the configured backends, each backend's schema, and every job (`job://{job_id}`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ from typing import Any
 
 import mcp_types as types
 
+from modelops_mcp.job_tools import describe
+from modelops_mcp.jobs.model import JOB_SCHEME
+from modelops_mcp.jobs.tracker import UnknownJob
 from modelops_mcp.runtime import Runtime
 
 BACKENDS_URI = "modelops://backends"
 SCHEMA_TEMPLATE = "modelops://schemas/{backend}"
 _SCHEMA_PREFIX = "modelops://schemas/"
+JOB_TEMPLATE = JOB_SCHEME + "{job_id}"
 RESOURCE_NOT_FOUND = -32002
+# resources/list shows this many recent jobs; jobs_list pages through all of them.
+LISTED_JOBS = 50
 
 
 class ResourceNotFound(Exception):
@@ -41,6 +47,17 @@ def list_resources(runtime: Runtime) -> list[types.Resource]:
         )
         for name, spec in runtime.catalog.backends.items()
     ]
+    jobs, _ = runtime.jobs.store.page(limit=LISTED_JOBS)
+    listed += [
+        types.Resource(
+            uri=job.uri,
+            name=f"job-{job.id}",
+            title=f"{job.operation} job ({job.status})",
+            description=describe(job),
+            mime_type="application/json",
+        )
+        for job in jobs
+    ]
     return listed
 
 
@@ -52,7 +69,15 @@ def templates() -> list[types.ResourceTemplate]:
             title="A backend's OpenAPI document",
             description="The full OpenAPI 3.1 document of one backend, x-mcp extensions included.",
             mime_type="application/json",
-        )
+        ),
+        types.ResourceTemplate(
+            uri_template=JOB_TEMPLATE,
+            name="job",
+            title="A job",
+            description="One long-running operation: status, progress, message, backend state, result or error. "
+            "Subscribe to it to be told of every change.",
+            mime_type="application/json",
+        ),
     ]
 
 
@@ -74,7 +99,14 @@ def _backends(runtime: Runtime) -> list[dict[str, Any]]:
     return out
 
 
-def read(runtime: Runtime, uri: str) -> types.TextResourceContents:
+async def read(runtime: Runtime, uri: str) -> types.TextResourceContents:
+    if uri.startswith(JOB_SCHEME):
+        try:
+            job = await runtime.jobs.refresh(uri[len(JOB_SCHEME) :])
+        except UnknownJob:
+            raise ResourceNotFound(uri) from None
+        text = json.dumps(job.public(), indent=1)
+        return types.TextResourceContents(uri=uri, mime_type="application/json", text=text)
     if uri == BACKENDS_URI:
         payload: Any = _backends(runtime)
     elif uri.startswith(_SCHEMA_PREFIX) and uri[len(_SCHEMA_PREFIX) :] in runtime.catalog.backends:
@@ -87,4 +119,6 @@ def read(runtime: Runtime, uri: str) -> types.TextResourceContents:
 def complete(runtime: Runtime, ref_uri: str, argument: str, prefix: str) -> list[str]:
     if ref_uri == SCHEMA_TEMPLATE and argument == "backend":
         return sorted(name for name in runtime.catalog.backends if name.startswith(prefix))
+    if ref_uri == JOB_TEMPLATE and argument == "job_id":
+        return runtime.jobs.store.ids_starting(prefix)
     return []

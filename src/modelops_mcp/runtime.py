@@ -1,4 +1,4 @@
-"""One server process's working parts: the catalog, the backend clients and the executor, opened and closed together."""
+"""One server process's working parts: catalog, backend clients, executor and jobs, opened and closed together."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import anyio
+
 from modelops_mcp.backends import BackendClient, BackendConfig
-from modelops_mcp.config import Settings
+from modelops_mcp.config import Limits, Settings
+from modelops_mcp.jobs import JobStore
+from modelops_mcp.jobs.tracker import PollPolicy, Tracker
 from modelops_mcp.redact import RedactingFilter, Redactor
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import Catalog, load_catalog
@@ -22,10 +26,20 @@ class Runtime:
     clients: dict[str, BackendClient]
     executor: Executor
     redactor: Redactor
+    jobs: Tracker
 
 
 def load_settings_catalog(settings: Settings) -> Catalog:
     return load_catalog([*bundled_documents(), *settings.schema_paths])
+
+
+def poll_policy(limits: Limits) -> PollPolicy:
+    return PollPolicy(
+        min_interval=limits.poll_min_interval_s,
+        initial=limits.poll_min_interval_s,
+        max=max(limits.poll_max_s, limits.poll_min_interval_s),
+        concurrency=limits.poll_concurrency,
+    )
 
 
 def install_log_redaction(redactor: Redactor) -> None:
@@ -46,14 +60,23 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
     }
     install_log_redaction(redactor)
     settings.ensure_state_dir()
+    executor = Executor(catalog, clients, settings.limits, redactor)
+    store = JobStore(settings.jobs_db)
+    tracker = Tracker(store, catalog, executor.invoke, redactor, poll_policy(settings.limits))
+    executor.jobs = tracker
     try:
-        yield Runtime(
-            settings=settings,
-            catalog=catalog,
-            clients=clients,
-            executor=Executor(catalog, clients, settings.limits, redactor),
-            redactor=redactor,
-        )
+        async with anyio.create_task_group() as tg:
+            await tg.start(tracker.run)
+            yield Runtime(
+                settings=settings,
+                catalog=catalog,
+                clients=clients,
+                executor=executor,
+                redactor=redactor,
+                jobs=tracker,
+            )
+            tg.cancel_scope.cancel()
     finally:
+        store.close()
         for client in clients.values():
             await client.aclose()

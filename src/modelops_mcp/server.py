@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Any
 
 import mcp_types as types
 from mcp.server import Server
@@ -11,14 +12,21 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from modelops_mcp import __version__, prompts, resources
+from modelops_mcp.job_tools import JobTools
+from modelops_mcp.jobs import Job
 from modelops_mcp.runtime import Runtime
+from modelops_mcp.subscriptions import Subscriptions
+from modelops_mcp.tasks import Tasks, client_wants_tasks
 
 INSTRUCTIONS = (
     "Tools drive model fine-tuning and model operations on remote ML platforms, one tool per documented "
     "API operation, named <backend>_<verb>_<noun>. Every tool validates its arguments before anything is "
     "sent; a failure comes back as a result with isError and structuredContent.error "
-    "{kind, status, code, message, retryable, retry_after}. Long operations (fits) return at once: follow "
-    "them with the matching status tool. Read modelops://backends to see which backends are configured."
+    "{kind, status, code, message, retryable, retry_after}. Long operations (fits, trainings, tests, builds) "
+    "return at once with a job handle {id, uri, status}: wait with jobs_wait (it returns on timeout without "
+    "error; call it again), read with jobs_get or the job:// resource, subscribe to the uri for updates, "
+    "cancel with jobs_cancel. Jobs survive a server restart. Read modelops://backends to see which backends "
+    "are configured."
 )
 
 DESCRIPTION = "Fine-tunes and model operations on Caila, the Training Module, Tune the Model, DataRobot and Pieces OS."
@@ -36,18 +44,34 @@ _LOG_LEVELS = {
 
 
 def build_server(runtime: Runtime) -> Server[object]:
-    tools = runtime.catalog.tools()
     executor = runtime.executor
+    job_tools = JobTools(runtime.jobs, sorted(runtime.catalog.backends), runtime.settings.limits.text_chars)
+    tools = [*runtime.catalog.tools(), *job_tools.tools]
+    subscriptions = Subscriptions()
+    tasks = Tasks(runtime.jobs, runtime.catalog)
+
+    async def job_changed(job: Job) -> None:
+        await subscriptions.publish(job.uri)
+
+    runtime.jobs.add_listener(job_changed)
 
     async def list_tools(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         return types.ListToolsResult(tools=tools)
 
-    async def call_tool(ctx: ServerRequestContext[object], params: types.CallToolRequestParams) -> types.CallToolResult:
-        if params.name not in runtime.catalog.operations:
+    async def call_tool(
+        ctx: ServerRequestContext[object], params: types.CallToolRequestParams
+    ) -> types.CallToolResult | dict[str, Any]:
+        if params.name in job_tools:
+            return await job_tools.call(params.name, params.arguments, ctx.session.report_progress)
+        op = runtime.catalog.operations.get(params.name)
+        if op is None:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
-        return await executor.call(params.name, params.arguments)
+        result = await executor.call(params.name, params.arguments)
+        if op.job is not None and client_wants_tasks(ctx):
+            return tasks.created(result) or result
+        return result
 
     async def list_resources(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
@@ -63,7 +87,7 @@ def build_server(runtime: Runtime) -> Server[object]:
         ctx: ServerRequestContext[object], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
         try:
-            return types.ReadResourceResult(contents=[resources.read(runtime, str(params.uri))])
+            return types.ReadResourceResult(contents=[await resources.read(runtime, str(params.uri))])
         except resources.ResourceNotFound as exc:
             raise MCPError(resources.RESOURCE_NOT_FOUND, str(exc), {"uri": exc.uri}) from None
 
@@ -75,13 +99,14 @@ def build_server(runtime: Runtime) -> Server[object]:
         )
 
     async def subscribe(ctx: ServerRequestContext[object], params: types.SubscribeRequestParams) -> types.EmptyResult:
-        # Any URI may be subscribed to (the spec does not require it to exist yet); the catalog resources
-        # never change while the server runs, so there is nothing to send for them.
+        # Any URI may be subscribed to (the spec does not require it to exist yet); only job:// ones change.
+        subscriptions.subscribe(str(params.uri), ctx.session)
         return types.EmptyResult()
 
     async def unsubscribe(
         ctx: ServerRequestContext[object], params: types.UnsubscribeRequestParams
     ) -> types.EmptyResult:
+        subscriptions.unsubscribe(str(params.uri), ctx.session)
         return types.EmptyResult()
 
     backends = set(runtime.catalog.backends)
@@ -106,14 +131,13 @@ def build_server(runtime: Runtime) -> Server[object]:
     # logging/setLevel is deprecated in 2026-07-28 but still part of 2025-11-25, which most clients speak.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MCPDeprecationWarning)
-        return Server(
+        server: Server[object] = Server(
             "modelops-mcp",
             version=__version__,
             title="modelops-mcp",
             description=DESCRIPTION,
             instructions=INSTRUCTIONS,
             on_list_tools=list_tools,
-            on_call_tool=call_tool,
             on_list_resources=list_resources,
             on_list_resource_templates=list_templates,
             on_read_resource=read_resource,
@@ -123,4 +147,10 @@ def build_server(runtime: Runtime) -> Server[object]:
             on_get_prompt=get_prompt,
             on_completion=complete,
             on_set_logging_level=set_level,
+            on_subscriptions_listen=subscriptions.listen,
         )
+    # Registered directly: with the Tasks extension a tools/call may answer with a task handle, a result
+    # shape the typed `on_call_tool` slot does not admit.
+    server.add_request_handler("tools/call", types.CallToolRequestParams, call_tool)
+    tasks.install(server)
+    return server

@@ -12,6 +12,7 @@ import mcp_types as types
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError as JsonSchemaError
 
+from modelops_mcp.jobs.model import HANDLE_SCHEMA
 from modelops_mcp.tools.extension import DocumentExtension, JobDeclaration, OperationExtension, parse
 from modelops_mcp.tools.flatten import BodyMode, Field, flatten_input
 from modelops_mcp.tools.openapi import Resolver, SchemaError, load_document, pointer_join
@@ -137,6 +138,13 @@ def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dic
     return {"type": "object", "properties": {"result": schema}, "required": ["result"]}, True
 
 
+def with_job_handle(schema: dict[str, Any] | None) -> dict[str, Any]:
+    """A job-starting tool's output also carries the handle of the job that follows the operation."""
+    if schema is None:
+        return {"type": "object", "properties": {"job": HANDLE_SCHEMA}}
+    return {**schema, "properties": {**schema.get("properties", {}), "job": HANDLE_SCHEMA}}
+
+
 def _check_schema(schema: dict[str, Any] | None, source: str, at: str) -> None:
     if schema is None:
         return
@@ -180,6 +188,8 @@ def load_backend(path: Path | Traversable) -> BackendSpec:
                 raise SchemaError(source, where, f"tool name {op_ext.tool!r} must start with {ext.backend + '_'!r}")
             flat = flatten_input(resolver, path_item, raw, at)
             output_schema, wrap = _output(resolver, raw, at)
+            if op_ext.job is not None:
+                output_schema = with_job_handle(output_schema)
             _check_schema(flat.schema, source, at)
             _check_schema(output_schema, source, pointer_join(at, "responses"))
             title = op_ext.title or str(raw.get("summary") or op_ext.tool)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import mcp_types as types
 from jsonschema import Draft202012Validator
 
 from modelops_mcp.backends import BackendClient, retry_after_seconds
 from modelops_mcp.config import Limits
+from modelops_mcp.jobs.adapters import Reply
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.tools.request import build_request
-from modelops_mcp.tools.response import error_from_response, success_result
+from modelops_mcp.tools.response import error_from_response, parse_body, success_result
 from modelops_mcp.tools.validation import ArgumentValidator
+
+if TYPE_CHECKING:
+    from modelops_mcp.jobs.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,7 @@ class Executor:
             for name, op in catalog.operations.items()
             if op.output_schema is not None
         }
+        self.jobs: Tracker | None = None
 
     async def call(self, name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
         op = self.catalog.operations[name]
@@ -50,7 +56,12 @@ class Executor:
             )
             return error_result(error)
 
-    async def _call(self, op: Operation, arguments: dict[str, Any]) -> types.CallToolResult:
+    async def invoke(self, op: Operation, arguments: dict[str, Any]) -> Reply:
+        """One operation for the server's own use (job status checks): the parsed answer, or `ToolFailure`."""
+        response = await self._send(op, arguments)
+        return Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
+
+    async def _send(self, op: Operation, arguments: dict[str, Any]) -> httpx.Response:
         violations = self._inputs[op.tool_name].violations(arguments)
         if violations:
             count = len(violations)
@@ -68,8 +79,23 @@ class Executor:
         if op.authenticated:
             client.authorize(request, op.tool_name)
         response = await client.send(request, idempotent=op.idempotent, operation=op.tool_name)
-        if response.is_success:
-            return success_result(
-                op, response, self._outputs.get(op.tool_name), self._redactor, self._limits.text_chars
-            )
-        raise ToolFailure(error_from_response(op, response, self._redactor, retry_after_seconds(response)))
+        if not response.is_success:
+            raise ToolFailure(error_from_response(op, response, self._redactor, retry_after_seconds(response)))
+        return response
+
+    async def _call(self, op: Operation, arguments: dict[str, Any]) -> types.CallToolResult:
+        response = await self._send(op, arguments)
+        result = success_result(op, response, self._outputs.get(op.tool_name), self._redactor, self._limits.text_chars)
+        if self.jobs is None or not self.jobs.follows(op):
+            return result
+        reply = Reply(response.status_code, parse_body(response), response.headers)
+        job = self.jobs.start(op, arguments, reply)
+        structured = dict(result.structured_content or {})
+        structured["job"] = job.handle()
+        follow = (
+            f'Started job {job.id} ({job.status}). Follow it with jobs_wait {{"job_id": "{job.id}"}}, '
+            f"jobs_get, or by reading / subscribing to {job.uri}."
+        )
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=follow), *result.content], structured_content=structured
+        )

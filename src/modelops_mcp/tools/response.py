@@ -47,7 +47,8 @@ def success_result(
     if op.output_schema is None:
         text = f"HTTP {response.status_code}" if body is None else compact(body, text_limit)
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
-    structured = {"result": body} if op.wrap_output else body
+    # An empty answer (202, 204) to an operation with structured output is an empty object, not null.
+    structured = {"result": body} if op.wrap_output else ({} if body is None else body)
     error = next(iter(validator.iter_errors(structured)), None) if validator is not None else None
     if error is not None:
         where = pointer_join("", *(str(p) for p in error.absolute_path)) or "/"

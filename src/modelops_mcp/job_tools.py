@@ -1,0 +1,230 @@
+"""The jobs_* tools: list, read, wait on and cancel jobs, for clients that do not read resources."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import mcp_types as types
+
+from modelops_mcp.jobs import JOB_STATUSES, Job
+from modelops_mcp.jobs.model import JOB_SCHEMA
+from modelops_mcp.jobs.store import StoreError
+from modelops_mcp.jobs.tracker import Tracker, UnknownJob
+from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
+from modelops_mcp.tools.response import compact
+from modelops_mcp.tools.validation import ArgumentValidator
+
+WAIT_DEFAULT_S = 50.0
+WAIT_MAX_S = 600.0
+# While nothing changes, jobs_wait still reports progress this often, so clients that reset their
+# request timeout on progress keep waiting.
+HEARTBEAT_S = 5.0
+
+Reporter = Callable[[float, float | None, str | None], Awaitable[None]]
+
+_JOB_ID = {"type": "string", "minLength": 1, "maxLength": 64, "description": "The job's id (from a job handle)."}
+_READ_ONLY = types.ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+
+
+def _tool(
+    name: str,
+    title: str,
+    description: str,
+    properties: dict[str, Any],
+    required: list[str],
+    output: dict[str, Any],
+    annotations: types.ToolAnnotations,
+) -> types.Tool:
+    return types.Tool(
+        name=name,
+        title=title,
+        description=description,
+        input_schema={"type": "object", "properties": properties, "required": required, "additionalProperties": False},
+        output_schema=output,
+        annotations=annotations,
+    )
+
+
+def definitions(backends: list[str]) -> list[types.Tool]:
+    summary = {**JOB_SCHEMA, "description": "A job without its result (read it with jobs_get)."}
+    one_job = {"type": "object", "properties": {"job": JOB_SCHEMA}, "required": ["job"]}
+    return [
+        _tool(
+            "jobs_list",
+            "List jobs",
+            "List the jobs this server follows (fits, trainings, tests, builds), newest first. Filter by backend "
+            "and status; pass next_cursor back as cursor for the next page.",
+            {
+                "backend": {"type": "string", "enum": backends},
+                "status": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": list(JOB_STATUSES)},
+                    "uniqueItems": True,
+                    "description": "Only jobs in one of these statuses.",
+                },
+                "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                "cursor": {"type": "string", "description": "next_cursor from the previous page."},
+            },
+            [],
+            {
+                "type": "object",
+                "properties": {"jobs": {"type": "array", "items": summary}, "next_cursor": {"type": "string"}},
+                "required": ["jobs"],
+            },
+            _READ_ONLY.model_copy(update={"title": "List jobs"}),
+        ),
+        _tool(
+            "jobs_get",
+            "Get a job",
+            "A job's status (working, input_required, completed, failed, cancelled), progress, message, the "
+            "backend's raw state and, once it has ended, its result or error. Checks the backend when the "
+            "last check is older than the minimum poll interval.",
+            {"job_id": _JOB_ID},
+            ["job_id"],
+            one_job,
+            _READ_ONLY.model_copy(update={"title": "Get a job"}),
+        ),
+        _tool(
+            "jobs_wait",
+            "Wait for a job",
+            f"Wait until a job ends or timeout_s passes (default {WAIT_DEFAULT_S:g}, at most {WAIT_MAX_S:g}), "
+            "sending progress notifications meanwhile when the call carries a progressToken. On timeout it "
+            "returns the still-running job (timed_out: true) without error: call it again to keep waiting.",
+            {
+                "job_id": _JOB_ID,
+                "timeout_s": {"type": "number", "minimum": 0, "maximum": WAIT_MAX_S, "default": WAIT_DEFAULT_S},
+            },
+            ["job_id"],
+            {
+                "type": "object",
+                "properties": {"job": JOB_SCHEMA, "timed_out": {"type": "boolean"}},
+                "required": ["job", "timed_out"],
+            },
+            _READ_ONLY.model_copy(update={"title": "Wait for a job"}),
+        ),
+        _tool(
+            "jobs_cancel",
+            "Cancel a job",
+            "Cancel a running job through the backend's cancel operation when it has one; otherwise stop "
+            "following it (the remote job may then still run: backend_cancelled says which happened).",
+            {"job_id": _JOB_ID},
+            ["job_id"],
+            {
+                "type": "object",
+                "properties": {
+                    "job": JOB_SCHEMA,
+                    "backend_cancelled": {"type": "boolean"},
+                    "message": {"type": "string"},
+                },
+                "required": ["job", "backend_cancelled", "message"],
+            },
+            types.ToolAnnotations(
+                title="Cancel a job",
+                read_only_hint=False,
+                destructive_hint=True,
+                idempotent_hint=True,
+                open_world_hint=True,
+            ),
+        ),
+    ]
+
+
+def describe(job: Job) -> str:
+    """One line an agent (or a person) can act on."""
+    parts = [f"job {job.id} ({job.operation}): {job.status}"]
+    if job.progress is not None:
+        parts.append(f"{job.progress:.0%}")
+    if job.state:
+        parts.append(f"state {job.state}")
+    line = ", ".join(parts)
+    if job.message:
+        line += f" — {job.message}"
+    return line
+
+
+def _result(structured: dict[str, Any], text: str, limit: int) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=f"{text}\n{compact(structured, limit)}")],
+        structured_content=structured,
+    )
+
+
+class JobTools:
+    def __init__(self, tracker: Tracker, backends: list[str], text_limit: int) -> None:
+        self.tracker = tracker
+        self.tools = definitions(backends)
+        self._validators = {tool.name: ArgumentValidator(tool.input_schema) for tool in self.tools}
+        self._text_limit = text_limit
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._validators
+
+    async def call(self, name: str, arguments: dict[str, Any] | None, report: Reporter) -> types.CallToolResult:
+        arguments = arguments or {}
+        try:
+            violations = self._validators[name].violations(arguments)
+            if violations:
+                raise ToolFailure(
+                    ToolError(kind="validation", message="invalid arguments", operation=name, violations=violations)
+                )
+            return await self._call(name, arguments, report)
+        except ToolFailure as failure:
+            return error_result(failure.error.model_copy(update={"operation": name}))
+        except UnknownJob as exc:
+            return error_result(ToolError(kind="not_found", code="unknown_job", message=str(exc), operation=name))
+        except StoreError as exc:
+            return error_result(ToolError(kind="validation", message=str(exc), operation=name))
+
+    async def _call(self, name: str, args: dict[str, Any], report: Reporter) -> types.CallToolResult:
+        tracker = self.tracker
+        if name == "jobs_list":
+            jobs, cursor = tracker.store.page(
+                backend=args.get("backend"),
+                statuses=args.get("status"),
+                limit=args.get("limit", 20),
+                cursor=args.get("cursor"),
+            )
+            listed = [{k: v for k, v in job.public().items() if k != "result"} for job in jobs]
+            structured: dict[str, Any] = {"jobs": listed}
+            if cursor is not None:
+                structured["next_cursor"] = cursor
+            text = "\n".join(describe(job) for job in jobs) or "no jobs"
+            return _result(structured, text, self._text_limit)
+        if name == "jobs_get":
+            job = await tracker.refresh(args["job_id"])
+            return _result({"job": job.public()}, describe(job), self._text_limit)
+        if name == "jobs_wait":
+            job, timed_out = await self._wait(args["job_id"], float(args.get("timeout_s", WAIT_DEFAULT_S)), report)
+            text = describe(job) + (" (still running when the wait ended; call jobs_wait again)" if timed_out else "")
+            return _result({"job": job.public(), "timed_out": timed_out}, text, self._text_limit)
+        job, outcome = await tracker.cancel(args["job_id"])
+        structured = {"job": job.public(), "backend_cancelled": outcome.requested, "message": outcome.message}
+        return _result(structured, f"{describe(job)}\n{outcome.message}", self._text_limit)
+
+    async def _wait(self, job_id: str, seconds: float, report: Reporter) -> tuple[Job, bool]:
+        started = time.monotonic()
+        deadline = started + seconds
+        last = -1.0
+
+        async def update(job: Job) -> None:
+            nonlocal last
+            # Progress must grow with every notification: a percentage when the backend gives one,
+            # else the seconds waited (with no total), so a client can still draw activity.
+            if job.progress is not None:
+                value, total = job.progress * 100, 100.0
+            else:
+                value, total = time.monotonic() - started, None
+            last = max(value, last + 0.001)
+            await report(last, total, describe(job))
+
+        job = self.tracker.get(job_id)
+        await update(job)
+        while True:
+            job = await self.tracker.wait(job_id, max(0.0, min(HEARTBEAT_S, deadline - time.monotonic())), update)
+            if job.terminal or time.monotonic() >= deadline:
+                return job, not job.terminal
+            await update(job)

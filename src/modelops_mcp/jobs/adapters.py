@@ -1,0 +1,68 @@
+"""How a job's status is read from its backend: the contract, and the registry of Python adapters.
+
+Most backends are described by an `x-mcp.job` declaration alone (see `declared.py`). A backend whose poll
+pattern a declaration cannot express — DataRobot's 202 + Location + 303, Pieces' WebSocket progress —
+registers a named adapter here and names it in its declaration's `adapter` key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from modelops_mcp.jobs.model import Job, JobStatus
+from modelops_mcp.tools.catalog import Catalog, Operation
+from modelops_mcp.tools.extension import JobDeclaration
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A successful backend answer, parsed: what adapters read ids and states from."""
+
+    status: int
+    body: Any
+    headers: httpx.Headers
+
+
+class Caller(Protocol):
+    """Calls one catalog operation with tool arguments; raises `ToolFailure` on any failure."""
+
+    async def __call__(self, op: Operation, arguments: dict[str, Any]) -> Reply: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    status: JobStatus
+    state: str | None = None
+    message: str | None = None
+    progress: float | None = None
+    result: Any = None
+    # A backend's hint of when to look again (Retry-After, an ETA), in seconds.
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    requested: bool
+    message: str
+
+
+class StatusAdapter(Protocol):
+    def remote_ids(self, arguments: dict[str, Any], reply: Reply) -> dict[str, Any]:
+        """The backend's ids for the job just started, from the start call's arguments and answer."""
+        ...
+
+    async def poll(self, job: Job, call: Caller) -> Observation: ...
+
+    async def cancel(self, job: Job, call: Caller) -> CancelOutcome: ...
+
+
+AdapterFactory = Callable[[JobDeclaration, Operation, Catalog], StatusAdapter]
+ADAPTERS: dict[str, AdapterFactory] = {}
+
+
+def register(name: str, factory: AdapterFactory) -> None:
+    ADAPTERS[name] = factory

@@ -1,0 +1,164 @@
+"""The status adapter built from an `x-mcp.job` declaration: ids, status call, status rules, progress."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from modelops_mcp.jobs.adapters import Caller, CancelOutcome, Observation, Reply
+from modelops_mcp.jobs.model import Job, JobStatus
+from modelops_mcp.tools.catalog import Catalog, Operation
+from modelops_mcp.tools.errors import ToolError, ToolFailure
+from modelops_mcp.tools.extension import JobDeclaration, OperationRef, ProgressSpec
+
+_TEMPLATE = re.compile(r"\{([A-Za-z0-9_]+)\}")
+_MISSING = object()
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """RFC 6901 lookup; `_MISSING` when any step is absent."""
+    if pointer in ("", "/"):
+        return document
+    node = document
+    for raw in pointer.lstrip("/").split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return _MISSING
+    return node
+
+
+def _arg_for(op: Operation, location: str, wire: str) -> str | None:
+    return next((f.arg for f in op.fields if f.location == location and f.wire == wire), None)
+
+
+def evaluate(expression: str, op: Operation, arguments: dict[str, Any], reply: Reply) -> Any:
+    """An OpenAPI runtime expression (the subset the extension accepts) against one start call."""
+    if expression.startswith("$response.body#"):
+        return resolve_pointer(reply.body, expression[len("$response.body#") :])
+    if expression.startswith("$response.header."):
+        value = reply.headers.get(expression[len("$response.header.") :])
+        return _MISSING if value is None else value
+    if expression.startswith("$request.body#"):
+        body = {f.wire: arguments[f.arg] for f in op.fields if f.location == "body" and f.arg in arguments}
+        return resolve_pointer(body, expression[len("$request.body#") :])
+    location, _, wire = expression[len("$request.") :].partition(".")
+    arg = _arg_for(op, location, wire)
+    return arguments.get(arg, _MISSING) if arg is not None else _MISSING
+
+
+class DeclaredAdapter:
+    def __init__(self, declaration: JobDeclaration, start: Operation, catalog: Catalog) -> None:
+        self.declaration = declaration
+        self.start = start
+        self._status_op = self._find(catalog, declaration.status)
+        self._cancel_op = self._find(catalog, declaration.cancel)
+
+    def _find(self, catalog: Catalog, ref: OperationRef | None) -> Operation | None:
+        if ref is None:
+            return None
+        # The catalog checked at load that the operation exists in this backend.
+        op = catalog.find(self.start.backend, ref.operation)
+        assert op is not None, ref.operation
+        return op
+
+    def remote_ids(self, arguments: dict[str, Any], reply: Reply) -> dict[str, Any]:
+        ids: dict[str, Any] = {}
+        for name, expression in self.declaration.ids.items():
+            value = evaluate(expression, self.start, arguments, reply)
+            if value is _MISSING or value is None:
+                raise ToolFailure(
+                    ToolError(
+                        kind="backend",
+                        code="unexpected_response",
+                        message=f"the backend started the operation but its answer has no {name} "
+                        f"({expression}), so the job cannot be followed",
+                        backend=self.start.backend,
+                        operation=self.start.tool_name,
+                    )
+                )
+            ids[name] = value
+        return ids
+
+    @staticmethod
+    def arguments_for(target: Operation, ref: OperationRef, remote: dict[str, Any]) -> dict[str, Any]:
+        """Fill `{id}` templates from the remote ids; a lone template keeps the id's JSON type."""
+        properties = target.input_schema.get("properties", {})
+        out: dict[str, Any] = {}
+        for name, template in ref.arguments.items():
+            if isinstance(template, str) and (whole := _TEMPLATE.fullmatch(template)):
+                value = remote.get(whole.group(1))
+                # A numeric id sent to a string parameter (Caila's `account` is "id or name") stays valid.
+                if properties.get(name, {}).get("type") == "string" and not isinstance(value, str):
+                    value = str(value)
+                out[name] = value
+            elif isinstance(template, str):
+                out[name] = _TEMPLATE.sub(lambda m: str(remote.get(m.group(1), "")), template)
+            else:
+                out[name] = template
+        return out
+
+    def interpret(self, body: Any) -> Observation:
+        decl = self.declaration
+        status: JobStatus = "working"
+        for rule in decl.rules:
+            if all(resolve_pointer(body, pointer) == value for pointer, value in rule.when.items()):
+                status = rule.status
+                break
+        state = self._text(body, decl.state)
+        message = self._text(body, decl.message)
+        return Observation(
+            status=status,
+            state=state,
+            message=message,
+            progress=self._progress(body),
+            result=body if status in ("completed", "failed", "cancelled") else None,
+        )
+
+    @staticmethod
+    def _text(body: Any, pointer: str | None) -> str | None:
+        if pointer is None:
+            return None
+        value = resolve_pointer(body, pointer)
+        if value is _MISSING or value is None or value == "":
+            return None
+        return value if isinstance(value, str) else str(value)
+
+    def _progress(self, body: Any) -> float | None:
+        spec = self.declaration.progress
+        if spec is None:
+            return None
+        if isinstance(spec, str):
+            spec = ProgressSpec(pointer=spec)
+        value = resolve_pointer(body, spec.pointer)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return min(1.0, max(0.0, float(value) * spec.scale))
+
+    async def poll(self, job: Job, call: Caller) -> Observation:
+        if self._status_op is None or self.declaration.status is None:
+            raise ToolFailure(
+                ToolError(
+                    kind="config",
+                    message=f"{self.start.tool_name} declares a job without a status operation",
+                    backend=self.start.backend,
+                    operation=self.start.tool_name,
+                )
+            )
+        arguments = self.arguments_for(self._status_op, self.declaration.status, job.remote)
+        reply = await call(self._status_op, arguments)
+        return self.interpret(reply.body)
+
+    async def cancel(self, job: Job, call: Caller) -> CancelOutcome:
+        if self._cancel_op is None or self.declaration.cancel is None:
+            return CancelOutcome(
+                requested=False,
+                message=f"{self.start.backend} documents no way to cancel this operation: tracking stopped, "
+                "but the remote job may still run",
+            )
+        arguments = self.arguments_for(self._cancel_op, self.declaration.cancel, job.remote)
+        await call(self._cancel_op, arguments)
+        return CancelOutcome(requested=True, message=f"cancel requested through {self._cancel_op.tool_name}")

@@ -1,0 +1,111 @@
+"""A job: one long-running backend operation as the agent sees it, whatever the backend calls its states."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+JobStatus = Literal["working", "input_required", "completed", "failed", "cancelled"]
+JOB_STATUSES: tuple[JobStatus, ...] = ("working", "input_required", "completed", "failed", "cancelled")
+TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+JOB_SCHEME = "job://"
+# Lowercase letters and digits only: safe in a URI, a file name and a shell, and easy to read back aloud.
+_ALPHABET = "abcdefghijkmnopqrstuvwxyz23456789"
+_ID_LENGTH = 10
+
+
+def new_job_id() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(_ID_LENGTH))
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def job_uri(job_id: str) -> str:
+    return JOB_SCHEME + job_id
+
+
+class PollInfo(BaseModel):
+    """Bookkeeping of the tracker's status calls, kept so an agent can see why a job looks stale."""
+
+    count: int = 0
+    last_at: str | None = None
+    errors: int = 0
+    last_error: str | None = None
+    interval_s: float | None = None
+
+
+class Job(BaseModel):
+    id: str
+    backend: str
+    operation: str
+    remote: dict[str, Any]
+    status: JobStatus = "working"
+    progress: float | None = Field(default=None, ge=0.0, le=1.0)
+    message: str | None = None
+    state: str | None = None
+    result: Any = None
+    error: dict[str, Any] | None = None
+    created_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+    finished_at: str | None = None
+    polls: PollInfo = Field(default_factory=PollInfo)
+
+    @property
+    def uri(self) -> str:
+        return job_uri(self.id)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def handle(self) -> dict[str, Any]:
+        """What a job-starting tool adds to its result: enough to follow the job and nothing more."""
+        return {"id": self.id, "uri": self.uri, "status": self.status}
+
+    def visible(self) -> tuple[Any, ...]:
+        """The fields whose change is worth a notification (poll bookkeeping is not)."""
+        return (self.status, self.progress, self.message, self.state)
+
+    def public(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["uri"] = self.uri
+        return data
+
+
+HANDLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The job tracking this operation: follow it with jobs_wait / jobs_get or read its uri.",
+    "properties": {
+        "id": {"type": "string"},
+        "uri": {"type": "string"},
+        "status": {"type": "string", "enum": list(JOB_STATUSES)},
+    },
+    "required": ["id", "uri", "status"],
+}
+
+JOB_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "uri": {"type": "string"},
+        "backend": {"type": "string"},
+        "operation": {"type": "string", "description": "The tool that started the job."},
+        "remote": {"type": "object", "description": "The backend's own ids for the job."},
+        "status": {"type": "string", "enum": list(JOB_STATUSES)},
+        "progress": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "message": {"type": ["string", "null"]},
+        "state": {"type": ["string", "null"], "description": "The backend's raw state, as it names it."},
+        "result": {"description": "The backend's final payload once the job has ended."},
+        "error": {"type": ["object", "null"], "description": "Why the job failed, in the tool error shape."},
+        "created_at": {"type": "string"},
+        "updated_at": {"type": "string"},
+        "finished_at": {"type": ["string", "null"]},
+        "polls": {"type": "object"},
+    },
+    "required": ["id", "uri", "backend", "operation", "status", "created_at", "updated_at"],
+}

@@ -1,0 +1,51 @@
+"""Jobs as text for a terminal: `modelops-mcp jobs` and `modelops-mcp jobs show ID`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from modelops_mcp.jobs.model import Job
+
+_COLUMNS = ("ID", "BACKEND", "OPERATION", "STATUS", "PROGRESS", "STATE", "CREATED", "MESSAGE")
+
+
+def _row(job: Job) -> tuple[str, ...]:
+    progress = "" if job.progress is None else f"{job.progress:.0%}"
+    message = (job.message or "").replace("\n", " ")
+    return (job.id, job.backend, job.operation, job.status, progress, job.state or "", job.created_at, message[:60])
+
+
+def table(jobs: Sequence[Job]) -> str:
+    if not jobs:
+        return "no jobs"
+    rows = [_COLUMNS, *(_row(job) for job in jobs)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def show_job(job: Job) -> str:
+    lines = [
+        f"job {job.id}  ({job.uri})",
+        f"  operation  {job.backend} / {job.operation}",
+        f"  remote ids {json.dumps(job.remote)}",
+        f"  status     {job.status}" + (f"  {job.progress:.0%}" if job.progress is not None else ""),
+    ]
+    if job.state:
+        lines.append(f"  state      {job.state}")
+    if job.message:
+        lines.append(f"  message    {job.message}")
+    lines.append(f"  created    {job.created_at}")
+    lines.append(f"  updated    {job.updated_at}")
+    if job.finished_at:
+        lines.append(f"  finished   {job.finished_at}")
+    lines.append(f"  polls      {job.polls.count} ({job.polls.errors} failed)")
+    if job.polls.last_error:
+        lines.append(f"  last error {job.polls.last_error}")
+    if job.error:
+        lines.append(f"  error      {json.dumps(job.error)}")
+    if job.result is not None:
+        lines.append("  result     " + json.dumps(job.result, indent=2).replace("\n", "\n             "))
+    return "\n".join(lines)

@@ -1,0 +1,336 @@
+"""Following jobs: one scheduler polls every unfinished job with backoff; readers share its polls.
+
+Rules that keep the backends' load bounded however many agents watch:
+- at most one status call in flight per job, and never two calls closer than `min_interval`;
+- idle jobs back off from `initial` doubling to `max` (reset when the backend's state moves on),
+  and a backend's Retry-After or hint pushes the next call further out;
+- at most `concurrency` status calls at once across all jobs;
+- a reader of a job whose last poll is older than `min_interval` triggers one refresh, shared by all.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+
+from modelops_mcp.jobs.adapters import ADAPTERS, Caller, CancelOutcome, Observation, Reply, StatusAdapter
+from modelops_mcp.jobs.declared import DeclaredAdapter
+from modelops_mcp.jobs.model import Job, PollInfo, new_job_id, now_iso
+from modelops_mcp.jobs.store import JobStore
+from modelops_mcp.redact import Redactor
+from modelops_mcp.tools.catalog import Catalog, Operation
+from modelops_mcp.tools.errors import ToolError, ToolFailure
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Job], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    min_interval: float = 1.0
+    initial: float = 1.0
+    max: float = 30.0
+    concurrency: int = 8
+
+
+class UnknownJob(Exception):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job {job_id!r}: list jobs with jobs_list")
+        self.job_id = job_id
+
+
+class _Entry:
+    """Scheduling state of one unfinished job: all the tracker keeps in memory per job."""
+
+    __slots__ = ("delay", "due", "inflight", "job_id", "last_poll", "last_state", "seq")
+
+    def __init__(self, job_id: str, delay: float) -> None:
+        self.job_id = job_id
+        self.delay = delay
+        self.due = 0.0
+        self.seq = 0
+        self.last_poll = -math.inf
+        self.last_state: str | None = None
+        self.inflight: anyio.Event | None = None
+
+
+def build_adapters(catalog: Catalog) -> dict[str, StatusAdapter]:
+    adapters: dict[str, StatusAdapter] = {}
+    for op in catalog.operations.values():
+        if op.job is None:
+            continue
+        name = op.job.adapter
+        if name is None:
+            adapters[op.tool_name] = DeclaredAdapter(op.job, op, catalog)
+        elif name in ADAPTERS:
+            adapters[op.tool_name] = ADAPTERS[name](op.job, op, catalog)
+        else:
+            log.warning("%s names an unknown job adapter %r; its jobs are not followed", op.tool_name, name)
+    return adapters
+
+
+class Tracker:
+    def __init__(
+        self, store: JobStore, catalog: Catalog, call: Caller, redactor: Redactor, policy: PollPolicy | None = None
+    ) -> None:
+        self.store = store
+        self.policy = policy or PollPolicy()
+        self._call = call
+        self._redactor = redactor
+        self._adapters = build_adapters(catalog)
+        self._entries: dict[str, _Entry] = {}
+        self._heap: list[tuple[float, int, str]] = []
+        self._seq = 0
+        self._wake = anyio.Event()
+        self._limiter = anyio.CapacityLimiter(self.policy.concurrency)
+        self._changed: dict[str, anyio.Event] = {}
+        self._listeners: list[Listener] = []
+        self._tg: TaskGroup | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """`listener(job)` runs after every visible change (status, progress, message, state) is stored."""
+        self._listeners.append(listener)
+
+    def resume(self) -> int:
+        """Pick up every unfinished job in the store (after a restart); returns how many."""
+        now = time.monotonic()
+        resumed = 0
+        for index, job_id in enumerate(self.store.active_ids()):
+            if job_id in self._entries:
+                continue
+            entry = _Entry(job_id, self.policy.initial)
+            self._entries[job_id] = entry
+            # Staggered, so a restart with many jobs does not hit the backends all in the same instant.
+            self._schedule(entry, now + min(index * 0.01, self.policy.max))
+            resumed += 1
+        return resumed
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            count = self.resume()
+            if count:
+                log.info("resumed %d unfinished job(s)", count)
+            task_status.started()
+            await self._schedule_loop(tg)
+
+    @property
+    def tracked(self) -> int:
+        return len(self._entries)
+
+    # ---- starting, reading, waiting, cancelling --------------------------------------------------
+
+    def follows(self, op: Operation) -> bool:
+        return op.tool_name in self._adapters
+
+    def start(self, op: Operation, arguments: dict[str, Any], reply: Reply) -> Job:
+        remote = self._adapters[op.tool_name].remote_ids(arguments, reply)
+        while True:
+            job = Job(id=new_job_id(), backend=op.backend, operation=op.tool_name, remote=remote)
+            if not self.store.exists(job.id):
+                break
+        self.store.insert(job)
+        entry = _Entry(job.id, self.policy.initial)
+        entry.last_poll = time.monotonic()  # the start call itself just told us the state
+        self._entries[job.id] = entry
+        self._schedule(entry, entry.last_poll + max(self.policy.initial, self.policy.min_interval))
+        return job
+
+    def get(self, job_id: str) -> Job:
+        job = self.store.get(job_id)
+        if job is None:
+            raise UnknownJob(job_id)
+        return job
+
+    async def refresh(self, job_id: str) -> Job:
+        """The job, polled first if its state is older than `min_interval` (one poll, however many ask)."""
+        entry = self._entries.get(job_id)
+        if entry is not None:
+            if entry.inflight is not None:
+                await entry.inflight.wait()
+            elif time.monotonic() - entry.last_poll >= self.policy.min_interval:
+                self._begin(entry)
+                await self._poll(entry)
+        return self.get(job_id)
+
+    async def wait(self, job_id: str, seconds: float, on_update: Listener | None = None) -> Job:
+        """Until the job ends or `seconds` pass; `on_update` sees every visible change meanwhile."""
+        deadline = time.monotonic() + seconds
+        job = await self.refresh(job_id)
+        seen = job.visible()
+        while not job.terminal:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            changed = self._changed.setdefault(job_id, anyio.Event())
+            with anyio.move_on_after(min(self.policy.min_interval, remaining)):
+                await changed.wait()
+            job = await self.refresh(job_id)
+            if job.visible() != seen:
+                seen = job.visible()
+                if on_update is not None:
+                    await on_update(job)
+        return job
+
+    async def cancel(self, job_id: str) -> tuple[Job, CancelOutcome]:
+        job = self.get(job_id)
+        if job.terminal:
+            return job, CancelOutcome(requested=False, message=f"the job had already ended ({job.status})")
+        adapter = self._adapters.get(job.operation)
+        if adapter is None:
+            outcome = CancelOutcome(requested=False, message="tracking stopped; the remote job may still run")
+        else:
+            outcome = await adapter.cancel(job, self._call)  # a ToolFailure leaves the job as it was
+        job = self.get(job_id)
+        if job.terminal:  # it ended while the cancel was on its way
+            return job, outcome
+        before = job.visible()
+        job.status = "cancelled"
+        job.message = outcome.message
+        job.finished_at = job.updated_at = now_iso()
+        self.store.save(job)
+        self._drop(job_id)
+        await self._changed_to(job, before)
+        return job, outcome
+
+    # ---- scheduling ------------------------------------------------------------------------------
+
+    def _schedule(self, entry: _Entry, due: float) -> None:
+        self._seq += 1
+        entry.due, entry.seq = due, self._seq
+        heapq.heappush(self._heap, (due, self._seq, entry.job_id))
+        self._wake.set()
+
+    def _drop(self, job_id: str) -> None:
+        self._entries.pop(job_id, None)  # its heap items become stale and are skipped
+
+    async def _schedule_loop(self, tg: TaskGroup) -> None:
+        while True:
+            now = time.monotonic()
+            while self._heap and self._heap[0][0] <= now:
+                _, seq, job_id = heapq.heappop(self._heap)
+                entry = self._entries.get(job_id)
+                if entry is None or entry.seq != seq or entry.inflight is not None:
+                    continue
+                self._begin(entry)
+                tg.start_soon(self._poll, entry)
+            wait = self._heap[0][0] - now if self._heap else math.inf
+            self._wake = anyio.Event()
+            with anyio.move_on_after(wait):
+                await self._wake.wait()
+
+    def _begin(self, entry: _Entry) -> None:
+        # Set before any await, so a reader arriving in the same tick waits for this poll instead of starting one.
+        entry.inflight = anyio.Event()
+
+    async def _poll(self, entry: _Entry) -> None:
+        assert entry.inflight is not None
+        retry_after: float | None = None
+        try:
+            async with self._limiter:
+                retry_after = await self._poll_once(entry)
+        finally:
+            entry.last_poll = time.monotonic()
+            entry.inflight.set()
+            entry.inflight = None
+        if entry.job_id in self._entries:
+            delay = max(entry.delay, self.policy.min_interval, retry_after or 0.0)
+            self._schedule(entry, entry.last_poll + delay)
+
+    async def _poll_once(self, entry: _Entry) -> float | None:
+        job = self.store.get(entry.job_id)
+        if job is None or job.terminal:
+            self._drop(entry.job_id)
+            return None
+        adapter = self._adapters.get(job.operation)
+        if adapter is None:
+            self._drop(entry.job_id)
+            log.warning("job %s: %s is no longer in the catalog; not followed", job.id, job.operation)
+            return None
+        try:
+            observation = await adapter.poll(job, self._call)
+        except ToolFailure as failure:
+            return await self._poll_failed(entry, job, failure.error)
+        except Exception as exc:  # one job's odd answer must not stop the others being followed
+            log.exception("job %s: status check failed", job.id)
+            error = ToolError(kind="backend", message=self._redactor.text(f"{type(exc).__name__}: {exc}")[:300])
+            return await self._poll_failed(entry, job, error)
+        await self._observe(entry, job, observation)
+        return observation.retry_after
+
+    async def _poll_failed(self, entry: _Entry, job: Job, error: ToolError) -> float | None:
+        before = job.visible()
+        job.polls = self._polled(job, error.one_line())
+        if error.kind == "not_found":
+            # The backend no longer knows the job: it will never report an end, so say so now.
+            job.status = "failed"
+            job.message = f"the backend no longer knows this job: {error.message}"
+            job.error = error.model_dump(exclude_none=True)
+            job.finished_at = job.updated_at = now_iso()
+            self._drop(job.id)
+        else:
+            entry.delay = min(entry.delay * 2, self.policy.max)
+        self.store.save(job)
+        await self._changed_to(job, before)
+        return error.retry_after
+
+    def _polled(self, job: Job, error: str | None = None) -> PollInfo:
+        polls = job.polls.model_copy()
+        polls.count += 1
+        polls.last_at = now_iso()
+        polls.interval_s = round(self._entries[job.id].delay, 3) if job.id in self._entries else None
+        if error is not None:
+            polls.errors += 1
+            polls.last_error = error[:300]
+        return polls
+
+    async def _observe(self, entry: _Entry, job: Job, seen: Observation) -> None:
+        before = job.visible()
+        if seen.state != entry.last_state:
+            entry.delay = self.policy.initial  # the backend moved: look again soon
+            entry.last_state = seen.state
+        else:
+            entry.delay = min(entry.delay * 2, self.policy.max)
+        job.status, job.state, job.message = seen.status, seen.state, seen.message
+        if seen.progress is not None or seen.status == "completed":
+            job.progress = 1.0 if seen.status == "completed" else seen.progress
+        job.polls = self._polled(job)
+        if job.terminal:
+            job.result = self._redactor.value(seen.result)
+            job.finished_at = now_iso()
+            if job.status == "failed":
+                job.error = ToolError(
+                    kind="backend",
+                    code="job_failed",
+                    message=seen.message or f"the backend reports the job failed (state {seen.state})",
+                    backend=job.backend,
+                    operation=job.operation,
+                ).model_dump(exclude_none=True)
+            self._drop(job.id)
+        if job.visible() != before:
+            job.updated_at = now_iso()
+        self.store.save(job)
+        await self._changed_to(job, before)
+
+    async def _changed_to(self, job: Job, before: tuple[Any, ...]) -> None:
+        if job.visible() == before:
+            return
+        event = self._changed.pop(job.id, None)
+        if event is not None:
+            event.set()
+        for listener in list(self._listeners):
+            try:
+                await listener(job)
+            except Exception:  # a subscriber that went away must not break polling
+                log.exception("job listener failed")
