@@ -43,7 +43,10 @@ async def test_backends_resource_shows_configuration_without_secrets(
 async def test_schema_resource_is_the_backends_openapi_document(sandbox: RunningSandbox, state_dir: Path) -> None:
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
         templates = await client.list_resource_templates()
-        assert [t.uri_template for t in templates.resource_templates] == ["modelops://schemas/{backend}", "job://{job_id}"]
+        assert [t.uri_template for t in templates.resource_templates] == [
+            "modelops://schemas/{backend}",
+            "job://{job_id}",
+        ]
         document = json.loads(text(await client.read_resource("modelops://schemas/caila")))
         completion = await client.complete(
             types.ResourceTemplateReference(uri="modelops://schemas/{backend}"), {"name": "backend", "value": "ca"}
