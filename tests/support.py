@@ -79,9 +79,8 @@ async def stdio_server(env: Mapping[str, str], state_dir: Path, *args: str) -> A
             yield client, Path(errlog.name)
 
 
-@contextmanager
-def http_server_process(env: Mapping[str, str], state_dir: Path, *args: str) -> Iterator[tuple[str, Path]]:
-    """`modelops-mcp serve --transport http --port 0` as a child process; yields its /mcp URL and its stderr file."""
+def start_http_server(env: Mapping[str, str], state_dir: Path, *args: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`modelops-mcp serve --transport http --port 0` as a child process: the process, its /mcp URL, its stderr."""
     errlog = Path(tempfile.mkstemp(suffix=".log")[1])
     with errlog.open("w") as err:
         proc = subprocess.Popen(
@@ -92,7 +91,18 @@ def http_server_process(env: Mapping[str, str], state_dir: Path, *args: str) -> 
             stderr=err,
         )
     try:
-        url = _wait_for_url(proc, errlog)
+        return proc, _wait_for_url(proc, errlog), errlog
+    except BaseException:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise
+
+
+@contextmanager
+def http_server_process(env: Mapping[str, str], state_dir: Path, *args: str) -> Iterator[tuple[str, Path]]:
+    """`modelops-mcp serve --transport http --port 0` as a child process; yields its /mcp URL and its stderr file."""
+    proc, url, errlog = start_http_server(env, state_dir, *args)
+    try:
         yield url, errlog
     finally:
         proc.terminate()

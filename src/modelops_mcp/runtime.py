@@ -64,19 +64,28 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
     store = JobStore(settings.jobs_db)
     tracker = Tracker(store, catalog, executor.invoke, redactor, poll_policy(settings.limits))
     executor.jobs = tracker
+    # An error in the caller's block is re-raised as itself once the tracker has stopped, rather than
+    # escaping from inside the task group, which would wrap it in an ExceptionGroup.
+    body_error: BaseException | None = None
     try:
         async with anyio.create_task_group() as tg:
             await tg.start(tracker.run)
-            yield Runtime(
-                settings=settings,
-                catalog=catalog,
-                clients=clients,
-                executor=executor,
-                redactor=redactor,
-                jobs=tracker,
-            )
-            tg.cancel_scope.cancel()
+            try:
+                yield Runtime(
+                    settings=settings,
+                    catalog=catalog,
+                    clients=clients,
+                    executor=executor,
+                    redactor=redactor,
+                    jobs=tracker,
+                )
+            except BaseException as exc:
+                body_error = exc
+            finally:
+                tg.cancel_scope.cancel()
     finally:
         store.close()
         for client in clients.values():
             await client.aclose()
+    if body_error is not None:
+        raise body_error
