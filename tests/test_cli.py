@@ -98,7 +98,11 @@ def test_demo_runs_the_caila_journey_end_to_end(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     for step in ("caila_list_datasets", "caila_create_derived_service", "caila_list_fit_configs", "caila_fit_service"):
         assert f"→ {step}(" in done.stdout
-    assert "SUCCESS" in done.stdout
+    assert "→ jobs_wait(" in done.stdout
+    assert "completed, state SUCCESS" in done.stdout
+    notified = re.search(r"(\d+) progress notifications received", done.stdout)
+    assert notified is not None
+    assert int(notified.group(1)) >= 2  # at least the start and the end arrived as notifications
     assert "is ready to use" in done.stdout
     assert time.monotonic() - started < 120
 
@@ -107,3 +111,4 @@ def test_demo_exits_non_zero_with_the_backend_error_when_the_fit_fails(tmp_path:
     done = run("demo", "--speed", "600", "--dataset", "broken-labels", env=server_env({}, tmp_path / "s"), timeout=120)
     assert done.returncode == 1
     assert "demo failed: the fit failed: Fit failed: dataset 'broken-labels'" in done.stdout
+    assert "failed, state FAILED" in done.stdout

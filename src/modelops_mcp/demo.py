@@ -16,7 +16,11 @@ from mcp.client.stdio import StdioServerParameters
 
 # A bounded wait: the sandbox fit takes five simulated minutes, seconds of real time at the default speed.
 _JOB_DEADLINE_S = 180.0
-_POLL_S = 0.25
+# Each jobs_wait call stays under the ~60 s tool-call timeout of common clients; the demo calls it again.
+_WAIT_S = 50.0
+_FRAME_S = 0.1
+# The sandbox is local, so the server may check the job's status more often than it would a real backend.
+_POLL_INTERVAL = "0.25"
 
 
 class DemoFailed(Exception):
@@ -37,20 +41,51 @@ class Printer:
         self.out.write(f"  {text}\n")
         self.out.flush()
 
-    def bar(self, state: str, elapsed: float, tick: int, final: bool = False) -> None:
+    def bar(self, state: str, elapsed: float, tick: int, fraction: float | None, final: bool = False) -> None:
         width = 24
         if final:
             cells = "#" * width
+        elif fraction is not None:
+            done = round(fraction * width)
+            cells = "#" * done + "." * (width - done)
         else:
-            # The backend reports no percentage, so the bar shows activity, not a fraction.
+            # The backend reports no percentage (Caila does not), so the bar shows activity, not a fraction.
             head = tick % width
             cells = "".join("#" if abs(i - head) < 3 else "." for i in range(width))
-        text = f"  [{cells}] {state:<8} {elapsed:5.1f}s"
+        text = f"  [{cells}] {state:<44} {elapsed:5.1f}s"
         if self.live:
             self.out.write("\r" + text + ("\n" if final else ""))
-        elif final or tick % 8 == 0:
+        elif final or tick % 10 == 0:
             self.out.write(text + "\n")
         self.out.flush()
+
+
+class Follow:
+    """The live bar while jobs_wait runs: notifications set what it shows, a local timer animates it."""
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+        self.started = time.monotonic()
+        self.state = "waiting"
+        self.fraction: float | None = None
+        self.notifications = 0
+
+    async def on_progress(self, progress: float, total: float | None, message: str | None) -> None:
+        self.notifications += 1
+        self.fraction = progress / total if total else None
+        if message:
+            # "job <id> (<tool>): working, state RUNNING" → "working, state RUNNING"
+            self.state = message.split("): ", 1)[-1]
+
+    async def animate(self) -> None:
+        tick = 0
+        while True:
+            self.printer.bar(self.state, time.monotonic() - self.started, tick, self.fraction)
+            tick += 1
+            await anyio.sleep(_FRAME_S)
+
+    def finish(self, state: str) -> None:
+        self.printer.bar(state, time.monotonic() - self.started, 0, 1.0, final=True)
 
 
 async def _call(client: Client, printer: Printer, tool: str, arguments: dict[str, Any]) -> Any:
@@ -93,26 +128,28 @@ async def journey(client: Client, printer: Printer, dataset_name: str) -> None:
             "configId": config["id"]["configId"],
         },
     )
-    printer.line(f"job {job['jobId']} started: {job['state']}")
+    handle = job["job"]
+    printer.line(f"Caila job {job['jobId']} started ({job['state']}); followed as {handle['uri']}")
 
-    printer.step("caila_get_job_status", {"account": account, "jobId": job["jobId"]})
-    started = time.monotonic()
-    tick = 0
+    printer.step("jobs_wait", {"job_id": handle["id"], "timeout_s": _WAIT_S})
+    follow = Follow(printer)
     with anyio.fail_after(_JOB_DEADLINE_S):
-        while True:
-            result = await client.call_tool("caila_get_job_status", {"account": account, "jobId": job["jobId"]})
-            if result.is_error or not isinstance(result.structured_content, dict):
-                raise DemoFailed(json.dumps(result.structured_content))
-            status = result.structured_content
-            elapsed = time.monotonic() - started
-            if status["done"]:
-                printer.bar(status["state"], elapsed, tick, final=True)
-                if status.get("error"):
-                    raise DemoFailed(f"the fit failed: {status.get('errorMessage', 'no message')}")
-                break
-            printer.bar(status["state"], elapsed, tick)
-            tick += 1
-            await anyio.sleep(_POLL_S)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(follow.animate)
+            while True:
+                result = await client.call_tool(
+                    "jobs_wait", {"job_id": handle["id"], "timeout_s": _WAIT_S}, progress_callback=follow.on_progress
+                )
+                if result.is_error or not isinstance(result.structured_content, dict):
+                    raise DemoFailed(json.dumps(result.structured_content))
+                if not result.structured_content["timed_out"]:
+                    break
+            tg.cancel_scope.cancel()
+    final = result.structured_content["job"]
+    follow.finish(f"{final['status']}, state {final['state']}")
+    printer.line(f"{follow.notifications} progress notifications received while waiting")
+    if final["status"] != "completed":
+        raise DemoFailed(f"the fit {final['status']}: {final.get('message') or 'no message'}")
     printer.line(f"fitted: service {name!r} is ready to use")
 
 
@@ -121,7 +158,7 @@ async def run_demo(speed: float, dataset: str = "support-tickets", out: TextIO |
     with tempfile.TemporaryDirectory(prefix="modelops-demo-") as state_dir:
         params = StdioServerParameters(
             command=sys.executable,
-            args=["-m", "modelops_mcp", "serve", "--sandbox"],
+            args=["-m", "modelops_mcp", "serve", "--sandbox", "--poll-interval", _POLL_INTERVAL],
             env={**os.environ, "MODELOPS_SANDBOX_SPEED": str(speed), "MODELOPS_STATE_DIR": state_dir},
         )
         started = time.monotonic()

@@ -1,0 +1,67 @@
+"""`modelops-mcp jobs` and `jobs show`: the state dir's jobs, read from a terminal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from tests.support import RunningSandbox, in_process, server_env, structured
+
+pytestmark = pytest.mark.anyio
+
+FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
+
+
+def jobs_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "modelops_mcp", "jobs", "--state-dir", str(state_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=server_env({}, state_dir),
+        stdin=subprocess.DEVNULL,
+    )
+
+
+async def test_jobs_lists_and_shows_the_jobs_of_the_state_dir(sandbox: RunningSandbox, state_dir: Path) -> None:
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        running = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        finished = structured(await client.call_tool("caila_fit_service", {**FIT, "datasetId": 503}))["job"]
+        sandbox.emulators.clock.advance(200)
+        await client.call_tool("jobs_wait", {"job_id": finished["id"], "timeout_s": 30})
+
+    table = jobs_cli(state_dir)
+    assert table.returncode == 0, table.stderr
+    header, *rows = table.stdout.splitlines()
+    assert header.split()[:4] == ["ID", "BACKEND", "OPERATION", "STATUS"]
+    assert [row.split()[:4] for row in rows] == [
+        [finished["id"], "caila", "caila_fit_service", "failed"],
+        [running["id"], "caila", "caila_fit_service", "working"],
+    ]
+
+    listed = jobs_cli(state_dir, "--json", "--status", "failed")
+    assert [job["id"] for job in json.loads(listed.stdout)] == [finished["id"]]
+
+    shown = jobs_cli(state_dir, "show", finished["id"])
+    assert shown.returncode == 0, shown.stderr
+    assert f"job {finished['id']}" in shown.stdout
+    assert "broken-labels" in shown.stdout  # the backend's error message
+    as_json = json.loads(jobs_cli(state_dir, "show", finished["id"], "--json").stdout)
+    assert as_json["status"] == "failed"
+    assert as_json["uri"] == finished["uri"]
+
+    missing = jobs_cli(state_dir, "show", "nosuchjob")
+    assert missing.returncode == 1
+    assert "no job 'nosuchjob'" in missing.stderr
+
+
+def test_jobs_on_an_empty_state_dir_says_so(tmp_path: Path) -> None:
+    done = jobs_cli(tmp_path / "empty")
+    assert done.returncode == 0
+    assert "no jobs yet" in done.stderr
+    assert not (tmp_path / "empty").exists()  # reading never creates state
