@@ -1,0 +1,110 @@
+"""The tracker's manners towards a backend: backoff while idle, Retry-After, failures, a forgotten job."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from modelops_mcp.config import Limits
+from modelops_mcp.sandbox import Fault
+from tests.support import RunningSandbox, in_process, structured
+
+pytestmark = pytest.mark.anyio
+
+FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
+STATUS_PATH = r"/job/\d+$"
+
+
+def status_times(sandbox: RunningSandbox) -> list[float]:
+    return [r.time for r in sandbox.requests("caila") if r.method == "GET" and r.path.split("/")[-2] == "job"]
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+
+async def get_job(client: Client, job_id: str) -> dict[str, Any]:
+    job: dict[str, Any] = structured(await client.call_tool("jobs_get", {"job_id": job_id}))["job"]
+    return job
+
+
+async def test_an_idle_job_is_polled_less_and_less_often_down_to_the_maximum(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    limits = Limits(poll_min_interval_s=0.05, poll_max_s=0.4)
+    async with in_process(sandbox.env(), state_dir, limits) as (server, _), Client(server, mode="legacy") as client:
+        await client.call_tool("caila_fit_service", FIT)
+        await anyio.sleep(2.5)  # nobody reads: only the tracker's own schedule calls the backend
+    between = gaps(status_times(sandbox))
+    # 0.05 → 0.1 → 0.2 → 0.4, then it stays at the maximum while the state does not move.
+    assert len(between) >= 5, between
+    assert between[0] < 0.15
+    assert all(later >= earlier * 0.8 for earlier, later in itertools.pairwise(between)), between
+    assert all(0.35 <= gap <= 0.6 for gap in between[4:]), between
+    assert len(between) <= 10  # at 0.05 s without backoff it would have been about fifty
+
+
+async def test_a_state_change_brings_the_next_poll_back_soon(sandbox: RunningSandbox, state_dir: Path) -> None:
+    limits = Limits(poll_min_interval_s=0.05, poll_max_s=0.8)
+    async with in_process(sandbox.env(), state_dir, limits) as (server, _), Client(server, mode="legacy") as client:
+        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        await anyio.sleep(1.6)  # backed off towards 0.8
+        sandbox.emulators.clock.advance(30)  # PENDING → RUNNING
+        await anyio.sleep(1.2)
+        job = await get_job(client, handle["id"])
+    assert job["state"] == "RUNNING"
+    between = gaps(status_times(sandbox))
+    backed_off = between.index(max(between))
+    assert min(between[backed_off + 1 :]) < 0.2, between
+
+
+async def test_retry_after_pushes_the_next_status_call_out(sandbox: RunningSandbox, state_dir: Path) -> None:
+    limits = Limits(poll_min_interval_s=0.05, poll_max_s=0.1, max_retry_after_s=0.1)
+    sandbox.emulators.faults.add(
+        Fault(backend="caila", method="GET", path=STATUS_PATH, status=429, headers={"Retry-After": "1"}, times=1)
+    )
+    async with in_process(sandbox.env(), state_dir, limits) as (server, _), Client(server, mode="legacy") as client:
+        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        await anyio.sleep(1.5)
+        job = await get_job(client, handle["id"])
+    times = status_times(sandbox)
+    assert gaps(times)[0] >= 0.95, times  # the first answer was 429 with Retry-After: 1
+    assert job["status"] == "working"
+    assert job["polls"]["errors"] == 1
+    assert "rate_limited" in job["polls"]["last_error"]
+
+
+async def test_a_failing_status_call_keeps_the_job_working_until_the_backend_answers(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    sandbox.emulators.faults.add(
+        Fault(backend="caila", method="GET", path=STATUS_PATH, status=500, body={"error": "boom"}, times=2)
+    )
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        await anyio.sleep(0.3)
+        during = await get_job(client, handle["id"])
+        sandbox.emulators.clock.advance(600)
+        ended = structured(await client.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30}))["job"]
+    assert during["status"] == "working"
+    assert during["polls"]["errors"] == 2
+    assert "HTTP 500" in during["polls"]["last_error"]
+    assert ended["status"] == "completed"
+
+
+async def test_a_job_the_backend_no_longer_knows_ends_failed(sandbox: RunningSandbox, state_dir: Path) -> None:
+    sandbox.emulators.faults.add(
+        Fault(backend="caila", method="GET", path=STATUS_PATH, status=404, body={"message": "Job not found"})
+    )
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        job = structured(await client.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30}))["job"]
+    assert job["status"] == "failed"
+    assert "no longer knows" in job["message"]
+    assert job["error"]["kind"] == "not_found"
+    assert job["error"]["status"] == 404
