@@ -31,6 +31,17 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
     return node
 
 
+def matches(actual: Any, expected: Any) -> bool:
+    """A rule's value: a list matches any of its members; strings compare case-insensitively (SUCCESS, success)."""
+    if isinstance(expected, list):
+        return any(matches(actual, option) for option in expected)
+    if isinstance(expected, str) and isinstance(actual, str):
+        return actual.casefold() == expected.casefold()
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return actual is expected  # `True == 1` in Python; a JSON boolean must not match a number
+    return bool(actual == expected)
+
+
 def _arg_for(op: Operation, location: str, wire: str) -> str | None:
     return next((f.arg for f in op.fields if f.location == location and f.wire == wire), None)
 
@@ -105,7 +116,7 @@ class DeclaredAdapter:
         decl = self.declaration
         status: JobStatus = "working"
         for rule in decl.rules:
-            if all(resolve_pointer(body, pointer) == value for pointer, value in rule.when.items()):
+            if all(matches(resolve_pointer(body, pointer), value) for pointer, value in rule.when.items()):
                 status = rule.status
                 break
         state = self._text(body, decl.state)
@@ -136,7 +147,7 @@ class DeclaredAdapter:
         value = resolve_pointer(body, spec.pointer)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
-        return min(1.0, max(0.0, float(value) * spec.scale))
+        return min(1.0, max(0.0, float(value) / spec.scale))
 
     async def poll(self, job: Job, call: Caller) -> Observation:
         if self._status_op is None or self.declaration.status is None:

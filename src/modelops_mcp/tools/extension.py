@@ -68,7 +68,8 @@ class StatusRule(_Strict):
 
 class ProgressSpec(_Strict):
     pointer: str
-    scale: float = 1.0
+    # The figure that means done: 1 for a fraction, 100 for a percentage, the epoch count for epochs.
+    scale: float = Field(default=1.0, gt=0)
 
 
 class JobDeclaration(_Strict):
