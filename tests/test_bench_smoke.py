@@ -1,0 +1,40 @@
+"""The benchmarks still run (tiny sizes): a benchmark that rots is found here, not on the day it is needed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_jobs_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "jobs_bench.py"),
+            "--scale",
+            "60",
+            "--jobs",
+            "3",
+            "--tracked",
+            "200",
+            "--rounds",
+            "5",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    assert results["memory"]["tracked_jobs"] == 200
+    assert results["memory"]["bytes_per_job"] > 0
+    assert results["polls"]["polls_per_job_per_minute_at_rest"]["max"] <= 4  # about 2 (one call per 30 s) at rest
+    assert results["read"]["rounds"] == 5
