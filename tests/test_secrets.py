@@ -75,3 +75,42 @@ async def test_canary_never_leaks_over_stdio(state_dir: Path) -> None:
         assert CANARY not in text
     assert "caila_list_datasets" in stderr  # debug logging really ran
     assert CANARY not in stderr
+
+
+def assert_not_on_disk(state_dir: Path) -> None:
+    files = [path for path in state_dir.iterdir() if path.is_file()]
+    assert files  # the job store (and its WAL) is there to search
+    for path in files:
+        assert CANARY.encode() not in path.read_bytes(), path.name
+
+
+async def test_canary_never_reaches_a_job_record(state_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A status endpoint that echoes the key: the job's message, result and error, its row on disk, and the
+    logs all stay clean."""
+    caplog.set_level(logging.DEBUG)
+    emulators = Sandbox(speed=0, api_keys={"caila": CANARY})
+    echo = {
+        "accountId": 1001,
+        "jobId": 9001,
+        "jobType": "fit",
+        "state": f"FAILED {CANARY}",
+        "done": True,
+        "error": True,
+        "errorMessage": f"key {CANARY} is not allowed to fit",
+    }
+    emulators.faults.add(Fault(path="/job/", status=200, body=echo))
+    async with serve_sandbox(emulators) as url:
+        env = {**emulators.env(url), "CAILA_API_KEY": CANARY}
+        async with in_process(env, state_dir) as (server, _), Client(server, mode="legacy") as client:
+            fit = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
+            started = await client.call_tool("caila_fit_service", fit)
+            job_id = started.structured_content["job"]["id"] if started.structured_content else ""
+            seen = [dump(started)]
+            seen.append(dump(await client.call_tool("jobs_wait", {"job_id": job_id, "timeout_s": 10})))
+            seen.append(dump(await client.call_tool("jobs_list", {})))
+            seen.append(dump(await client.read_resource(f"job://{job_id}")))
+    assert "is not allowed to fit" in seen[1]  # the message did come through, masked
+    for text in seen:
+        assert CANARY not in text
+    assert_not_on_disk(state_dir)
+    assert not [r for r in caplog.records if CANARY in r.getMessage()]

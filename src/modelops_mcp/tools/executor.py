@@ -88,7 +88,7 @@ class Executor:
         result = success_result(op, response, self._outputs.get(op.tool_name), self._redactor, self._limits.text_chars)
         if self.jobs is None or not self.jobs.follows(op):
             return result
-        reply = Reply(response.status_code, parse_body(response), response.headers)
+        reply = Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
         job = self.jobs.start(op, arguments, reply)
         structured = dict(result.structured_content or {})
         structured["job"] = job.handle()
