@@ -108,3 +108,19 @@ async def test_a_job_the_backend_no_longer_knows_ends_failed(sandbox: RunningSan
     assert "no longer knows" in job["message"]
     assert job["error"]["kind"] == "not_found"
     assert job["error"]["status"] == 404
+
+
+async def test_a_status_answer_arriving_after_a_cancel_does_not_revive_the_job(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    sandbox.emulators.faults.add(Fault(backend="caila", method="GET", path=STATUS_PATH, delay_s=0.6, times=1))
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        await anyio.sleep(0.2)  # the first status call is now out, and slow
+        assert len(status_times(sandbox)) == 0
+        cancelled = structured(await client.call_tool("jobs_cancel", {"job_id": handle["id"]}))["job"]
+        await anyio.sleep(0.8)  # the slow answer (PENDING) has come back by now
+        assert len(status_times(sandbox)) == 1
+        job = await get_job(client, handle["id"])
+    assert cancelled["status"] == "cancelled"
+    assert job["status"] == "cancelled"

@@ -10,6 +10,7 @@ import mcp_types as types
 
 from modelops_mcp.jobs import JOB_STATUSES, Job
 from modelops_mcp.jobs.model import JOB_SCHEMA
+from modelops_mcp.jobs.report import describe
 from modelops_mcp.jobs.store import StoreError
 from modelops_mcp.jobs.tracker import Tracker, UnknownJob
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
@@ -131,19 +132,6 @@ def definitions(backends: list[str]) -> list[types.Tool]:
             ),
         ),
     ]
-
-
-def describe(job: Job) -> str:
-    """One line an agent (or a person) can act on."""
-    parts = [f"job {job.id} ({job.operation}): {job.status}"]
-    if job.progress is not None:
-        parts.append(f"{job.progress:.0%}")
-    if job.state:
-        parts.append(f"state {job.state}")
-    line = ", ".join(parts)
-    if job.message:
-        line += f" — {job.message}"
-    return line
 
 
 def _result(structured: dict[str, Any], text: str, limit: int) -> types.CallToolResult:

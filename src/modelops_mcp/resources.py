@@ -7,8 +7,8 @@ from typing import Any
 
 import mcp_types as types
 
-from modelops_mcp.job_tools import describe
 from modelops_mcp.jobs.model import JOB_SCHEME
+from modelops_mcp.jobs.report import describe
 from modelops_mcp.jobs.tracker import UnknownJob
 from modelops_mcp.runtime import Runtime
 

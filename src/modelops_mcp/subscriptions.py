@@ -52,6 +52,3 @@ class Subscriptions:
             except Exception as exc:  # a client that went away: forget it, keep serving the rest
                 log.debug("dropping subscriber of %s: %s", uri, exc)
                 subscribers.pop(key, None)
-
-    def close(self) -> None:
-        self.listen.close()

@@ -21,8 +21,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import Field
 
-from modelops_mcp.job_tools import describe
 from modelops_mcp.jobs import Job
+from modelops_mcp.jobs.report import describe
 from modelops_mcp.jobs.tracker import Tracker, UnknownJob
 from modelops_mcp.tools.catalog import Catalog
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result

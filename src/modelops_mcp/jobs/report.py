@@ -1,4 +1,4 @@
-"""Jobs as text for a terminal: `modelops-mcp jobs` and `modelops-mcp jobs show ID`."""
+"""Jobs as text: one line for an agent or a progress message, a table and a full view for `modelops-mcp jobs`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,20 @@ import json
 from collections.abc import Sequence
 
 from modelops_mcp.jobs.model import Job
+
+
+def describe(job: Job) -> str:
+    """One line an agent (or a person) can act on."""
+    parts = [f"job {job.id} ({job.operation}): {job.status}"]
+    if job.progress is not None:
+        parts.append(f"{job.progress:.0%}")
+    if job.state:
+        parts.append(f"state {job.state}")
+    line = ", ".join(parts)
+    if job.message:
+        line += f" — {job.message}"
+    return line
+
 
 _COLUMNS = ("ID", "BACKEND", "OPERATION", "STATUS", "PROGRESS", "STATE", "CREATED", "MESSAGE")
 

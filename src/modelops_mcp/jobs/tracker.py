@@ -261,13 +261,18 @@ class Tracker:
         try:
             observation = await adapter.poll(job, self._call)
         except ToolFailure as failure:
-            return await self._poll_failed(entry, job, failure.error)
+            error = failure.error
         except Exception as exc:  # one job's odd answer must not stop the others being followed
             log.exception("job %s: status check failed", job.id)
             error = ToolError(kind="backend", message=self._redactor.text(f"{type(exc).__name__}: {exc}")[:300])
-            return await self._poll_failed(entry, job, error)
-        await self._observe(entry, job, observation)
-        return observation.retry_after
+        else:
+            if entry.job_id not in self._entries:
+                return None  # cancelled while the call was out: its answer must not revive the job
+            await self._observe(entry, job, observation)
+            return observation.retry_after
+        if entry.job_id not in self._entries:
+            return None
+        return await self._poll_failed(entry, job, error)
 
     async def _poll_failed(self, entry: _Entry, job: Job, error: ToolError) -> float | None:
         before = job.visible()
