@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +17,8 @@ from modelops_mcp.jobs.tracker import Tracker, UnknownJob
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.tools.response import compact
 from modelops_mcp.tools.validation import ArgumentValidator
+
+log = logging.getLogger(__name__)
 
 WAIT_DEFAULT_S = 50.0
 WAIT_MAX_S = 600.0
@@ -156,9 +159,9 @@ class JobTools:
         try:
             violations = self._validators[name].violations(arguments)
             if violations:
-                raise ToolFailure(
-                    ToolError(kind="validation", message="invalid arguments", operation=name, violations=violations)
-                )
+                count = len(violations)
+                message = f"{count} invalid argument{'s' if count > 1 else ''}"
+                raise ToolFailure(ToolError(kind="validation", message=message, operation=name, violations=violations))
             return await self._call(name, arguments, report)
         except ToolFailure as failure:
             return error_result(failure.error.model_copy(update={"operation": name}))
@@ -166,6 +169,10 @@ class JobTools:
             return error_result(ToolError(kind="not_found", code="unknown_job", message=str(exc), operation=name))
         except StoreError as exc:
             return error_result(ToolError(kind="validation", message=str(exc), operation=name))
+        except Exception as exc:  # the server must keep serving whatever one call meets
+            log.exception("%s: unexpected failure", name)
+            message = f"unexpected failure: {type(exc).__name__}"
+            return error_result(ToolError(kind="backend", message=message, operation=name))
 
     async def _call(self, name: str, args: dict[str, Any], report: Reporter) -> types.CallToolResult:
         tracker = self.tracker
