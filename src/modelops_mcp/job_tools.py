@@ -157,11 +157,7 @@ class JobTools:
     async def call(self, name: str, arguments: dict[str, Any] | None, report: Reporter) -> types.CallToolResult:
         arguments = arguments or {}
         try:
-            violations = self._validators[name].violations(arguments)
-            if violations:
-                count = len(violations)
-                message = f"{count} invalid argument{'s' if count > 1 else ''}"
-                raise ToolFailure(ToolError(kind="validation", message=message, operation=name, violations=violations))
+            self._validators[name].check(arguments, name)
             return await self._call(name, arguments, report)
         except ToolFailure as failure:
             return error_result(failure.error.model_copy(update={"operation": name}))

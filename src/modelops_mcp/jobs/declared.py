@@ -10,25 +10,9 @@ from modelops_mcp.jobs.model import Job, JobStatus
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.errors import ToolError, ToolFailure
 from modelops_mcp.tools.extension import JobDeclaration, OperationRef, ProgressSpec
+from modelops_mcp.tools.openapi import MISSING, resolve_pointer
 
 _TEMPLATE = re.compile(r"\{([A-Za-z0-9_]+)\}")
-_MISSING = object()
-
-
-def resolve_pointer(document: Any, pointer: str) -> Any:
-    """RFC 6901 lookup; `_MISSING` when any step is absent."""
-    if pointer in ("", "/"):
-        return document
-    node = document
-    for raw in pointer.lstrip("/").split("/"):
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return _MISSING
-    return node
 
 
 def matches(actual: Any, expected: Any) -> bool:
@@ -52,13 +36,13 @@ def evaluate(expression: str, op: Operation, arguments: dict[str, Any], reply: R
         return resolve_pointer(reply.body, expression[len("$response.body#") :])
     if expression.startswith("$response.header."):
         value = reply.headers.get(expression[len("$response.header.") :])
-        return _MISSING if value is None else value
+        return MISSING if value is None else value
     if expression.startswith("$request.body#"):
         body = {f.wire: arguments[f.arg] for f in op.fields if f.location == "body" and f.arg in arguments}
         return resolve_pointer(body, expression[len("$request.body#") :])
     location, _, wire = expression[len("$request.") :].partition(".")
     arg = _arg_for(op, location, wire)
-    return arguments.get(arg, _MISSING) if arg is not None else _MISSING
+    return arguments.get(arg, MISSING) if arg is not None else MISSING
 
 
 class DeclaredAdapter:
@@ -80,7 +64,7 @@ class DeclaredAdapter:
         ids: dict[str, Any] = {}
         for name, expression in self.declaration.ids.items():
             value = evaluate(expression, self.start, arguments, reply)
-            if value is _MISSING or value is None:
+            if value is MISSING or value is None:
                 raise ToolFailure(
                     ToolError(
                         kind="backend",
@@ -134,7 +118,7 @@ class DeclaredAdapter:
         if pointer is None:
             return None
         value = resolve_pointer(body, pointer)
-        if value is _MISSING or value is None or value == "":
+        if value is MISSING or value is None or value == "":
             return None
         return value if isinstance(value, str) else str(value)
 

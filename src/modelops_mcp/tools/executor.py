@@ -62,18 +62,7 @@ class Executor:
         return Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
 
     async def _send(self, op: Operation, arguments: dict[str, Any]) -> httpx.Response:
-        violations = self._inputs[op.tool_name].violations(arguments)
-        if violations:
-            count = len(violations)
-            raise ToolFailure(
-                ToolError(
-                    kind="validation",
-                    message=f"{count} invalid argument{'s' if count > 1 else ''}; nothing was sent",
-                    backend=op.backend,
-                    operation=op.tool_name,
-                    violations=violations,
-                )
-            )
+        self._inputs[op.tool_name].check(arguments, op.tool_name, op.backend)
         client = self._clients[op.backend]
         request = build_request(op, arguments, client.config.base_url)
         if op.authenticated:

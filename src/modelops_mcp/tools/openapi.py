@@ -29,6 +29,25 @@ def pointer_join(pointer: str, *tokens: str | int) -> str:
     return pointer + "".join("/" + escape(str(t)) for t in tokens)
 
 
+MISSING: Any = object()
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """RFC 6901 lookup (`""` is the whole document); `MISSING` when any step is absent."""
+    if pointer == "":
+        return document
+    node = document
+    for raw in pointer[1:].split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return MISSING
+    return node
+
+
 def load_document(path: Path | Traversable) -> tuple[str, dict[str, Any]]:
     """Read one document; returns its display name and the parsed object."""
     name = path.name
@@ -54,15 +73,9 @@ class Resolver:
     def lookup(self, ref: str, at: str) -> Any:
         if not ref.startswith("#/"):
             raise SchemaError(self.source, at, f"only local references are supported, got {ref!r}")
-        node: Any = self.document
-        for raw in ref[2:].split("/"):
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                raise SchemaError(self.source, at, f"unresolvable reference {ref!r}")
+        node = resolve_pointer(self.document, ref[1:])
+        if node is MISSING:
+            raise SchemaError(self.source, at, f"unresolvable reference {ref!r}")
         return node
 
     def deref(self, node: Any, at: str) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from modelops_mcp.tools.errors import Violation
+from modelops_mcp.tools.errors import ToolError, ToolFailure, Violation
 from modelops_mcp.tools.openapi import pointer_join
 
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
@@ -25,6 +25,21 @@ class ArgumentValidator:
         for error in sorted(self._validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
             found.extend(_explain(error))
         return found
+
+    def check(self, arguments: dict[str, Any], operation: str, backend: str | None = None) -> None:
+        """Raise the `validation` failure an agent can fix from, one violation per bad field."""
+        violations = self.violations(arguments)
+        if violations:
+            count = len(violations)
+            raise ToolFailure(
+                ToolError(
+                    kind="validation",
+                    message=f"{count} invalid argument{'s' if count > 1 else ''}; nothing was sent",
+                    backend=backend,
+                    operation=operation,
+                    violations=violations,
+                )
+            )
 
 
 def _explain(error: ValidationError) -> list[Violation]:
