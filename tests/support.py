@@ -34,6 +34,8 @@ CAILA_TOOLS = {
     "caila_get_job_status",
 }
 JOB_TOOLS = {"jobs_list", "jobs_get", "jobs_wait", "jobs_cancel"}
+# A fit the sandbox accepts at once: the seed's fittable service, support-tickets, the default config.
+CAILA_FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
 # Polling fast enough that tests spend milliseconds, not seconds, between status checks.
 FAST = Limits(poll_min_interval_s=0.05, poll_max_s=0.4)
 FAST_ARGS = ("--poll-interval", "0.05", "--poll-max", "0.4")

@@ -12,11 +12,10 @@ from mcp import Client
 
 from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault
-from tests.support import RunningSandbox, in_process, structured
+from tests.support import CAILA_FIT, RunningSandbox, in_process, structured
 
 pytestmark = pytest.mark.anyio
 
-FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
 STATUS_PATH = r"/job/\d+$"
 
 
@@ -38,7 +37,7 @@ async def test_an_idle_job_is_polled_less_and_less_often_down_to_the_maximum(
 ) -> None:
     limits = Limits(poll_min_interval_s=0.05, poll_max_s=0.4)
     async with in_process(sandbox.env(), state_dir, limits) as (server, _), Client(server, mode="legacy") as client:
-        await client.call_tool("caila_fit_service", FIT)
+        await client.call_tool("caila_fit_service", CAILA_FIT)
         await anyio.sleep(2.5)  # nobody reads: only the tracker's own schedule calls the backend
     between = gaps(status_times(sandbox))
     # 0.05 → 0.1 → 0.2 → 0.4, then it stays at the maximum while the state does not move.
@@ -52,7 +51,7 @@ async def test_an_idle_job_is_polled_less_and_less_often_down_to_the_maximum(
 async def test_a_state_change_brings_the_next_poll_back_soon(sandbox: RunningSandbox, state_dir: Path) -> None:
     limits = Limits(poll_min_interval_s=0.05, poll_max_s=0.8)
     async with in_process(sandbox.env(), state_dir, limits) as (server, _), Client(server, mode="legacy") as client:
-        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        handle = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
         await anyio.sleep(1.6)  # backed off towards 0.8
         sandbox.emulators.clock.advance(30)  # PENDING → RUNNING
         await anyio.sleep(1.2)
@@ -69,7 +68,7 @@ async def test_retry_after_pushes_the_next_status_call_out(sandbox: RunningSandb
         Fault(backend="caila", method="GET", path=STATUS_PATH, status=429, headers={"Retry-After": "1"}, times=1)
     )
     async with in_process(sandbox.env(), state_dir, limits) as (server, _), Client(server, mode="legacy") as client:
-        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        handle = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
         await anyio.sleep(1.5)
         job = await get_job(client, handle["id"])
     times = status_times(sandbox)
@@ -86,7 +85,7 @@ async def test_a_failing_status_call_keeps_the_job_working_until_the_backend_ans
         Fault(backend="caila", method="GET", path=STATUS_PATH, status=500, body={"error": "boom"}, times=2)
     )
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
-        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        handle = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
         await anyio.sleep(0.3)
         during = await get_job(client, handle["id"])
         sandbox.emulators.clock.advance(600)
@@ -102,7 +101,7 @@ async def test_a_job_the_backend_no_longer_knows_ends_failed(sandbox: RunningSan
         Fault(backend="caila", method="GET", path=STATUS_PATH, status=404, body={"message": "Job not found"})
     )
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
-        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        handle = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
         job = structured(await client.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30}))["job"]
     assert job["status"] == "failed"
     assert "no longer knows" in job["message"]
@@ -115,7 +114,7 @@ async def test_a_status_answer_arriving_after_a_cancel_does_not_revive_the_job(
 ) -> None:
     sandbox.emulators.faults.add(Fault(backend="caila", method="GET", path=STATUS_PATH, delay_s=0.6, times=1))
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
-        handle = structured(await client.call_tool("caila_fit_service", FIT))["job"]
+        handle = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
         await anyio.sleep(0.2)  # the first status call is now out, and slow
         assert len(status_times(sandbox)) == 0
         cancelled = structured(await client.call_tool("jobs_cancel", {"job_id": handle["id"]}))["job"]

@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from tests.support import RunningSandbox, in_process, server_env, structured
+from tests.support import CAILA_FIT, RunningSandbox, in_process, server_env, structured
 
 pytestmark = pytest.mark.anyio
-
-FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
 
 
 def jobs_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -30,8 +28,8 @@ def jobs_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 async def test_jobs_lists_and_shows_the_jobs_of_the_state_dir(sandbox: RunningSandbox, state_dir: Path) -> None:
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
-        running = structured(await client.call_tool("caila_fit_service", FIT))["job"]
-        finished = structured(await client.call_tool("caila_fit_service", {**FIT, "datasetId": 503}))["job"]
+        running = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
+        finished = structured(await client.call_tool("caila_fit_service", {**CAILA_FIT, "datasetId": 503}))["job"]
         sandbox.emulators.clock.advance(200)
         await client.call_tool("jobs_wait", {"job_id": finished["id"], "timeout_s": 30})
 

@@ -15,11 +15,10 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.support import start_http_server, structured
+from tests.support import CAILA_FIT, start_http_server, structured
 
 pytestmark = pytest.mark.anyio
 
-FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
 # Simulated seconds per real second: a sandbox fit (300 s) takes 7.5 s, long enough to kill the server mid-fit.
 SPEED = 40
 
@@ -56,7 +55,7 @@ async def test_a_job_survives_a_killed_server_and_completes_after_restart(
     first, url, _ = start_http_server(standalone_sandbox, state_dir)
     try:
         async with Client(url, mode="legacy") as client:
-            started = structured(await client.call_tool("caila_fit_service", FIT))
+            started = structured(await client.call_tool("caila_fit_service", CAILA_FIT))
     finally:
         first.send_signal(signal.SIGKILL)  # no shutdown hooks, no flush: only what was committed survives
         first.wait(timeout=10)

@@ -15,15 +15,14 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from modelops_mcp.config import Limits
-from tests.support import RunningSandbox, error_of, in_process, structured, text_of
+from tests.support import CAILA_FIT, RunningSandbox, error_of, in_process, structured, text_of
 
 pytestmark = pytest.mark.anyio
 
-FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
-BROKEN_FIT = {**FIT, "datasetId": 503}
+BROKEN_FIT = {**CAILA_FIT, "datasetId": 503}
 
 
-async def start_fit(client: Client, arguments: dict[str, Any] = FIT) -> dict[str, Any]:
+async def start_fit(client: Client, arguments: dict[str, Any] = CAILA_FIT) -> dict[str, Any]:
     result = await client.call_tool("caila_fit_service", arguments)
     assert not result.is_error, result
     handle: dict[str, Any] = structured(result)["job"]

@@ -11,7 +11,7 @@ from mcp import Client
 from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault, Sandbox, serve_sandbox
 from tests.conftest import CANARY
-from tests.support import dump, in_process, stdio_server
+from tests.support import CAILA_FIT, dump, in_process, stdio_server
 
 pytestmark = pytest.mark.anyio
 
@@ -102,8 +102,7 @@ async def test_canary_never_reaches_a_job_record(state_dir: Path, caplog: pytest
     async with serve_sandbox(emulators) as url:
         env = {**emulators.env(url), "CAILA_API_KEY": CANARY}
         async with in_process(env, state_dir) as (server, _), Client(server, mode="legacy") as client:
-            fit = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
-            started = await client.call_tool("caila_fit_service", fit)
+            started = await client.call_tool("caila_fit_service", CAILA_FIT)
             job_id = started.structured_content["job"]["id"] if started.structured_content else ""
             seen = [dump(started)]
             seen.append(dump(await client.call_tool("jobs_wait", {"job_id": job_id, "timeout_s": 10})))

@@ -14,12 +14,11 @@ from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
 from mcp.shared.exceptions import MCPError
 from pydantic import Field, TypeAdapter
 
-from tests.support import RunningSandbox, in_process, structured
+from tests.support import CAILA_FIT, RunningSandbox, in_process, structured
 
 pytestmark = pytest.mark.anyio
 
 TASKS = "io.modelcontextprotocol/tasks"
-FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
 RAW = TypeAdapter(dict[str, Any])
 
 
@@ -89,7 +88,7 @@ async def test_a_client_that_opts_in_gets_a_task_and_then_the_tool_result(
         assert client.server_capabilities.extensions == {TASKS: {}}
         async with anyio.create_task_group() as tg:
             tg.start_soon(advance_after, sandbox, 0.3, 600)
-            result = await client.call_tool("caila_fit_service", FIT)
+            result = await client.call_tool("caila_fit_service", CAILA_FIT)
         jobs = structured(await client.call_tool("jobs_list", {}))["jobs"]
 
     (created,) = tasks.seen
@@ -110,7 +109,7 @@ async def test_tasks_get_and_cancel_on_the_wire(sandbox: RunningSandbox, state_d
         in_process(sandbox.env(), state_dir) as (server, _),
         Client(server, extensions=[TasksClient()]) as client,
     ):
-        created = await client.session.call_tool("caila_fit_service", FIT, allow_claimed=True)
+        created = await client.session.call_tool("caila_fit_service", CAILA_FIT, allow_claimed=True)
         assert isinstance(created, CreatedTask)
         task = await task_get(client.session, created.task_id)
         assert task["resultType"] == "complete"
@@ -136,7 +135,9 @@ async def test_a_failed_fit_completes_the_task_with_an_error_result(sandbox: Run
         in_process(sandbox.env(), state_dir) as (server, _),
         Client(server, extensions=[TasksClient()]) as client,
     ):
-        created = await client.session.call_tool("caila_fit_service", {**FIT, "datasetId": 503}, allow_claimed=True)
+        created = await client.session.call_tool(
+            "caila_fit_service", {**CAILA_FIT, "datasetId": 503}, allow_claimed=True
+        )
         assert isinstance(created, CreatedTask)
         sandbox.emulators.clock.advance(200)
         for _ in range(200):  # at most ten seconds
@@ -155,6 +156,6 @@ async def test_a_client_that_does_not_opt_in_gets_the_plain_result(
     sandbox: RunningSandbox, state_dir: Path, mode: str
 ) -> None:
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode=mode) as client:
-        result = await client.call_tool("caila_fit_service", FIT)
+        result = await client.call_tool("caila_fit_service", CAILA_FIT)
     assert not result.is_error
     assert structured(result)["job"]["status"] == "working"

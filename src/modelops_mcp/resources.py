@@ -102,13 +102,11 @@ def _backends(runtime: Runtime) -> list[dict[str, Any]]:
 async def read(runtime: Runtime, uri: str) -> types.TextResourceContents:
     if uri.startswith(JOB_SCHEME):
         try:
-            job = await runtime.jobs.refresh(uri[len(JOB_SCHEME) :])
+            payload: Any = (await runtime.jobs.refresh(uri[len(JOB_SCHEME) :])).public()
         except UnknownJob:
             raise ResourceNotFound(uri) from None
-        text = json.dumps(job.public(), indent=1)
-        return types.TextResourceContents(uri=uri, mime_type="application/json", text=text)
-    if uri == BACKENDS_URI:
-        payload: Any = _backends(runtime)
+    elif uri == BACKENDS_URI:
+        payload = _backends(runtime)
     elif uri.startswith(_SCHEMA_PREFIX) and uri[len(_SCHEMA_PREFIX) :] in runtime.catalog.backends:
         payload = runtime.catalog.backends[uri[len(_SCHEMA_PREFIX) :]].document
     else:

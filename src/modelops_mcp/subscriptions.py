@@ -40,9 +40,6 @@ class Subscriptions:
             if not subscribers:
                 del self._legacy[uri]
 
-    def subscriber_count(self, uri: str) -> int:
-        return len(self._legacy.get(uri, {}))
-
     async def publish(self, uri: str) -> None:
         await self.bus.publish(ResourceUpdated(uri=uri))
         subscribers = self._legacy.get(uri, {})

@@ -30,7 +30,6 @@ from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
 log = logging.getLogger(__name__)
 
 TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
-CLIENT_CAPABILITIES_META_KEY = "io.modelcontextprotocol/clientCapabilities"
 # No job asks the client for input through the task (there are no inputRequests to show), so such a job
 # reads as working; its statusMessage says what it waits for.
 _TASK_STATUS = {"working": "working", "input_required": "working", "cancelled": "cancelled"}
@@ -49,7 +48,7 @@ def client_wants_tasks(ctx: ServerRequestContext[Any]) -> bool:
     """Only a request that names the extension may get a task back (the SEP's MUST NOT otherwise)."""
     if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS or not ctx.meta:
         return False
-    capabilities = ctx.meta.get(CLIENT_CAPABILITIES_META_KEY)
+    capabilities = ctx.meta.get(types.CLIENT_CAPABILITIES_META_KEY)
     extensions = capabilities.get("extensions") if isinstance(capabilities, dict) else None
     return isinstance(extensions, dict) and TASKS_EXTENSION in extensions
 

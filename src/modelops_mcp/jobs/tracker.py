@@ -125,10 +125,6 @@ class Tracker:
             task_status.started()
             await self._schedule_loop(tg)
 
-    @property
-    def tracked(self) -> int:
-        return len(self._entries)
-
     # ---- starting, reading, waiting, cancelling --------------------------------------------------
 
     def follows(self, op: Operation) -> bool:
