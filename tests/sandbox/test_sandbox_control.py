@@ -165,7 +165,6 @@ def test_each_sandbox_starts_from_the_same_seed() -> None:
     assert first.fit_configs == second.fit_configs
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 def test_run_sandbox_forever_serves_until_interrupted_then_returns() -> None:
     src = Path(modelops_mcp.sandbox.__file__).resolve().parents[2]
     code = (
