@@ -18,10 +18,13 @@ from modelops_mcp.config import Limits
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import AuthSpec, BackendSpec
 from modelops_mcp.tools.errors import ToolError, ToolFailure
+from modelops_mcp.tools.extension import DiscoverySpec, expand_ports
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A local service answers its health check in milliseconds; a port nobody listens on refuses at once.
+PROBE_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +34,23 @@ class BackendConfig:
     credential: str | None
     credential_env: str | None
     auth: AuthSpec | None
+    base_url_env: str | None = None
+    # Set when the URL was not configured and the schema says how to find a running local service.
+    discovery: DiscoverySpec | None = None
 
     @classmethod
     def from_env(cls, spec: BackendSpec, env: Mapping[str, str]) -> BackendConfig:
-        base_url = (env.get(spec.base_url_env) if spec.base_url_env else None) or spec.default_base_url
+        configured = (env.get(spec.base_url_env) if spec.base_url_env else None) or None
         credential_env = spec.auth.credential_env if spec.auth else None
         credential = env.get(credential_env) if credential_env else None
         return cls(
             name=spec.name,
-            base_url=base_url.rstrip("/"),
+            base_url=(configured or spec.default_base_url).rstrip("/"),
             credential=credential or None,
             credential_env=credential_env,
             auth=spec.auth,
+            base_url_env=spec.base_url_env,
+            discovery=spec.discovery if configured is None else None,
         )
 
 
@@ -75,9 +83,65 @@ class BackendClient:
             # Redirects are not followed blindly: a Location from a backend is data, not an order.
             follow_redirects=False,
         )
+        self._found: str | None = None
+        self._discovering = anyio.Lock()
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def base_url(self, operation: str) -> str:
+        """The configured URL, or the one a probe of the documented local ports found (probed once, then kept)."""
+        discovery = self.config.discovery
+        if discovery is None:
+            return self.config.base_url
+        async with self._discovering:  # concurrent first calls share one probe
+            if self._found is None:
+                self._found = await self._discover(discovery, operation)
+            return self._found
+
+    @property
+    def known_base_url(self) -> str | None:
+        """The URL calls go to now; None while a local service has yet to be found."""
+        return self.config.base_url if self.config.discovery is None else self._found
+
+    def forget_discovered(self) -> None:
+        """After a connection failure: the service may have moved to another port, so probe again next time."""
+        self._found = None
+
+    async def _discover(self, discovery: DiscoverySpec, operation: str) -> str:
+        default = httpx.URL(self.config.base_url)
+        ports = expand_ports(discovery.ports)
+        answered: dict[int, str] = {}
+
+        async def probe(port: int) -> None:
+            root = str(default.copy_with(port=port)).rstrip("/")
+            try:
+                response = await self._http.get(root + discovery.path, timeout=PROBE_TIMEOUT_S)
+            except httpx.HTTPError:
+                return
+            if response.is_success:
+                answered[port] = root
+
+        async with anyio.create_task_group() as tg:
+            for port in ports:
+                tg.start_soon(probe, port)
+        for port in ports:  # the documented order is the preference order
+            if port in answered:
+                log.info("%s found at %s", self.config.name, answered[port])
+                return answered[port]
+        shown = ", ".join(str(p) for p in discovery.ports)
+        hint = f", or set {self.config.base_url_env} to its URL" if self.config.base_url_env else ""
+        raise ToolFailure(
+            ToolError(
+                kind="network",
+                code="not_running",
+                message=f"{self.config.name} is not running: nothing answered GET {discovery.path} on "
+                f"{default.host} ports {shown}. Start it{hint}.",
+                retryable=True,
+                backend=self.config.name,
+                operation=operation,
+            )
+        )
 
     def authorize(self, request: httpx.Request, operation: str) -> None:
         auth = self.config.auth
@@ -96,29 +160,37 @@ class BackendClient:
         value = self.config.credential if auth.style == "header" else f"Bearer {self.config.credential}"
         request.headers[auth.header] = value
 
-    async def send(self, request: httpx.Request, *, idempotent: bool, operation: str) -> httpx.Response:
-        """Send (the body is read before this returns); retry 429/502/503/504 and connect errors only if safe."""
+    async def send(
+        self, request: httpx.Request, *, idempotent: bool, operation: str, stream: bool = False
+    ) -> httpx.Response:
+        """Send; retry 429/502/503/504 and connect errors only if safe.
+
+        The body is read before this returns, unless `stream`: then the caller reads it and must close it.
+        """
         attempts = self._limits.max_attempts if idempotent else 1
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             try:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 # Only a connect timeout proves the request never arrived; a read timeout may have run it.
                 if isinstance(exc, httpx.ConnectTimeout) and not last:
                     await anyio.sleep(self._delay(attempt, None))
                     continue
-                raise self._network_failure("timeout", exc, operation) from None
+                raise self._network_failure("timeout", exc, request, operation) from None
             except httpx.TransportError as exc:
                 if isinstance(exc, httpx.ConnectError) and not last:
                     await anyio.sleep(self._delay(attempt, None))
                     continue
-                raise self._network_failure("network", exc, operation) from None
+                if isinstance(exc, httpx.ConnectError):
+                    self.forget_discovered()
+                raise self._network_failure("network", exc, request, operation) from None
             if response.status_code not in RETRY_STATUSES or last:
                 return response
             retry_after = retry_after_seconds(response)
             if retry_after is not None and retry_after > self._limits.max_retry_after_s:
                 return response
+            await response.aclose()
             log.info("%s: HTTP %s, retrying (attempt %d of %d)", operation, response.status_code, attempt, attempts)
             await anyio.sleep(self._delay(attempt, retry_after))
         raise AssertionError("unreachable: the last attempt always returns or raises")
@@ -130,13 +202,17 @@ class BackendClient:
         # Jitter spreads retries of many callers so they do not hit a recovering backend together.
         return float(backoff * (0.5 + random.random() / 2))
 
-    def _network_failure(self, kind: Literal["timeout", "network"], exc: Exception, operation: str) -> ToolFailure:
+    def _network_failure(
+        self, kind: Literal["timeout", "network"], exc: Exception, request: httpx.Request, operation: str
+    ) -> ToolFailure:
         detail = self._redactor.text(str(exc) or type(exc).__name__)
         what = "timed out" if kind == "timeout" else "could not be reached"
+        # Scheme, host and port only: a path may carry a session key or other ids that are not ours to show.
+        where = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         return ToolFailure(
             ToolError(
                 kind=kind,
-                message=f"{self.config.name} at {self.config.base_url} {what}: {detail}",
+                message=f"{self.config.name} at {where} {what}: {detail}",
                 code=type(exc).__name__,
                 retryable=True,
                 backend=self.config.name,

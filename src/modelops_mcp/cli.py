@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 
 from modelops_mcp import __version__
-from modelops_mcp.config import Limits, Settings, default_state_dir
+from modelops_mcp.config import Limits, Settings, allowed_dirs, default_state_dir, output_dir
 from modelops_mcp.jobs import JOB_STATUSES
 from modelops_mcp.tools.openapi import SchemaError
 
@@ -25,7 +25,15 @@ def _settings(args: argparse.Namespace) -> Settings:
         limits.poll_min_interval_s = args.poll_interval
     if getattr(args, "poll_max", None) is not None:
         limits.poll_max_s = args.poll_max
-    return Settings(state_dir=state_dir, schema_paths=[Path(p) for p in getattr(args, "schema", [])], limits=limits)
+    if getattr(args, "max_upload_mb", None) is not None:
+        limits.max_upload_bytes = int(args.max_upload_mb * 1024 * 1024)
+    return Settings(
+        state_dir=state_dir,
+        schema_paths=[Path(p) for p in getattr(args, "schema", [])],
+        limits=limits,
+        allow_dirs=allowed_dirs(getattr(args, "allow_dir", None) or []),
+        output_dir=output_dir(getattr(args, "output_dir", None)),
+    )
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +57,22 @@ def _parser() -> argparse.ArgumentParser:
         "--poll-interval", type=float, metavar="S", help="minimum seconds between two status checks of a job (1)"
     )
     serve.add_argument("--poll-max", type=float, metavar="S", help="longest backoff between status checks (30)")
+    serve.add_argument(
+        "--allow-dir",
+        action="append",
+        metavar="DIR",
+        help="a directory local files may be uploaded from, besides the client's roots; repeatable "
+        "(env MODELOPS_ALLOW_DIRS; default: the current directory)",
+    )
+    serve.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="where downloaded files are saved, one folder per backend (env MODELOPS_OUTPUT_DIR; "
+        "default: <state dir>/downloads)",
+    )
+    serve.add_argument(
+        "--max-upload-mb", type=float, metavar="MB", help="largest file an upload may send, in MiB (2048)"
+    )
 
     jobs = sub.add_parser("jobs", help="list the jobs in the state dir, or show one")
     jobs.add_argument("--state-dir", help="where the server keeps its state (env MODELOPS_STATE_DIR)")

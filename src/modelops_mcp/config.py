@@ -10,6 +10,8 @@ import platformdirs
 from pydantic import BaseModel, Field
 
 STATE_DIR_ENV = "MODELOPS_STATE_DIR"
+ALLOW_DIRS_ENV = "MODELOPS_ALLOW_DIRS"  # os.pathsep-separated, like PATH
+OUTPUT_DIR_ENV = "MODELOPS_OUTPUT_DIR"
 
 
 class Limits(BaseModel):
@@ -28,12 +30,17 @@ class Limits(BaseModel):
     poll_min_interval_s: float = Field(default=1.0, gt=0)
     poll_max_s: float = Field(default=30.0, gt=0)
     poll_concurrency: int = Field(default=8, ge=1)
+    max_upload_bytes: int = Field(default=2 * 1024**3, ge=0)
 
 
 class Settings(BaseModel):
     state_dir: Path
     schema_paths: list[Path] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
+    # Directories local files may be uploaded from, besides the client's roots (the CLI defaults to the cwd).
+    allow_dirs: list[Path] = Field(default_factory=list)
+    # Where binary responses are saved, one subdirectory per backend; None: `<state dir>/downloads`.
+    output_dir: Path | None = None
 
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -43,6 +50,14 @@ class Settings(BaseModel):
     def jobs_db(self) -> Path:
         return self.state_dir / "jobs.sqlite3"
 
+    @property
+    def sessions_file(self) -> Path:
+        return self.state_dir / "sessions.json"
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.output_dir if self.output_dir is not None else self.state_dir / "downloads"
+
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
@@ -50,3 +65,18 @@ def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     if configured:
         return Path(configured).expanduser()
     return Path(platformdirs.user_state_dir("modelops-mcp", appauthor=False))
+
+
+def allowed_dirs(flags: list[str], env: Mapping[str, str] | None = None) -> list[Path]:
+    """Upload directories: the flags, else the environment, else the current directory."""
+    env = os.environ if env is None else env
+    raw = flags or [p for p in env.get(ALLOW_DIRS_ENV, "").split(os.pathsep) if p.strip()]
+    if not raw:
+        return [Path.cwd()]
+    return [Path(p).expanduser().absolute() for p in raw]
+
+
+def output_dir(flag: str | None, env: Mapping[str, str] | None = None) -> Path | None:
+    env = os.environ if env is None else env
+    raw = flag or env.get(OUTPUT_DIR_ENV)
+    return Path(raw).expanduser().absolute() if raw else None

@@ -84,12 +84,15 @@ def templates() -> list[types.ResourceTemplate]:
 def _backends(runtime: Runtime) -> list[dict[str, Any]]:
     out = []
     for name, spec in runtime.catalog.backends.items():
-        config = runtime.clients[name].config
+        client = runtime.clients[name]
+        config = client.config
         out.append(
             {
                 "backend": name,
                 "title": spec.title,
-                "base_url": config.base_url,
+                "base_url": client.known_base_url,
+                # Not configured: the first call probes these ports of the default host for a running service.
+                "discovers_ports": config.discovery.ports if config.discovery is not None else None,
                 "base_url_env": spec.base_url_env,
                 "credential_env": config.credential_env,
                 "credential_set": config.credential is not None,

@@ -16,7 +16,9 @@ from modelops_mcp.jobs.tracker import PollPolicy, Tracker
 from modelops_mcp.redact import RedactingFilter, Redactor
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import Catalog, load_catalog
-from modelops_mcp.tools.executor import Executor
+from modelops_mcp.tools.executor import Executor, Workspace
+from modelops_mcp.tools.sessions import SessionKeys
+from modelops_mcp.tools.uploads import LocalFiles, UploadPolicy
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Runtime:
     executor: Executor
     redactor: Redactor
     jobs: Tracker
+    workspace: Workspace
 
 
 def load_settings_catalog(settings: Settings) -> Catalog:
@@ -60,9 +63,14 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
     }
     install_log_redaction(redactor)
     settings.ensure_state_dir()
-    executor = Executor(catalog, clients, settings.limits, redactor)
+    workspace = Workspace(
+        files=LocalFiles(UploadPolicy(tuple(settings.allow_dirs), settings.limits.max_upload_bytes)),
+        sessions=SessionKeys(settings.sessions_file),
+        downloads=settings.downloads_dir.expanduser().resolve(),
+    )
+    executor = Executor(catalog, clients, settings.limits, redactor, workspace)
     store = JobStore(settings.jobs_db)
-    tracker = Tracker(store, catalog, executor.invoke, redactor, poll_policy(settings.limits))
+    tracker = Tracker(store, catalog, executor.invoke, redactor, poll_policy(settings.limits), executor.base_url)
     executor.jobs = tracker
     # An error in the caller's block is re-raised as itself once the tracker has stopped, rather than
     # escaping from inside the task group, which would wrap it in an ExceptionGroup.
@@ -78,6 +86,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
                     executor=executor,
                     redactor=redactor,
                     jobs=tracker,
+                    workspace=workspace,
                 )
             except BaseException as exc:
                 body_error = exc

@@ -14,6 +14,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from modelops_mcp import __version__, prompts, resources
 from modelops_mcp.job_tools import JobTools
 from modelops_mcp.jobs import Job
+from modelops_mcp.roots import client_roots
 from modelops_mcp.runtime import Runtime
 from modelops_mcp.subscriptions import Subscriptions
 from modelops_mcp.tasks import Tasks, client_wants_tasks
@@ -68,7 +69,7 @@ def build_server(runtime: Runtime) -> Server[object]:
         op = runtime.catalog.operations.get(params.name)
         if op is None:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
-        result = await executor.call(params.name, params.arguments)
+        result = await executor.call(params.name, params.arguments, client_roots(ctx))
         if op.job is not None and client_wants_tasks(ctx):
             return tasks.created(result) or result
         return result

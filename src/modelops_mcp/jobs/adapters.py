@@ -7,7 +7,7 @@ registers a named adapter here and names it in its declaration's `adapter` key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -58,6 +58,25 @@ class StatusAdapter(Protocol):
     async def poll(self, job: Job, call: Caller) -> Observation: ...
 
     async def cancel(self, job: Job, call: Caller) -> CancelOutcome: ...
+
+
+Emit = Callable[[Observation], Awaitable[None]]
+Locator = Callable[[str], Awaitable[str]]
+
+
+class StreamingAdapter(StatusAdapter, Protocol):
+    """An adapter whose backend pushes the job's progress (a WebSocket, a server-sent event stream).
+
+    While `stream` runs the tracker does not poll the job; every observation it emits is stored and
+    published at once. When it returns or fails without the job having ended (a dropped socket), the
+    tracker falls back to `poll`, so a job never hangs on a stream that went away.
+    """
+
+    async def stream(self, job: Job, call: Caller, locate: Locator, emit: Emit) -> None: ...
+
+
+def is_streaming(adapter: StatusAdapter) -> bool:
+    return callable(getattr(adapter, "stream", None))
 
 
 AdapterFactory = Callable[[JobDeclaration, Operation, Catalog], StatusAdapter]

@@ -16,12 +16,23 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from modelops_mcp.jobs.adapters import ADAPTERS, Caller, CancelOutcome, Observation, Reply, StatusAdapter
+from modelops_mcp.jobs.adapters import (
+    ADAPTERS,
+    Caller,
+    CancelOutcome,
+    Locator,
+    Observation,
+    Reply,
+    StatusAdapter,
+    StreamingAdapter,
+    is_streaming,
+)
+from modelops_mcp.jobs.builtin import BUILTIN_ADAPTERS
 from modelops_mcp.jobs.declared import DeclaredAdapter
 from modelops_mcp.jobs.model import Job, PollInfo, new_job_id, now_iso
 from modelops_mcp.jobs.store import JobStore
@@ -32,6 +43,8 @@ from modelops_mcp.tools.errors import ToolError, ToolFailure
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Job], Awaitable[None]]
+# A progress stream that keeps dropping is reopened at most this often per job; polls carry on after that.
+MAX_STREAMS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +64,7 @@ class UnknownJob(Exception):
 class _Entry:
     """Scheduling state of one unfinished job: all the tracker keeps in memory per job."""
 
-    __slots__ = ("delay", "due", "inflight", "job_id", "last_poll", "last_state", "seq")
+    __slots__ = ("delay", "due", "inflight", "job_id", "last_poll", "last_state", "seq", "streaming", "streams")
 
     def __init__(self, job_id: str, delay: float) -> None:
         self.job_id = job_id
@@ -61,6 +74,9 @@ class _Entry:
         self.last_poll = -math.inf
         self.last_state: str | None = None
         self.inflight: anyio.Event | None = None
+        # While the backend pushes updates (a stream is open), scheduled polls are skipped.
+        self.streaming = False
+        self.streams = 0  # streams opened for this job, bounded by MAX_STREAMS
 
 
 def build_adapters(catalog: Catalog) -> dict[str, StatusAdapter]:
@@ -69,10 +85,11 @@ def build_adapters(catalog: Catalog) -> dict[str, StatusAdapter]:
         if op.job is None:
             continue
         name = op.job.adapter
+        factories = {**BUILTIN_ADAPTERS, **ADAPTERS}
         if name is None:
             adapters[op.tool_name] = DeclaredAdapter(op.job, op, catalog)
-        elif name in ADAPTERS:
-            adapters[op.tool_name] = ADAPTERS[name](op.job, op, catalog)
+        elif name in factories:
+            adapters[op.tool_name] = factories[name](op.job, op, catalog)
         else:
             log.warning("%s names an unknown job adapter %r; its jobs are not followed", op.tool_name, name)
     return adapters
@@ -80,11 +97,18 @@ def build_adapters(catalog: Catalog) -> dict[str, StatusAdapter]:
 
 class Tracker:
     def __init__(
-        self, store: JobStore, catalog: Catalog, call: Caller, redactor: Redactor, policy: PollPolicy | None = None
+        self,
+        store: JobStore,
+        catalog: Catalog,
+        call: Caller,
+        redactor: Redactor,
+        policy: PollPolicy | None = None,
+        locate: Locator | None = None,
     ) -> None:
         self.store = store
         self.policy = policy or PollPolicy()
         self._call = call
+        self._locate = locate
         self._redactor = redactor
         self._adapters = build_adapters(catalog)
         self._entries: dict[str, _Entry] = {}
@@ -113,6 +137,9 @@ class Tracker:
             self._entries[job_id] = entry
             # Staggered, so a restart with many jobs does not hit the backends all in the same instant.
             self._schedule(entry, now + min(index * 0.01, self.policy.max))
+            job = self.store.get(job_id)
+            if job is not None:
+                self._open_stream(entry, job)
             resumed += 1
         return resumed
 
@@ -141,6 +168,7 @@ class Tracker:
         entry.last_poll = time.monotonic()  # the start call itself just told us the state
         self._entries[job.id] = entry
         self._schedule(entry, entry.last_poll + max(self.policy.initial, self.policy.min_interval))
+        self._open_stream(entry, job)
         return job
 
     def get(self, job_id: str) -> Job:
@@ -152,7 +180,7 @@ class Tracker:
     async def refresh(self, job_id: str) -> Job:
         """The job, polled first if its state is older than `min_interval` (one poll, however many ask)."""
         entry = self._entries.get(job_id)
-        if entry is not None:
+        if entry is not None and not entry.streaming:
             if entry.inflight is not None:
                 await entry.inflight.wait()
             elif time.monotonic() - entry.last_poll >= self.policy.min_interval:
@@ -217,14 +245,47 @@ class Tracker:
             while self._heap and self._heap[0][0] <= now:
                 _, seq, job_id = heapq.heappop(self._heap)
                 entry = self._entries.get(job_id)
-                if entry is None or entry.seq != seq or entry.inflight is not None:
-                    continue
+                if entry is None or entry.seq != seq or entry.inflight is not None or entry.streaming:
+                    continue  # a streaming job is polled again once its stream ends
                 self._begin(entry)
                 tg.start_soon(self._poll, entry)
             wait = self._heap[0][0] - now if self._heap else math.inf
             self._wake = anyio.Event()
             with anyio.move_on_after(wait):
                 await self._wake.wait()
+
+    def _open_stream(self, entry: _Entry, job: Job) -> None:
+        adapter = self._adapters.get(job.operation)
+        if adapter is None or not is_streaming(adapter) or self._tg is None or self._locate is None:
+            return
+        if entry.streaming or entry.streams >= MAX_STREAMS:
+            return
+        entry.streaming = True
+        entry.streams += 1
+        self._tg.start_soon(self._stream, entry, adapter)
+
+    async def _stream(self, entry: _Entry, adapter: StatusAdapter) -> None:
+        streaming = cast(StreamingAdapter, adapter)  # _open_stream checked is_streaming
+
+        async def emit(seen: Observation) -> None:
+            job = self.store.get(entry.job_id)
+            if entry.job_id not in self._entries or job is None or job.terminal:
+                return  # cancelled or ended meanwhile: a late frame must not revive the job
+            entry.last_poll = time.monotonic()
+            await self._observe(entry, job, seen)
+
+        job = self.store.get(entry.job_id)
+        try:
+            if job is not None and self._locate is not None:
+                await streaming.stream(job, self._call, self._locate, emit)
+        except Exception as exc:  # a broken stream is a reason to poll, not to lose the job
+            log.info("job %s: progress stream ended: %s", entry.job_id, self._redactor.text(str(exc))[:200])
+        finally:
+            entry.streaming = False
+            if entry.job_id in self._entries:
+                # The stream ended before the job did: find out where it stands by polling, starting now.
+                entry.delay = self.policy.initial
+                self._schedule(entry, time.monotonic())
 
     def _begin(self, entry: _Entry) -> None:
         # Set before any await, so a reader arriving in the same tick waits for this poll instead of starting one.
@@ -243,6 +304,9 @@ class Tracker:
         if entry.job_id in self._entries:
             delay = max(entry.delay, self.policy.min_interval, retry_after or 0.0)
             self._schedule(entry, entry.last_poll + delay)
+            job = self.store.get(entry.job_id)
+            if job is not None and not job.terminal:
+                self._open_stream(entry, job)  # the poll found it still running: try the push channel again
 
     async def _poll_once(self, entry: _Entry) -> float | None:
         job = self.store.get(entry.job_id)

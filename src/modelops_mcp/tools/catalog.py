@@ -13,8 +13,16 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError as JsonSchemaError
 
 from modelops_mcp.jobs.model import HANDLE_SCHEMA
-from modelops_mcp.tools.extension import DocumentExtension, JobDeclaration, OperationExtension, parse
-from modelops_mcp.tools.flatten import BodyMode, Field, flatten_input
+from modelops_mcp.tools.downloads import DOWNLOAD_SCHEMA
+from modelops_mcp.tools.extension import (
+    DiscoverySpec,
+    DocumentExtension,
+    JobDeclaration,
+    OperationExtension,
+    SessionSpec,
+    parse,
+)
+from modelops_mcp.tools.flatten import BodyMode, Field, FlatInput, flatten_input, is_binary
 from modelops_mcp.tools.openapi import Resolver, SchemaError, load_document, pointer_join
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -48,6 +56,10 @@ class Operation:
     authenticated: bool
     job: JobDeclaration | None
     source: str
+    # The 2xx answer is a file: it is saved to the download directory and described, never inlined.
+    download: bool = False
+    # The argument that carries the backend's session key, filled in from the remembered session when omitted.
+    session_arg: str | None = None
 
     @property
     def idempotent(self) -> bool:
@@ -74,6 +86,8 @@ class BackendSpec:
     auth: AuthSpec | None
     operations: tuple[Operation, ...]
     document: dict[str, Any] = field(repr=False)
+    session: SessionSpec | None = None
+    discovery: DiscoverySpec | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,8 @@ def _auth(resolver: Resolver, document: dict[str, Any]) -> AuthSpec | None:
     raise SchemaError(resolver.source, at, "supported schemes: apiKey in a header, or http bearer")
 
 
-def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dict[str, Any] | None, bool]:
+def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dict[str, Any] | None, bool, bool]:
+    """The output schema, whether the body is wrapped as `{"result": ...}`, and whether the body is a file."""
     responses = operation.get("responses", {})
     success = sorted(code for code in responses if str(code).startswith("2"))
     if not success:
@@ -128,14 +143,18 @@ def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dic
     where = pointer_join(at, "responses", success[0])
     response = resolver.deref(responses[success[0]], where)
     content = response.get("content") or {}
+    for media_type, media in content.items():
+        schema = media.get("schema") if isinstance(media, dict) else None
+        if "json" not in media_type and is_binary(resolver.deref(schema, pointer_join(where, "content"))):
+            return DOWNLOAD_SCHEMA, False, True
     media = content.get("application/json") or content.get("*/*")
     if media is None or "schema" not in media:
-        return None, False
+        return None, False, False
     # Output is not bounded like input: the range of a backend's ids is its business, not ours to police.
     schema = resolver.inline(media["schema"], pointer_join(where, "content"))
     if schema.get("type") == "object" and not any(k in schema for k in ("anyOf", "oneOf", "allOf")):
-        return schema, False
-    return {"type": "object", "properties": {"result": schema}, "required": ["result"]}, True
+        return schema, False, False
+    return {"type": "object", "properties": {"result": schema}, "required": ["result"]}, True, False
 
 
 def with_job_handle(schema: dict[str, Any] | None) -> dict[str, Any]:
@@ -143,6 +162,27 @@ def with_job_handle(schema: dict[str, Any] | None) -> dict[str, Any]:
     if schema is None:
         return {"type": "object", "properties": {"job": HANDLE_SCHEMA}}
     return {**schema, "properties": {**schema.get("properties", {}), "job": HANDLE_SCHEMA}}
+
+
+def _with_session(flat: FlatInput, session: SessionSpec, start_tool: str) -> tuple[FlatInput, str | None]:
+    """The session argument becomes optional: omitted, it is filled in from the remembered session."""
+    if not any(f.arg == session.argument and f.location == "path" for f in flat.fields):
+        return flat, None
+    schema = dict(flat.schema)
+    properties = dict(schema["properties"])
+    described = str(properties[session.argument].get("description", "")).strip()
+    properties[session.argument] = {
+        **properties[session.argument],
+        "description": (f"{described} " if described else "")
+        + f"Optional: defaults to the key of the session this server started with {start_tool}.",
+    }
+    schema["properties"] = properties
+    required = [name for name in schema.get("required", []) if name != session.argument]
+    if required:
+        schema["required"] = required
+    else:
+        schema.pop("required", None)
+    return FlatInput(fields=flat.fields, body_mode=flat.body_mode, schema=schema), session.argument
 
 
 def _check_schema(schema: dict[str, Any] | None, source: str, at: str) -> None:
@@ -172,6 +212,7 @@ def load_backend(path: Path | Traversable) -> BackendSpec:
         raise SchemaError(source, "/servers", "a server URL (the default base URL) is required")
     auth = _auth(resolver, document)
     documented_security = bool(document.get("security"))
+    start_tool = _session_start_tool(source, document, ext.session)
 
     operations: list[Operation] = []
     for route, path_item in (document.get("paths") or {}).items():
@@ -187,7 +228,10 @@ def load_backend(path: Path | Traversable) -> BackendSpec:
                 where = pointer_join(at, "x-mcp", "tool")
                 raise SchemaError(source, where, f"tool name {op_ext.tool!r} must start with {ext.backend + '_'!r}")
             flat = flatten_input(resolver, path_item, raw, at)
-            output_schema, wrap = _output(resolver, raw, at)
+            session_arg = None
+            if ext.session is not None and start_tool is not None:
+                flat, session_arg = _with_session(flat, ext.session, start_tool)
+            output_schema, wrap, download = _output(resolver, raw, at)
             if op_ext.job is not None:
                 output_schema = with_job_handle(output_schema)
             _check_schema(flat.schema, source, at)
@@ -215,6 +259,8 @@ def load_backend(path: Path | Traversable) -> BackendSpec:
                     authenticated=documented_security and bool(security),
                     job=op_ext.job,
                     source=f"{source}#{at}",
+                    download=download,
+                    session_arg=session_arg,
                 )
             )
     _check_jobs(source, operations)
@@ -227,7 +273,21 @@ def load_backend(path: Path | Traversable) -> BackendSpec:
         auth=auth,
         operations=tuple(operations),
         document=document,
+        session=ext.session,
+        discovery=ext.discovery,
     )
+
+
+def _session_start_tool(source: str, document: dict[str, Any], session: SessionSpec | None) -> str | None:
+    if session is None:
+        return None
+    for path_item in (document.get("paths") or {}).values():
+        for method in HTTP_METHODS:
+            raw = path_item.get(method) if isinstance(path_item, dict) else None
+            if isinstance(raw, dict) and raw.get("operationId") == session.start:
+                tool = (raw.get("x-mcp") or {}).get("tool")
+                return str(tool) if tool else None
+    raise SchemaError(source, "/x-mcp/session/start", f"unknown operation {session.start!r}")
 
 
 def _check_jobs(source: str, operations: Sequence[Operation]) -> None:

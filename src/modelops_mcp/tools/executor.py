@@ -1,10 +1,14 @@
-"""Executing a tool call: validate → build the request → send → shape the result. Never raises."""
+"""Executing a tool call: validate → fill the session → open files → send → shape or save the result. Never raises."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
+import anyio
 import httpx
 import mcp_types as types
 from jsonschema import Draft202012Validator
@@ -14,9 +18,13 @@ from modelops_mcp.config import Limits
 from modelops_mcp.jobs.adapters import Reply
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Catalog, Operation
+from modelops_mcp.tools.downloads import save_response
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
+from modelops_mcp.tools.openapi import resolve_pointer
 from modelops_mcp.tools.request import build_request
 from modelops_mcp.tools.response import error_from_response, parse_body, success_result
+from modelops_mcp.tools.sessions import SessionKeys
+from modelops_mcp.tools.uploads import LocalFiles, RootsProvider
 from modelops_mcp.tools.validation import ArgumentValidator
 
 if TYPE_CHECKING:
@@ -25,12 +33,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """Where files come from and go to, and what the server remembers between calls."""
+
+    files: LocalFiles
+    sessions: SessionKeys
+    downloads: Path
+
+
 class Executor:
-    def __init__(self, catalog: Catalog, clients: dict[str, BackendClient], limits: Limits, redactor: Redactor) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        clients: dict[str, BackendClient],
+        limits: Limits,
+        redactor: Redactor,
+        workspace: Workspace,
+    ) -> None:
         self.catalog = catalog
         self._clients = clients
         self._limits = limits
         self._redactor = redactor
+        self._workspace = workspace
         self._inputs = {name: ArgumentValidator(op.input_schema) for name, op in catalog.operations.items()}
         self._outputs = {
             name: Draft202012Validator(op.output_schema)
@@ -39,10 +64,13 @@ class Executor:
         }
         self.jobs: Tracker | None = None
 
-    async def call(self, name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
+    async def call(
+        self, name: str, arguments: dict[str, Any] | None, roots: RootsProvider | None = None
+    ) -> types.CallToolResult:
+        """One tool call; `roots` lists the client's roots, for calls that upload local files."""
         op = self.catalog.operations[name]
         try:
-            return await self._call(op, arguments or {})
+            return await self._call(op, arguments or {}, roots)
         except ToolFailure as failure:
             log.info("%s failed: %s", name, failure.error.one_line())
             return error_result(failure.error)
@@ -58,23 +86,65 @@ class Executor:
 
     async def invoke(self, op: Operation, arguments: dict[str, Any]) -> Reply:
         """One operation for the server's own use (job status checks): the parsed answer, or `ToolFailure`."""
-        response = await self._send(op, arguments)
+        arguments = self._prepare(op, arguments)
+        response = await self._send(op, arguments, None)
         return Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
 
-    async def _send(self, op: Operation, arguments: dict[str, Any]) -> httpx.Response:
+    async def base_url(self, backend: str) -> str:
+        return await self._clients[backend].base_url(backend)
+
+    def _prepare(self, op: Operation, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Checked arguments, with the remembered session key filled in where the agent left it out."""
         self._inputs[op.tool_name].check(arguments, op.tool_name, op.backend)
+        if op.session_arg is None or op.session_arg in arguments:
+            return arguments
+        key = self._workspace.sessions.get(op.backend)
+        if key is None:
+            spec = self.catalog.backends[op.backend]
+            start = self.catalog.find(op.backend, spec.session.start) if spec.session else None
+            raise ToolFailure(
+                ToolError(
+                    kind="validation",
+                    code="no_session",
+                    message=f"no {spec.title} session: start one with {start.tool_name if start else 'its start call'}"
+                    f" first, or pass `{op.session_arg}`; nothing was sent",
+                    backend=op.backend,
+                    operation=op.tool_name,
+                )
+            )
+        return {**arguments, op.session_arg: key}
+
+    async def _send(
+        self, op: Operation, arguments: dict[str, Any], roots: RootsProvider | None, *, stream: bool = False
+    ) -> httpx.Response:
         client = self._clients[op.backend]
-        request = build_request(op, arguments, client.config.base_url)
-        if op.authenticated:
-            client.authorize(request, op.tool_name)
-        response = await client.send(request, idempotent=op.idempotent, operation=op.tool_name)
+        paths = {f.arg: arguments[f.arg] for f in op.fields if f.file and f.arg in arguments}
+        async with AsyncExitStack() as stack:
+            files: dict[str, tuple[Path, IO[bytes]]] = {}
+            if paths:
+                resolved = await self._workspace.files.resolve(paths, roots, backend=op.backend, operation=op.tool_name)
+                for arg, path in resolved.items():
+                    handle = await anyio.to_thread.run_sync(path.open, "rb")
+                    stack.callback(handle.close)
+                    files[arg] = (path, handle)
+            request = build_request(op, arguments, await client.base_url(op.tool_name), files)
+            if op.authenticated:
+                client.authorize(request, op.tool_name)
+            response = await client.send(request, idempotent=op.idempotent, operation=op.tool_name, stream=stream)
         if not response.is_success:
+            await response.aread()  # an error body is small and is what tells the agent what went wrong
             raise ToolFailure(error_from_response(op, response, self._redactor, retry_after_seconds(response)))
         return response
 
-    async def _call(self, op: Operation, arguments: dict[str, Any]) -> types.CallToolResult:
-        response = await self._send(op, arguments)
+    async def _call(
+        self, op: Operation, arguments: dict[str, Any], roots: RootsProvider | None
+    ) -> types.CallToolResult:
+        arguments = self._prepare(op, arguments)
+        if op.download:
+            return await self._download(op, arguments)
+        response = await self._send(op, arguments, roots)
         result = success_result(op, response, self._outputs.get(op.tool_name), self._redactor, self._limits.text_chars)
+        self._remember_session(op, response)
         if self.jobs is None or not self.jobs.follows(op):
             return result
         reply = Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
@@ -88,3 +158,28 @@ class Executor:
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=follow), *result.content], structured_content=structured
         )
+
+    async def _download(self, op: Operation, arguments: dict[str, Any]) -> types.CallToolResult:
+        response = await self._send(op, arguments, None, stream=True)
+        try:
+            saved = await save_response(response, self._workspace.downloads / op.backend, op.tool_name)
+        finally:
+            await response.aclose()
+        text = f"Saved {saved.size} bytes to {saved.path} (sha256 {saved.sha256}); the file was not read into context."
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=text), saved.link()],
+            structured_content=saved.structured(),
+        )
+
+    def _remember_session(self, op: Operation, response: httpx.Response) -> None:
+        spec = self.catalog.backends[op.backend].session
+        if spec is None or op.operation_id != spec.start:
+            return
+        if spec.value.startswith("$response.header."):
+            key: Any = response.headers.get(spec.value[len("$response.header.") :])
+        else:
+            key = resolve_pointer(parse_body(response), spec.value[len("$response.body#") :])
+        if isinstance(key, str) and key:
+            self._workspace.sessions.remember(op.backend, key)
+        else:
+            log.warning("%s answered without a session key at %s", op.tool_name, spec.value)

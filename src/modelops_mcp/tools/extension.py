@@ -25,11 +25,54 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SessionSpec(_Strict):
+    """A backend whose calls carry a session key: the server remembers the key the start operation returned."""
+
+    argument: str  # the tool argument (a path parameter) that carries the key
+    start: str  # operationId of the call that starts a session
+    value: str  # where its answer holds the key (a runtime expression)
+
+    @field_validator("value")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        if not RUNTIME_EXPRESSION.match(value) or not value.startswith("$response."):
+            raise ValueError(f"{value!r} is not a $response runtime expression")
+        return value
+
+
+class DiscoverySpec(_Strict):
+    """A local service found by probing ports of the default server's host when its URL is not configured."""
+
+    path: str  # answered with a 2xx by a running service
+    ports: list[int | str]  # single ports, or "low-high" ranges, in preference order
+
+    @field_validator("ports")
+    @classmethod
+    def _ports(cls, value: list[int | str]) -> list[int | str]:
+        for port in value:
+            low, _, high = str(port).partition("-")
+            if not low.isdigit() or (high and not high.isdigit()) or not 0 < int(low) <= int(high or low) <= 65535:
+                raise ValueError(f"{port!r} is not a port or a low-high port range")
+        if sum(len(expand_ports([p])) for p in value) > 256:
+            raise ValueError("at most 256 ports may be probed")
+        return value
+
+
+def expand_ports(ports: list[int | str]) -> list[int]:
+    out: list[int] = []
+    for port in ports:
+        low, _, high = str(port).partition("-")
+        out.extend(range(int(low), int(high or low) + 1))
+    return out
+
+
 class DocumentExtension(_Strict):
     backend: str
     title: str | None = None
     base_url_env: str | None = None
     open_world: bool = True
+    session: SessionSpec | None = None
+    discovery: DiscoverySpec | None = None
 
     @field_validator("backend")
     @classmethod

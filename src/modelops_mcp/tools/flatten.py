@@ -10,7 +10,8 @@ from typing import Any, Literal
 from modelops_mcp.tools.openapi import Resolver, SchemaError, pointer_join
 
 Location = Literal["path", "query", "header", "body"]
-BodyMode = Literal["none", "json_object", "json_value"]
+BodyMode = Literal["none", "json_object", "json_value", "multipart"]
+MULTIPART = "multipart/form-data"
 
 INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _ARG_NAME = re.compile(r"[^A-Za-z0-9_]")
@@ -24,6 +25,8 @@ class Field:
     arg: str
     location: Location
     wire: str
+    # A multipart file part: the argument is a local path whose file is streamed as the part's content.
+    file: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +52,26 @@ def bound_integers(schema: Any) -> Any:
     return out
 
 
+def is_binary(schema: Any) -> bool:
+    """A file's content, in either spelling: OpenAPI 3.0's `format: binary` or 3.1's `contentMediaType`."""
+    if not isinstance(schema, dict) or schema.get("type") != "string":
+        return False
+    return schema.get("format") == "binary" or "contentMediaType" in schema
+
+
+def _file_argument(schema: dict[str, Any]) -> dict[str, Any]:
+    described = str(schema.get("description", "")).strip()
+    return {
+        "type": "string",
+        "minLength": 1,
+        "description": (f"{described} " if described else "")
+        + "Local path of the file to upload (absolute, or relative to an allowed directory); "
+        "it must lie under the client's roots or an --allow-dir directory.",
+    }
+
+
 def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict[str, Any], at: str) -> FlatInput:
-    candidates: list[tuple[str, Location, dict[str, Any], bool]] = []  # wire name, location, schema, required
+    candidates: list[tuple[str, Location, dict[str, Any], bool, bool]] = []  # wire, location, schema, required, file
     parameters = [*path_item.get("parameters", []), *operation.get("parameters", [])]
     by_key: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
     for index, raw in enumerate(parameters):
@@ -68,7 +89,7 @@ def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict
         if "description" in param:
             schema = {**schema, "description": param["description"]}
         required = location == "path" or bool(param.get("required", False))
-        candidates.append((name, location, schema, required))
+        candidates.append((name, location, schema, required, False))
 
     body_mode: BodyMode = "none"
     body = operation.get("requestBody")
@@ -76,12 +97,23 @@ def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict
         where = pointer_join(at, "requestBody")
         body = resolver.deref(body, where)
         content = body.get("content", {})
-        if "application/json" not in content:
+        media = "application/json" if "application/json" in content else MULTIPART if MULTIPART in content else None
+        if media is None:
             kinds = ", ".join(sorted(content)) or "none"
             raise SchemaError(resolver.source, pointer_join(where, "content"), f"unsupported media types: {kinds}")
-        schema = resolver.inline(content["application/json"].get("schema", {}), pointer_join(where, "content"))
+        schema = resolver.inline(content[media].get("schema", {}), pointer_join(where, "content"))
         properties = schema.get("properties")
-        if (
+        if media == MULTIPART:
+            if schema.get("type") != "object" or not isinstance(properties, dict):
+                at_schema = pointer_join(where, "content", MULTIPART, "schema")
+                raise SchemaError(resolver.source, at_schema, "a multipart body must be an object with properties")
+            body_mode = "multipart"
+            body_required = set(schema.get("required", []))
+            for name, sub in properties.items():
+                file = is_binary(sub)
+                shown = _file_argument(sub) if file else sub
+                candidates.append((name, "body", shown, name in body_required, file))
+        elif (
             schema.get("type") == "object"
             and isinstance(properties, dict)
             and not any(k in schema for k in _COMPOSITIONS)
@@ -89,23 +121,23 @@ def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict
             body_mode = "json_object"
             body_required = set(schema.get("required", []))
             for name, sub in properties.items():
-                candidates.append((name, "body", sub, name in body_required))
+                candidates.append((name, "body", sub, name in body_required, False))
         else:
             body_mode = "json_value"
             described = {**schema, "description": body.get("description", schema.get("description", "Request body"))}
-            candidates.append(("body", "body", described, bool(body.get("required", False))))
+            candidates.append(("body", "body", described, bool(body.get("required", False)), False))
 
-    counts = Counter(_ARG_NAME.sub("_", wire) for wire, _, _, _ in candidates)
+    counts = Counter(_ARG_NAME.sub("_", wire) for wire, _, _, _, _ in candidates)
     fields: list[Field] = []
     properties_out: dict[str, Any] = {}
     required_out: list[str] = []
-    for wire, location, schema, required in candidates:
+    for wire, location, schema, required, file in candidates:
         arg = _ARG_NAME.sub("_", wire)
         if counts[arg] > 1:
             arg = f"{arg}_{location}"
         if arg in properties_out:
             raise SchemaError(resolver.source, at, f"two fields map to the argument name {arg!r}")
-        fields.append(Field(arg=arg, location=location, wire=wire))
+        fields.append(Field(arg=arg, location=location, wire=wire, file=file))
         properties_out[arg] = bound_integers(schema)
         if required:
             required_out.append(arg)

@@ -1,9 +1,12 @@
-"""Tool arguments → an `httpx.Request`: path, query, header and JSON body fields from one flat object."""
+"""Tool arguments → an `httpx.Request`: path, query, header, JSON and multipart body fields from one flat object."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import mimetypes
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
@@ -19,11 +22,24 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def build_request(op: Operation, arguments: dict[str, Any], base_url: str) -> httpx.Request:
+def _file_part(path: Path, handle: IO[bytes]) -> tuple[str, IO[bytes], str]:
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return path.name, handle, content_type
+
+
+def build_request(
+    op: Operation,
+    arguments: dict[str, Any],
+    base_url: str,
+    files: Mapping[str, tuple[Path, IO[bytes]]] | None = None,
+) -> httpx.Request:
+    """`files` maps each file argument to its checked path and an open handle (streamed, not read here)."""
     path = op.path
     query: list[tuple[str, str]] = []
     headers: dict[str, str] = {}
     body: dict[str, Any] = {}
+    form: dict[str, str] = {}
+    parts: list[tuple[str, tuple[str, IO[bytes], str]]] = []
     body_value: Any = None
     has_body_value = False
     for f in op.fields:
@@ -40,12 +56,22 @@ def build_request(op: Operation, arguments: dict[str, Any], base_url: str) -> ht
             headers[f.wire] = _text(value)
         elif op.body_mode == "json_object":
             body[f.wire] = value
+        elif op.body_mode == "multipart":
+            if f.file:
+                if files is None or f.arg not in files:
+                    raise ValueError(f"file argument {f.arg} was not opened")
+                parts.append((f.wire, _file_part(*files[f.arg])))
+            else:
+                form[f.wire] = _text(value)
         else:
             body_value, has_body_value = value, True
 
     url = httpx.URL(base_url.rstrip("/") + path, params=query)
     if op.body_mode == "json_object":
         return httpx.Request(op.method, url, headers=headers, json=body)
+    if op.body_mode == "multipart":
+        # httpx streams file parts in chunks and sets Content-Length from the files' sizes.
+        return httpx.Request(op.method, url, headers=headers, data=form, files=parts)
     if op.body_mode == "json_value" and has_body_value:
         return httpx.Request(op.method, url, headers=headers, json=body_value)
     return httpx.Request(op.method, url, headers=headers)

@@ -1,0 +1,107 @@
+"""Local files an agent asks to upload: only from allowed directories, only regular files, only up to a size cap.
+
+The allowed directories are the MCP client's roots (when it declares them) plus the server's `--allow-dir`
+list. A path is checked after resolving symlinks, so a link inside a root cannot reach a file outside it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+from modelops_mcp.tools.errors import ToolError, ToolFailure, Violation
+
+RootsProvider = Callable[[], Awaitable[list[Path]]]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPolicy:
+    allow_dirs: tuple[Path, ...]
+    max_bytes: int
+
+
+def _size(value: int) -> str:
+    if value < 1024:
+        return f"{value} bytes"
+    amount = float(value)
+    for unit in ("KiB", "MiB", "GiB"):
+        amount /= 1024
+        if amount < 1024 or unit == "GiB":
+            break
+    return f"{amount:.1f} {unit}"
+
+
+class PathRefused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def check_path(raw: str, roots: Sequence[Path], max_bytes: int) -> Path:
+    """The resolved file for `raw`, or `PathRefused` saying why not. Blocking: run it in a worker thread."""
+    if not roots:
+        raise PathRefused("path_not_allowed", "no directory is allowed for uploads (the server has no --allow-dir)")
+    given = Path(raw).expanduser()
+    candidates = [given] if given.is_absolute() else [root / given for root in roots]
+    resolved_roots = [root.resolve() for root in roots]
+    for candidate in candidates:
+        try:
+            real = candidate.resolve(strict=True)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise PathRefused("file_unreadable", f"{raw}: {exc.strerror or exc}") from None
+        if not any(real == root or real.is_relative_to(root) for root in resolved_roots):
+            shown = ", ".join(str(r) for r in resolved_roots)
+            raise PathRefused("path_not_allowed", f"{raw} is outside the allowed directories ({shown})")
+        if not real.is_file():
+            raise PathRefused("not_a_file", f"{raw} is not a regular file")
+        if not os.access(real, os.R_OK):
+            raise PathRefused("file_unreadable", f"{raw} is not readable")
+        size = real.stat().st_size
+        if size > max_bytes:
+            raise PathRefused("file_too_large", f"{raw} is {_size(size)}, over the {_size(max_bytes)} upload limit")
+        return real
+    where = "" if given.is_absolute() else f" (looked under {', '.join(str(r) for r in roots)})"
+    raise PathRefused("file_not_found", f"{raw} does not exist{where}")
+
+
+class LocalFiles:
+    """Resolves the file arguments of one call against the policy and the client's roots."""
+
+    def __init__(self, policy: UploadPolicy) -> None:
+        self.policy = policy
+
+    async def resolve(
+        self,
+        paths: dict[str, str],
+        roots: RootsProvider | None,
+        *,
+        backend: str,
+        operation: str,
+    ) -> dict[str, Path]:
+        """`{argument: path}` → `{argument: resolved file}`; one `validation` failure naming every refused path."""
+        allowed = [*(await roots() if roots is not None else []), *self.policy.allow_dirs]
+        resolved: dict[str, Path] = {}
+        refused: list[tuple[str, PathRefused]] = []
+        for arg, raw in paths.items():
+            try:
+                resolved[arg] = await anyio.to_thread.run_sync(check_path, raw, allowed, self.policy.max_bytes)
+            except PathRefused as exc:
+                refused.append((arg, exc))
+        if refused:
+            raise ToolFailure(
+                ToolError(
+                    kind="validation",
+                    code=refused[0][1].code,
+                    message=f"{'; '.join(str(exc) for _, exc in refused)}; nothing was sent",
+                    backend=backend,
+                    operation=operation,
+                    violations=[Violation(pointer=f"/{arg}", message=str(exc)) for arg, exc in refused],
+                )
+            )
+        return resolved
