@@ -1,4 +1,5 @@
-"""ASGI middleware that writes one ``LoggedRequest`` per HTTP request into the sandbox's ``RequestLog``."""
+"""ASGI middleware that writes one ``LoggedRequest`` per HTTP request or WebSocket connection into the sandbox's
+``RequestLog``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .log import BODY_LIMIT, RequestLog, decode_body
 
 __all__ = ["RequestLogMiddleware", "path_is_under"]
+
+
+# The HTTP status the server answers a WebSocket handshake with, per ASGI message; closing before accepting is
+# a 403. A denial response (websocket.http.response.start) carries its own status.
+_HANDSHAKE_STATUS = {"websocket.accept": 101, "websocket.close": 403}
 
 
 def path_is_under(path: str, prefix: str) -> bool:
@@ -61,9 +67,25 @@ class RequestLogMiddleware:
                 return name
         return None
 
+    def _record(self, scope: Scope, method: str, headers: dict[str, str], raw: bytes, status: int) -> None:
+        body, truncated = decode_body(raw, headers.get("content-type", ""))
+        self.log.record(
+            backend=self.backend_for(scope["path"]),
+            method=method,
+            path=scope["path"],
+            query=_query(scope.get("query_string", b"")),
+            headers=headers,
+            body=body,
+            body_truncated=truncated,
+            status=status,
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or path_is_under(scope["path"], self.control_prefix):
+        if scope["type"] not in ("http", "websocket") or path_is_under(scope["path"], self.control_prefix):
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
             return
 
         pending: list[Message] = []
@@ -91,17 +113,7 @@ class RequestLogMiddleware:
             if logged:
                 return
             logged = True
-            body, truncated = decode_body(bytes(raw), headers.get("content-type", ""))
-            self.log.record(
-                backend=self.backend_for(scope["path"]),
-                method=scope["method"],
-                path=scope["path"],
-                query=_query(scope.get("query_string", b"")),
-                headers=headers,
-                body=body,
-                body_truncated=truncated,
-                status=status,
-            )
+            self._record(scope, scope["method"], headers, bytes(raw), status)
 
         async def send_and_log(message: Message) -> None:
             nonlocal status
@@ -113,5 +125,34 @@ class RequestLogMiddleware:
 
         try:
             await self.app(scope, replay, send_and_log)
+        finally:
+            write()
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Logs a WebSocket connection as method ``WS`` once its handshake is answered, not when it closes,
+        so a test can find the entry while the socket is still open."""
+        headers = _headers(scope["headers"])
+        status = 500  # what the server answers a handshake the app crashed on
+        logged = False
+
+        def write() -> None:
+            nonlocal logged
+            if not logged:
+                logged = True
+                self._record(scope, "WS", headers, b"", status)
+
+        async def send_and_log(message: Message) -> None:
+            nonlocal status
+            kind = message["type"]
+            if not logged and kind == "websocket.http.response.start":
+                status = message["status"]
+                write()
+            elif not logged and kind in _HANDSHAKE_STATUS:
+                status = _HANDSHAKE_STATUS[kind]
+                write()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_log)
         finally:
             write()
