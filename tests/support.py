@@ -33,6 +33,39 @@ CAILA_TOOLS = {
     "caila_fit_service",
     "caila_get_job_status",
 }
+# The Training Module seed's 17 operations.
+TRAINING_TOOLS = {
+    "training_start_session",
+    "training_update_config",
+    "training_get_config",
+    "training_upload_dataset",
+    "training_preprocess",
+    "training_get_preprocess_status",
+    "training_start_training",
+    "training_stop_training",
+    "training_get_status",
+    "training_monitor",
+    "training_check_model_ready",
+    "training_download_model",
+    "training_download_results",
+    "training_check_health",
+    "training_import_model",
+    "training_get_import_status",
+    "training_get_imported_model",
+}
+# Pieces OS: the seed's seven Model API operations (the progress WebSocket is the download job's), plus the
+# models list and the health check API-FACTS adds.
+PIECES_TOOLS = {
+    "pieces_check_health",
+    "pieces_list_models",
+    "pieces_get_model",
+    "pieces_download_model",
+    "pieces_cancel_model_download",
+    "pieces_load_model",
+    "pieces_unload_model",
+    "pieces_update_model",
+}
+BACKEND_TOOLS = CAILA_TOOLS | TRAINING_TOOLS | PIECES_TOOLS
 JOB_TOOLS = {"jobs_list", "jobs_get", "jobs_wait", "jobs_cancel"}
 # A fit the sandbox accepts at once: the seed's fittable service, support-tickets, the default config.
 CAILA_FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
@@ -64,7 +97,7 @@ async def in_process(
 
 def server_env(extra: Mapping[str, str], state_dir: Path) -> dict[str, str]:
     """The environment of a server subprocess: this interpreter's, minus any real backend settings."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("CAILA_", "MODELOPS_"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CAILA_", "MODELOPS_", "TRAINING_", "PIECES_"))}
     return {**base, **extra, "MODELOPS_STATE_DIR": str(state_dir)}
 
 

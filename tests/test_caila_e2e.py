@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from tests.support import (
-    CAILA_TOOLS,
+    BACKEND_TOOLS,
     JOB_TOOLS,
     RunningSandbox,
     assert_matches_output_schema,
@@ -35,7 +35,7 @@ async def journey(client: Client, sandbox: RunningSandbox, dataset_name: str = "
     """List datasets, derive a service, list its fit configs, fit, follow the job to the end."""
     listed = await client.list_tools()
     tools = {t.name: t for t in listed.tools}
-    assert set(tools) == CAILA_TOOLS | JOB_TOOLS
+    assert set(tools) == BACKEND_TOOLS | JOB_TOOLS
 
     datasets = (await call(client, tools, "caila_list_datasets", {"account": "demo"}))["result"]
     dataset = next(d for d in datasets if d["name"] == dataset_name)

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import load_backend, load_catalog
 from modelops_mcp.tools.openapi import SchemaError
-from tests.support import CAILA_TOOLS
+from tests.support import CAILA_TOOLS, PIECES_TOOLS, TRAINING_TOOLS
 
 
 def minimal_document() -> dict[str, Any]:
@@ -64,10 +64,10 @@ def write(tmp_path: Path, document: dict[str, Any], name: str = "toy.json") -> P
     return path
 
 
-def test_bundled_catalog_has_exactly_the_documented_caila_operations() -> None:
+def test_bundled_catalog_has_exactly_the_documented_operations_of_each_backend() -> None:
     catalog = load_catalog(bundled_documents())
-    caila = {op.tool_name for op in catalog.backends["caila"].operations}
-    assert caila == CAILA_TOOLS
+    tools = {name: {op.tool_name for op in spec.operations} for name, spec in catalog.backends.items()}
+    assert tools == {"caila": CAILA_TOOLS, "training": TRAINING_TOOLS, "pieces": PIECES_TOOLS}
 
 
 def test_every_tool_schema_compiles_and_has_no_top_level_composition() -> None:

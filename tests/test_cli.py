@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import CAILA_TOOLS, server_env
+from tests.support import BACKEND_TOOLS, CAILA_TOOLS, server_env
 
 CLI = [sys.executable, "-m", "modelops_mcp"]
 
@@ -36,7 +36,7 @@ def test_tools_json_prints_the_mcp_tool_definitions() -> None:
     done = run("tools", "--json")
     assert done.returncode == 0, done.stderr
     tools = json.loads(done.stdout)
-    assert len(tools) == 5
+    assert {t["name"] for t in tools} == BACKEND_TOOLS
     fit = next(t for t in tools if t["name"] == "caila_fit_service")
     assert fit["inputSchema"]["required"] == ["account", "model", "datasetId"]
     assert fit["annotations"]["readOnlyHint"] is False

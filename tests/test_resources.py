@@ -30,11 +30,20 @@ async def test_backends_resource_shows_configuration_without_secrets(
     env = sandbox.env(CAILA_API_KEY=CANARY)
     async with in_process(env, state_dir) as (server, _), Client(server, mode=mode) as client:
         listed = await client.list_resources()
-        assert {str(r.uri) for r in listed.resources} == {"modelops://backends", "modelops://schemas/caila"}
+        assert {str(r.uri) for r in listed.resources} == {
+            "modelops://backends",
+            "modelops://schemas/caila",
+            "modelops://schemas/training",
+            "modelops://schemas/pieces",
+        }
         raw = text(await client.read_resource("modelops://backends"))
     assert CANARY not in raw
-    (caila,) = json.loads(raw)
+    backends = {b["backend"]: b for b in json.loads(raw)}
+    assert set(backends) == {"caila", "training", "pieces"}
+    caila = backends["caila"]
     assert caila["base_url"] == env["CAILA_BASE_URL"]
+    assert backends["pieces"]["base_url"] == env["PIECES_OS_URL"]  # configured: no port probing
+    assert backends["pieces"]["discovers_ports"] is None
     assert caila["credential_set"] is True
     assert caila["credential_env"] == "CAILA_API_KEY"
     assert "caila_fit_service" in caila["tools"]

@@ -56,7 +56,12 @@ async def test_serve_sandbox_shuts_down_when_the_block_raises() -> None:
 async def test_health_lists_backends_speed_and_clock(control: httpx.AsyncClient, sandbox: Sandbox) -> None:
     sandbox.clock.advance(42)
     body = (await control.get("/_sandbox/health")).json()
-    assert body == {"status": "ok", "backends": {"caila": "/caila"}, "speed": 0, "clock": 42.0}
+    assert body == {
+        "status": "ok",
+        "backends": {"caila": "/caila", "training": "/training", "pieces": "/pieces"},
+        "speed": 0,
+        "clock": 42.0,
+    }
 
 
 async def test_requests_are_logged_with_prefix_query_lowercased_headers_and_parsed_body(
@@ -137,6 +142,9 @@ def test_env_points_clients_at_each_mount_with_the_sandbox_key() -> None:
     assert Sandbox(speed=0).env("http://127.0.0.1:8123/") == {
         "CAILA_BASE_URL": "http://127.0.0.1:8123/caila",
         "CAILA_API_KEY": SANDBOX_API_KEY,
+        # Neither backend has an API key: the Training Module checks a session key, Pieces OS is local.
+        "TRAINING_MODULE_URL": "http://127.0.0.1:8123/training",
+        "PIECES_OS_URL": "http://127.0.0.1:8123/pieces",
     }
 
 
@@ -225,6 +233,8 @@ async def test_a_registered_emulator_gets_large_bodies_whole_and_streams_while_t
     assert sandbox.env("http://h:1") == {
         "CAILA_BASE_URL": "http://h:1/caila",
         "CAILA_API_KEY": SANDBOX_API_KEY,
+        "TRAINING_MODULE_URL": "http://h:1/training",
+        "PIECES_OS_URL": "http://h:1/pieces",
         "ECHO_URL": "http://h:1/echo",
     }
 

@@ -272,7 +272,7 @@ class Tracker:
             if entry.job_id not in self._entries or job is None or job.terminal:
                 return  # cancelled or ended meanwhile: a late frame must not revive the job
             entry.last_poll = time.monotonic()
-            await self._observe(entry, job, seen)
+            await self._observe(entry, job, seen, polled=False)
 
         job = self.store.get(entry.job_id)
         try:
@@ -360,7 +360,7 @@ class Tracker:
             polls.last_error = error[:300]
         return polls
 
-    async def _observe(self, entry: _Entry, job: Job, seen: Observation) -> None:
+    async def _observe(self, entry: _Entry, job: Job, seen: Observation, *, polled: bool = True) -> None:
         before = job.visible()
         if seen.state != entry.last_state:
             entry.delay = self.policy.initial  # the backend moved: look again soon
@@ -370,7 +370,8 @@ class Tracker:
         job.status, job.state, job.message = seen.status, seen.state, seen.message
         if seen.progress is not None or seen.status == "completed":
             job.progress = 1.0 if seen.status == "completed" else seen.progress
-        job.polls = self._polled(job)
+        if polled:  # a pushed update is not a poll: the count measures what we cost the backend
+            job.polls = self._polled(job)
         if job.terminal:
             job.result = self._redactor.value(seen.result)
             job.finished_at = now_iso()

@@ -147,7 +147,8 @@ def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dic
         schema = media.get("schema") if isinstance(media, dict) else None
         if "json" not in media_type and is_binary(resolver.deref(schema, pointer_join(where, "content"))):
             return DOWNLOAD_SCHEMA, False, True
-    media = content.get("application/json") or content.get("*/*")
+    # A text answer (a health check's "ok") is a string: structured as {"result": "..."} like any non-object.
+    media = content.get("application/json") or content.get("*/*") or content.get("text/plain")
     if media is None or "schema" not in media:
         return None, False, False
     # Output is not bounded like input: the range of a backend's ids is its business, not ours to police.
