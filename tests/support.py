@@ -67,6 +67,8 @@ PIECES_TOOLS = {
 }
 BACKEND_TOOLS = CAILA_TOOLS | TRAINING_TOOLS | PIECES_TOOLS
 JOB_TOOLS = {"jobs_list", "jobs_get", "jobs_wait", "jobs_cancel"}
+# The tiny dataset the demo uploads (shipped with the repository).
+EXAMPLE_DATA = Path(__file__).resolve().parent.parent / "examples" / "data"
 # A fit the sandbox accepts at once: the seed's fittable service, support-tickets, the default config.
 CAILA_FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
 # Polling fast enough that tests spend milliseconds, not seconds, between status checks.
@@ -88,9 +90,14 @@ class RunningSandbox:
 
 @asynccontextmanager
 async def in_process(
-    env: Mapping[str, str], state_dir: Path, limits: Limits | None = None
+    env: Mapping[str, str],
+    state_dir: Path,
+    limits: Limits | None = None,
+    *,
+    allow_dirs: list[Path] | None = None,
+    output_dir: Path | None = None,
 ) -> AsyncIterator[tuple[Server[object], Runtime]]:
-    settings = Settings(state_dir=state_dir, limits=limits or FAST)
+    settings = Settings(state_dir=state_dir, limits=limits or FAST, allow_dirs=allow_dirs or [], output_dir=output_dir)
     async with open_runtime(settings, env) as runtime:
         yield build_server(runtime), runtime
 
