@@ -94,7 +94,7 @@ def test_sandbox_prints_paste_ready_exports_and_serves_until_interrupted(tmp_pat
 def test_demo_runs_the_caila_journey_end_to_end(tmp_path: Path) -> None:
     env = server_env({}, tmp_path / "state")
     started = time.monotonic()
-    done = run("demo", "--speed", "600", env=env, timeout=120)
+    done = run("demo", "--speed", "600", "--backend", "caila", env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     for step in ("caila_list_datasets", "caila_create_derived_service", "caila_list_fit_configs", "caila_fit_service"):
         assert f"→ {step}(" in done.stdout
@@ -107,8 +107,34 @@ def test_demo_runs_the_caila_journey_end_to_end(tmp_path: Path) -> None:
     assert time.monotonic() - started < 120
 
 
+def test_demo_runs_the_training_and_pieces_journeys_end_to_end(tmp_path: Path) -> None:
+    env = server_env({}, tmp_path / "state")
+    done = run("demo", "--speed", "600", "--backend", "training", "--backend", "pieces", env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "== caila ==" not in done.stdout
+    steps = (
+        "training_start_session",
+        "training_update_config",
+        "training_upload_dataset",
+        "training_preprocess",
+        "training_start_training",
+        "training_download_model",
+        "pieces_download_model",
+        "pieces_load_model",
+    )
+    for step in steps:
+        assert f"→ {step}(" in done.stdout
+    assert "40 training and 10 validation rows" in done.stdout
+    assert re.search(r"epoch \d/3 · loss \d\.\d{4}", done.stdout), done.stdout  # live metrics while training
+    assert re.search(r"saved \d+ bytes to \S+bert-base-cased-trained\.zip", done.stdout)
+    assert "epoch,loss,accuracy,f1" in done.stdout  # the downloaded results file, read back
+    assert "completed, state COMPLETED" in done.stdout  # the Pieces download, followed over its WebSocket
+    assert "is loaded and ready" in done.stdout
+
+
 def test_demo_exits_non_zero_with_the_backend_error_when_the_fit_fails(tmp_path: Path) -> None:
-    done = run("demo", "--speed", "600", "--dataset", "broken-labels", env=server_env({}, tmp_path / "s"), timeout=120)
+    args = ("demo", "--speed", "600", "--dataset", "broken-labels", "--backend", "caila")
+    done = run(*args, env=server_env({}, tmp_path / "s"), timeout=120)
     assert done.returncode == 1
-    assert "demo failed: the fit failed: Fit failed: dataset 'broken-labels'" in done.stdout
+    assert "demo failed: caila: the fit failed: Fit failed: dataset 'broken-labels'" in done.stdout
     assert "failed, state FAILED" in done.stdout

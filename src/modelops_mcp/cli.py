@@ -90,9 +90,15 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--speed", type=float, help="simulated seconds per real second (env MODELOPS_SANDBOX_SPEED)")
 
-    demo = sub.add_parser("demo", help="run the Caila fine-tune journey end to end on the sandbox")
+    demo = sub.add_parser("demo", help="run each backend's journey end to end on the sandbox")
     demo.add_argument("--speed", type=float, default=60.0, help="sandbox speed (default 60: a minute a second)")
-    demo.add_argument("--dataset", default="support-tickets", help="dataset to fit on (broken-labels fails)")
+    demo.add_argument("--dataset", default="support-tickets", help="Caila dataset to fit on (broken-labels fails)")
+    demo.add_argument(
+        "--backend",
+        action="append",
+        choices=["caila", "training", "pieces"],
+        help="run only this backend's journey (repeatable; default: all three)",
+    )
 
     tools = sub.add_parser("tools", help="print the tool catalog")
     _add_common(tools)
@@ -136,7 +142,8 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from modelops_mcp.demo import run_demo
 
-    return anyio.run(run_demo, args.speed, args.dataset)
+    backends = args.backend or ["caila", "training", "pieces"]
+    return anyio.run(lambda: run_demo(args.speed, args.dataset, backends=backends))
 
 
 def _run_tools(args: argparse.Namespace) -> int:

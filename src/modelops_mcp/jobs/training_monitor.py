@@ -52,7 +52,8 @@ class TrainingMonitorAdapter(DeclaredAdapter):
         summary = describe_epoch(details)
         if summary is None:
             return seen
-        message = f"{seen.message} {summary}" if seen.message else summary
+        # While training, the epoch line says it all; at the end it follows the backend's closing words.
+        message = f"{seen.message} {summary}" if seen.message and seen.status != "working" else summary
         result = {**reply.body, "last_epoch": details} if seen.result is not None else None
         return replace(seen, message=message, result=result)
 

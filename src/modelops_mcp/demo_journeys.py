@@ -1,0 +1,108 @@
+"""The demo's journeys, one per backend: what an agent does, step by step, through the MCP tools."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anyio
+from mcp import Client
+
+from modelops_mcp.demo_steps import DemoFailed, Printer, call, follow_job
+
+Journey = Callable[[Client, Printer, "DemoOptions"], Awaitable[None]]
+
+
+class DemoOptions:
+    def __init__(self, dataset: str, data_dir: Path) -> None:
+        self.dataset = dataset  # the Caila dataset to fit on (broken-labels fails)
+        self.data_dir = data_dir  # where the Training Module's example dataset lives
+
+
+def demo_data_dir() -> Path:
+    """The example dataset: packaged in a wheel as demo_data, or examples/data in a source checkout."""
+    packaged = Path(__file__).with_name("demo_data")
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "examples" / "data"
+
+
+async def caila(client: Client, printer: Printer, options: DemoOptions) -> None:
+    datasets = await call(client, printer, "caila_list_datasets", {"account": "demo"})
+    printer.line(", ".join(f"{d['name']} (id {d['id']['datasetId']})" for d in datasets))
+    dataset = next((d for d in datasets if d["name"] == options.dataset), None)
+    if dataset is None:
+        raise DemoFailed(f"no dataset named {options.dataset!r} in the sandbox")
+
+    name = f"my-classifier-{int(time.time())}"
+    service = await call(
+        client, printer, "caila_create_derived_service", {"account": "demo", "model": "text-classifier", "name": name}
+    )
+    account, model = str(service["id"]["accountId"]), str(service["id"]["modelId"])
+    printer.line(f"created {service['modelName']!r}: account {account}, model {model}")
+
+    configs = await call(client, printer, "caila_list_fit_configs", {"account": account, "model": model})
+    config = next((c for c in configs if c.get("isDefault")), configs[0])
+    for c in configs:
+        printer.line(f"{c['name']}{' (default)' if c.get('isDefault') else ''}: {c['config']}")
+
+    fit = {
+        "account": account,
+        "model": model,
+        "datasetId": dataset["id"]["datasetId"],
+        "configId": config["id"]["configId"],
+    }
+    job = await call(client, printer, "caila_fit_service", fit)
+    printer.line(f"Caila job {job['jobId']} started ({job['state']}); followed as {job['job']['uri']}")
+    final = await follow_job(client, printer, job["job"])
+    if final["status"] != "completed":
+        raise DemoFailed(f"the fit {final['status']}: {final.get('message') or 'no message'}")
+    printer.line(f"fitted: service {name!r} is ready to use")
+
+
+async def training(client: Client, printer: Printer, options: DemoOptions) -> None:
+    health = await call(client, printer, "training_check_health", {})
+    printer.line(f"Training Module {health.get('version', '')} is {health.get('status')}")
+    session = await call(client, printer, "training_start_session", {})
+    printer.line(f"session {session['key']} started; the server fills the key in from here on")
+    config = {"model": "bert-base-cased", "epochs": 3, "eval_metrics": ["accuracy", "f1"], "seed": 42}
+    await call(client, printer, "training_update_config", config)
+    files = {"train_file": "sentiment-train.csv", "test_file": "sentiment-test.csv"}
+    uploaded = (await call(client, printer, "training_upload_dataset", files))["dataset"]
+    printer.line(
+        f"streamed from {options.data_dir} (an --allow-dir directory): "
+        f"{uploaded['train_rows']} training and {uploaded['test_rows']} validation rows"
+    )
+
+    for tool in ("training_preprocess", "training_start_training"):
+        started = await call(client, printer, tool, {})
+        final = await follow_job(client, printer, started["job"], show_messages=True)
+        if final["status"] != "completed":
+            raise DemoFailed(f"{tool}: the job {final['status']}: {final.get('message') or 'no message'}")
+
+    for tool in ("training_download_model", "training_download_results"):
+        saved = await call(client, printer, tool, {})
+        printer.line(f"saved {saved['size']} bytes to {saved['path']} (sha256 {saved['sha256'][:16]}…)")
+    results = await anyio.Path(saved["path"]).read_text(encoding="utf-8")
+    for row in results.splitlines():
+        printer.line(f"  {row}")
+
+
+async def pieces(client: Client, printer: Printer, options: DemoOptions) -> None:
+    models = (await call(client, printer, "pieces_list_models", {}))["iterable"]
+    for m in models:
+        flags = ["cloud" if m["cloud"] else "local"]
+        flags += [flag for flag in ("downloaded", "loaded", "custom") if m.get(flag)]
+        printer.line(f"{m['name']:<24} {', '.join(flags)}")
+    wanted = next((m for m in models if not m["cloud"] and not m.get("downloaded")), None)
+    if wanted is None:
+        raise DemoFailed("every local model is already downloaded")
+    started = await call(client, printer, "pieces_download_model", {"model": wanted["id"]})
+    printer.line(f"downloading {wanted['name']}; progress arrives over Pieces OS's WebSocket")
+    final = await follow_job(client, printer, started["job"])
+    if final["status"] != "completed":
+        raise DemoFailed(f"the download {final['status']}: {final.get('message') or 'no message'}")
+    loaded = await call(client, printer, "pieces_load_model", {"model": wanted["id"]})
+    printer.line(f"{loaded['name']} is {'loaded and ready' if loaded.get('loaded') else 'not loaded'}")
+
+
+JOURNEYS: dict[str, Journey] = {"caila": caila, "training": training, "pieces": pieces}
