@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import zipfile
 from pathlib import Path
@@ -12,6 +13,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.context import ClientRequestContext
+from mcp.shared.exceptions import MCPError
 
 from modelops_mcp.config import Limits
 from modelops_mcp.sandbox.training_data import TrainingState
@@ -104,6 +106,11 @@ async def test_journey_session_upload_preprocess_train_with_live_metrics_and_dow
             trained = await wait_job(client, training["job"]["id"], notes)
         model = await client.call_tool("training_download_model", {})
         results = await ok(client, "training_download_results")
+        # A client that reads links rather than opening paths gets the files back from the server.
+        model_read = await client.read_resource(structured(model)["uri"])
+        results_read = await client.read_resource(results["uri"])
+        with pytest.raises(MCPError) as elsewhere:
+            await client.read_resource(TRAIN.as_uri())  # a file, but not one this server downloaded
 
     state = training_state(sandbox)
     assert session["key"] == state.key
@@ -147,6 +154,13 @@ async def test_journey_session_upload_preprocess_train_with_live_metrics_and_dow
     assert [str(link.uri) for link in links] == [path.as_uri()]
     assert len(text_of(model)) < 400  # the archive itself never enters the context
     assert file_bytes(results["path"]) == state.results_csv()
+    (blob,) = model_read.contents
+    assert isinstance(blob, types.BlobResourceContents)
+    assert base64.b64decode(blob.blob) == archive
+    (csv_text,) = results_read.contents
+    assert isinstance(csv_text, types.TextResourceContents)
+    assert csv_text.text.encode() == state.results_csv()
+    assert elsewhere.value.error.code == -32002
 
 
 async def test_a_path_outside_the_allowed_directories_is_refused_before_any_request(

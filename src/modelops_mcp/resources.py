@@ -1,16 +1,24 @@
-"""Resources: the configured backends, each backend's schema, and every job (`job://{job_id}`)."""
+"""Resources: the configured backends, each backend's schema, every job (`job://{job_id}`), and downloads.
+
+A downloaded file is announced as a `resource_link` to its `file://` URI; reading that URI serves the file
+(up to a size) for clients that read links rather than open paths, and only from the download directory.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
+import anyio
 import mcp_types as types
 
 from modelops_mcp.jobs.model import JOB_SCHEME
 from modelops_mcp.jobs.report import describe
 from modelops_mcp.jobs.tracker import UnknownJob
+from modelops_mcp.roots import file_uri_path
 from modelops_mcp.runtime import Runtime
+from modelops_mcp.tools.downloads import NotReadable, read_saved
 
 BACKENDS_URI = "modelops://backends"
 SCHEMA_TEMPLATE = "modelops://schemas/{backend}"
@@ -19,6 +27,9 @@ JOB_TEMPLATE = JOB_SCHEME + "{job_id}"
 RESOURCE_NOT_FOUND = -32002
 # resources/list shows this many recent jobs; jobs_list pages through all of them.
 LISTED_JOBS = 50
+# A downloaded file's resource_link can be read back up to this size; bigger files are opened from disk.
+READABLE_DOWNLOAD_BYTES = 8 * 1024 * 1024
+_TEXT_TYPES = ("text/", "application/json", "application/xml")
 
 
 class ResourceNotFound(Exception):
@@ -102,7 +113,28 @@ def _backends(runtime: Runtime) -> list[dict[str, Any]]:
     return out
 
 
-async def read(runtime: Runtime, uri: str) -> types.TextResourceContents:
+async def _read_download(runtime: Runtime, uri: str) -> types.TextResourceContents | types.BlobResourceContents:
+    path = file_uri_path(uri)
+    if path is None:
+        raise ResourceNotFound(uri)
+    try:
+        data, mime = await anyio.to_thread.run_sync(
+            read_saved, path, runtime.workspace.downloads, READABLE_DOWNLOAD_BYTES
+        )
+    except (NotReadable, OSError):
+        raise ResourceNotFound(uri) from None
+    if mime is not None and mime.startswith(_TEXT_TYPES):
+        try:
+            return types.TextResourceContents(uri=uri, mime_type=mime, text=data.decode("utf-8"))
+        except UnicodeDecodeError:
+            pass
+    encoded = base64.b64encode(data).decode("ascii")
+    return types.BlobResourceContents(uri=uri, mime_type=mime or "application/octet-stream", blob=encoded)
+
+
+async def read(runtime: Runtime, uri: str) -> types.TextResourceContents | types.BlobResourceContents:
+    if uri.startswith("file:"):
+        return await _read_download(runtime, uri)
     if uri.startswith(JOB_SCHEME):
         try:
             payload: Any = (await runtime.jobs.refresh(uri[len(JOB_SCHEME) :])).public()

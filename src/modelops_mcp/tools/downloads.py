@@ -6,6 +6,7 @@ file went instead of its bytes, plus a `resource_link` the client can open.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import mimetypes
 import os
@@ -83,14 +84,20 @@ def safe_file_name(raw: str | None, fallback: str) -> str:
 
 
 def disposition_name(response: httpx.Response) -> str | None:
-    """The file name a `Content-Disposition` header proposes (RFC 6266, `filename*` preferred)."""
+    """The file name a `Content-Disposition` header proposes (RFC 6266: `filename*` wins over `filename`)."""
     header = response.headers.get("content-disposition")
     if not header:
         return None
     message = Message()
     message["content-disposition"] = header
-    name = message.get_filename()
-    return name or None
+    plain: str | None = None
+    for key, value in message.get_params(header="content-disposition", failobj=[]):
+        if key.lower() != "filename":
+            continue
+        if isinstance(value, tuple):  # the RFC 2231 `filename*` form, charset and all
+            return email.utils.collapse_rfc2231_value(value) or None
+        plain = plain or value or None
+    return plain
 
 
 def _fallback_name(operation: str, content_type: str | None) -> str:
@@ -133,3 +140,18 @@ async def save_response(response: httpx.Response, directory: Path, operation: st
         await anyio.Path(path).unlink(missing_ok=True)
         raise
     return SavedFile(path=path.resolve(), size=size, sha256=digest.hexdigest(), content_type=content_type)
+
+
+class NotReadable(Exception):
+    """A file:// URI this server will not serve: outside its download directory, missing, or too large."""
+
+
+def read_saved(path: Path, root: Path, limit: int) -> tuple[bytes, str | None]:
+    """A saved download's bytes and guessed type, for resources/read of its `resource_link`. Blocking."""
+    real = path.resolve()
+    if not real.is_relative_to(root.resolve()) or not real.is_file():
+        raise NotReadable(f"{path} is not a file this server downloaded")
+    size = real.stat().st_size
+    if size > limit:
+        raise NotReadable(f"{path} is {size} bytes, more than the {limit} a resource read returns; open the file")
+    return real.read_bytes(), mimetypes.guess_type(real.name)[0]
