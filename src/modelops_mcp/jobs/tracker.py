@@ -22,7 +22,6 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from modelops_mcp.jobs.adapters import (
-    ADAPTERS,
     Caller,
     CancelOutcome,
     Locator,
@@ -32,8 +31,7 @@ from modelops_mcp.jobs.adapters import (
     StreamingAdapter,
     is_streaming,
 )
-from modelops_mcp.jobs.builtin import BUILTIN_ADAPTERS
-from modelops_mcp.jobs.declared import DeclaredAdapter
+from modelops_mcp.jobs.builtin import build_adapters
 from modelops_mcp.jobs.model import Job, PollInfo, new_job_id, now_iso
 from modelops_mcp.jobs.store import JobStore
 from modelops_mcp.redact import Redactor
@@ -77,22 +75,6 @@ class _Entry:
         # While the backend pushes updates (a stream is open), scheduled polls are skipped.
         self.streaming = False
         self.streams = 0  # streams opened for this job, bounded by MAX_STREAMS
-
-
-def build_adapters(catalog: Catalog) -> dict[str, StatusAdapter]:
-    adapters: dict[str, StatusAdapter] = {}
-    for op in catalog.operations.values():
-        if op.job is None:
-            continue
-        name = op.job.adapter
-        factories = {**BUILTIN_ADAPTERS, **ADAPTERS}
-        if name is None:
-            adapters[op.tool_name] = DeclaredAdapter(op.job, op, catalog)
-        elif name in factories:
-            adapters[op.tool_name] = factories[name](op.job, op, catalog)
-        else:
-            log.warning("%s names an unknown job adapter %r; its jobs are not followed", op.tool_name, name)
-    return adapters
 
 
 class Tracker:
