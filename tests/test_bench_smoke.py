@@ -38,3 +38,20 @@ def test_the_jobs_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
     assert results["memory"]["bytes_per_job"] > 0
     assert results["polls"]["polls_per_job_per_minute_at_rest"]["max"] <= 4  # about 2 (one call per 30 s) at rest
     assert results["read"]["rounds"] == 5
+
+
+def test_the_files_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    out = tmp_path / "files.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "files_bench.py"), "--mib", "1", "--rounds", "2", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    assert results["upload"]["ratio_tool_to_direct"] > 0
+    # Streamed, not read into memory: far less Python allocation than the file's size.
+    assert results["upload"]["peak_alloc_to_file_size"] < 0.9
+    assert results["download"]["file_bytes"] > 0
