@@ -169,6 +169,22 @@ def _wait_for_url(proc: subprocess.Popen[bytes], errlog: Path, timeout_s: float 
     raise RuntimeError(f"server did not start within {timeout_s}s: {errlog.read_text()}")
 
 
+async def wait_for_job(
+    client: Client, job_id: str, notes: list[tuple[float, str | None]] | None = None
+) -> dict[str, Any]:
+    """jobs_wait until the job ends (30 s at most); `notes` collects the progress notifications on the way."""
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        if notes is not None:
+            notes.append((done, message))
+
+    result = await client.call_tool("jobs_wait", {"job_id": job_id, "timeout_s": 30}, progress_callback=on_progress)
+    waited = structured(result)
+    assert waited["timed_out"] is False, waited
+    job: dict[str, Any] = waited["job"]
+    return job
+
+
 def structured(result: types.CallToolResult) -> Any:
     assert result.structured_content is not None, result
     return result.structured_content

@@ -14,7 +14,7 @@ from mcp import Client
 from modelops_mcp.sandbox import Sandbox, serve_sandbox
 from modelops_mcp.sandbox import pieces as pieces_emulator
 from modelops_mcp.sandbox.pieces_data import GPT_4O_ID, LLAMA_3_8B_ID, MISTRAL_7B_ID, PHI_3_MINI_ID, PiecesState
-from tests.support import RunningSandbox, error_of, in_process, structured, text_of
+from tests.support import RunningSandbox, error_of, in_process, structured, text_of, wait_for_job
 
 pytestmark = pytest.mark.anyio
 
@@ -42,18 +42,6 @@ async def start_download(client: Client, model: str) -> dict[str, Any]:
     return handle
 
 
-async def wait(client: Client, job_id: str, progress: list[tuple[float, str | None]] | None = None) -> dict[str, Any]:
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        if progress is not None:
-            progress.append((done, message))
-
-    result = await client.call_tool("jobs_wait", {"job_id": job_id, "timeout_s": 30}, progress_callback=on_progress)
-    waited = structured(result)
-    assert waited["timed_out"] is False, waited
-    job: dict[str, Any] = waited["job"]
-    return job
-
-
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_download_follows_websocket_progress_then_the_model_loads(
     sandbox: RunningSandbox, state_dir: Path, mode: str
@@ -65,7 +53,7 @@ async def test_download_follows_websocket_progress_then_the_model_loads(
         handle = await start_download(client, LLAMA_3_8B_ID)
         async with anyio.create_task_group() as tg:
             tg.start_soon(tick_clock, sandbox, 9.0, 12)  # 90 simulated seconds in ten-percent steps
-            job = await wait(client, handle["id"], progress)
+            job = await wait_for_job(client, handle["id"], progress)
         loaded = await client.call_tool("pieces_load_model", {"model": LLAMA_3_8B_ID})
 
     assert job["status"] == "completed"
@@ -91,7 +79,7 @@ async def test_a_socket_dropped_mid_download_still_ends_the_job(sandbox: Running
         handle = await start_download(client, LLAMA_3_8B_ID)
         async with anyio.create_task_group() as tg:
             tg.start_soon(tick_clock, sandbox, 9.0, 12)
-            job = await wait(client, handle["id"])
+            job = await wait_for_job(client, handle["id"])
 
     assert job["status"] == "completed"
     assert job["result"]["downloaded"] is True
@@ -121,7 +109,7 @@ async def test_a_failing_download_ends_the_job_failed_with_the_percentage(
         handle = await start_download(client, MISTRAL_7B_ID)
         async with anyio.create_task_group() as tg:
             tg.start_soon(tick_clock, sandbox, 8.0, 8)
-            job = await wait(client, handle["id"])
+            job = await wait_for_job(client, handle["id"])
         load = await client.call_tool("pieces_load_model", {"model": MISTRAL_7B_ID})
 
     assert job["status"] == "failed"

@@ -26,6 +26,7 @@ from tests.support import (
     stdio_server,
     structured,
     text_of,
+    wait_for_job,
 )
 
 pytestmark = pytest.mark.anyio
@@ -62,18 +63,6 @@ async def advance_in_steps(sandbox: RunningSandbox, seconds: float, steps: int) 
         sandbox.emulators.clock.advance(seconds)
 
 
-async def wait_job(client: Client, job_id: str, notes: list[tuple[float, str | None]] | None = None) -> dict[str, Any]:
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        if notes is not None:
-            notes.append((done, message))
-
-    result = await client.call_tool("jobs_wait", {"job_id": job_id, "timeout_s": 30}, progress_callback=on_progress)
-    waited = structured(result)
-    assert waited["timed_out"] is False, waited
-    job: dict[str, Any] = waited["job"]
-    return job
-
-
 async def ready_to_train(client: Client, sandbox: RunningSandbox, config: dict[str, Any] = CONFIG) -> None:
     """Start a session, configure, upload the example dataset and preprocess it (the key never passed)."""
     await ok(client, "training_start_session")
@@ -81,7 +70,7 @@ async def ready_to_train(client: Client, sandbox: RunningSandbox, config: dict[s
     await ok(client, "training_upload_dataset", {"train_file": TRAIN.name, "test_file": str(TEST)})
     started = await ok(client, "training_preprocess")
     sandbox.emulators.clock.advance(10)
-    assert (await wait_job(client, started["job"]["id"]))["status"] == "completed"
+    assert (await wait_for_job(client, started["job"]["id"]))["status"] == "completed"
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
@@ -99,11 +88,11 @@ async def test_journey_session_upload_preprocess_train_with_live_metrics_and_dow
         uploaded = await ok(client, "training_upload_dataset", {"train_file": TRAIN.name, "test_file": str(TEST)})
         preprocessing = await ok(client, "training_preprocess")
         sandbox.emulators.clock.advance(10)
-        preprocessed = await wait_job(client, preprocessing["job"]["id"])
+        preprocessed = await wait_for_job(client, preprocessing["job"]["id"])
         training = await ok(client, "training_start_training")
         async with anyio.create_task_group() as tg:
             tg.start_soon(advance_in_steps, sandbox, 30.0, 4)  # one epoch per step
-            trained = await wait_job(client, training["job"]["id"], notes)
+            trained = await wait_for_job(client, training["job"]["id"], notes)
         model = await client.call_tool("training_download_model", {})
         results = await ok(client, "training_download_results")
         # A client that reads links rather than opening paths gets the files back from the server.
@@ -263,7 +252,7 @@ async def test_state_machine_errors_come_back_as_clear_results(sandbox: RunningS
         too_early = await client.call_tool("training_start_training", {})
         started = await ok(client, "training_preprocess")
         sandbox.emulators.clock.advance(10)
-        await wait_job(client, started["job"]["id"])
+        await wait_for_job(client, started["job"]["id"])
         await ok(client, "training_start_training")
         while_training = await client.call_tool(
             "training_upload_dataset", {"train_file": TRAIN.name, "test_file": TEST.name}
@@ -303,7 +292,7 @@ async def test_a_diverging_training_ends_the_job_failed(sandbox: RunningSandbox,
         await ready_to_train(client, sandbox, {**CONFIG, "learning_rate": 0.5})
         training = await ok(client, "training_start_training")
         sandbox.emulators.clock.advance(90)
-        job = await wait_job(client, training["job"]["id"])
+        job = await wait_for_job(client, training["job"]["id"])
         download = await client.call_tool("training_download_model", {})
 
     assert job["status"] == "failed"
@@ -319,10 +308,10 @@ async def test_an_import_is_a_job_and_a_model_missing_from_the_hub_fails_it(
         await ok(client, "training_start_session")
         missing = await ok(client, "training_import_model", {"model_type": "bert", "model_name": "no-such-model"})
         sandbox.emulators.clock.advance(20)
-        failed = await wait_job(client, missing["job"]["id"])
+        failed = await wait_for_job(client, missing["job"]["id"])
         found = await ok(client, "training_import_model", {"model_type": "bert", "model_name": "bert-base-cased"})
         sandbox.emulators.clock.advance(20)
-        completed = await wait_job(client, found["job"]["id"])
+        completed = await wait_for_job(client, found["job"]["id"])
         imported = await ok(client, "training_get_imported_model", {"on_disk": True})
 
     assert failed["status"] == "failed"
@@ -341,7 +330,7 @@ async def test_upload_and_download_over_stdio_use_the_allow_dir_and_output_dir_f
         await ready_to_train(client, sandbox, {**CONFIG, "epochs": 1})
         training = await ok(client, "training_start_training")
         sandbox.emulators.clock.advance(30)
-        assert (await wait_job(client, training["job"]["id"]))["status"] == "completed"
+        assert (await wait_for_job(client, training["job"]["id"]))["status"] == "completed"
         saved = await ok(client, "training_download_model")
     assert Path(saved["path"]).parent == (out / "training").resolve()
     assert saved["sha256"] == hashlib.sha256(training_state(sandbox).model_archive()).hexdigest()
