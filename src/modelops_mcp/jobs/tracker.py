@@ -286,9 +286,11 @@ class Tracker:
         if entry.job_id in self._entries:
             delay = max(entry.delay, self.policy.min_interval, retry_after or 0.0)
             self._schedule(entry, entry.last_poll + delay)
-            job = self.store.get(entry.job_id)
+            # A job that streamed before and is still running after this poll: try the push channel again.
+            # (`streams` is 0 for every job whose adapter cannot stream, so they pay no extra read.)
+            job = self.store.get(entry.job_id) if 0 < entry.streams < MAX_STREAMS else None
             if job is not None and not job.terminal:
-                self._open_stream(entry, job)  # the poll found it still running: try the push channel again
+                self._open_stream(entry, job)
 
     async def _poll_once(self, entry: _Entry) -> float | None:
         job = self.store.get(entry.job_id)

@@ -143,11 +143,12 @@ class Executor:
         if op.download:
             return await self._download(op, arguments)
         response = await self._send(op, arguments, roots)
-        result = success_result(op, response, self._outputs.get(op.tool_name), self._redactor, self._limits.text_chars)
-        self._remember_session(op, response)
+        reply = Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
+        validator = self._outputs.get(op.tool_name)
+        result = success_result(op, reply.status, reply.body, validator, self._limits.text_chars)
+        self._remember_session(op, reply)
         if self.jobs is None or not self.jobs.follows(op):
             return result
-        reply = Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
         job = self.jobs.start(op, arguments, reply)
         structured = dict(result.structured_content or {})
         structured["job"] = job.handle()
@@ -171,14 +172,14 @@ class Executor:
             structured_content=saved.structured(),
         )
 
-    def _remember_session(self, op: Operation, response: httpx.Response) -> None:
+    def _remember_session(self, op: Operation, reply: Reply) -> None:
         spec = self.catalog.backends[op.backend].session
         if spec is None or op.operation_id != spec.start:
             return
         if spec.value.startswith("$response.header."):
-            key: Any = response.headers.get(spec.value[len("$response.header.") :])
+            key: Any = reply.headers.get(spec.value[len("$response.header.") :])
         else:
-            key = resolve_pointer(parse_body(response), spec.value[len("$response.body#") :])
+            key = resolve_pointer(reply.body, spec.value[len("$response.body#") :])
         if isinstance(key, str) and key:
             self._workspace.sessions.remember(op.backend, key)
         else:

@@ -38,14 +38,14 @@ def compact(value: Any, limit: int) -> str:
 
 def success_result(
     op: Operation,
-    response: httpx.Response,
+    status: int,
+    body: Any,
     validator: Draft202012Validator | None,
-    redactor: Redactor,
     text_limit: int,
 ) -> types.CallToolResult:
-    body = redactor.value(parse_body(response))
+    """`body` is the parsed, redacted answer (parsed once by the caller, which also reads ids from it)."""
     if op.output_schema is None:
-        text = f"HTTP {response.status_code}" if body is None else compact(body, text_limit)
+        text = f"HTTP {status}" if body is None else compact(body, text_limit)
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
     # An empty answer (202, 204) to an operation with structured output is an empty object, not null.
     structured = {"result": body} if op.wrap_output else ({} if body is None else body)
@@ -57,7 +57,7 @@ def success_result(
         raise ToolFailure(
             ToolError(
                 kind="backend",
-                status=response.status_code,
+                status=status,
                 code="unexpected_response",
                 message=f"the response does not match the documented schema at {where}: {error.message[:200]}. "
                 f"Body: {compact(body, 2000)}",
