@@ -136,6 +136,40 @@ def test_flattening_suffixes_clashing_names_and_keeps_required(tmp_path: Path) -
     }
 
 
+def _multipart(schema: dict[str, Any]) -> dict[str, Any]:
+    document = minimal_document()
+    operation = document["paths"]["/items/{name}"]["post"]
+    operation["requestBody"] = {"content": {"multipart/form-data": {"schema": schema}}}
+    return document
+
+
+def test_a_multipart_file_part_becomes_a_local_path_argument(tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "required": ["upload"],
+        "properties": {"upload": {"type": "string", "format": "binary"}, "note": {"type": "string"}},
+    }
+    op = load_backend(write(tmp_path, _multipart(schema))).operations[0]
+    assert op.body_mode == "multipart"
+    assert [(f.arg, f.file) for f in op.fields if f.location == "body"] == [("upload", True), ("note", False)]
+    assert "Local path" in op.input_schema["properties"]["upload"]["description"]
+    assert "format" not in op.input_schema["properties"]["upload"]
+    assert "upload" in op.input_schema["required"]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "format": "binary"},
+        {"type": "object", "properties": {"a": {"type": "string"}}, "anyOf": [{"required": ["a"]}]},
+    ],
+)
+def test_a_multipart_body_that_is_not_a_flat_object_is_refused_at_load(tmp_path: Path, schema: dict[str, Any]) -> None:
+    with pytest.raises(SchemaError) as refused:
+        load_backend(write(tmp_path, _multipart(schema)))
+    assert refused.value.pointer.endswith("/requestBody/content/multipart~1form-data/schema")
+
+
 def test_annotation_overrides_win_over_method_defaults(tmp_path: Path) -> None:
     document = minimal_document()
     document["paths"]["/items/{name}"]["post"]["x-mcp"]["annotations"] = {"idempotentHint": True}

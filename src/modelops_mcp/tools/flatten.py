@@ -103,25 +103,23 @@ def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict
             raise SchemaError(resolver.source, pointer_join(where, "content"), f"unsupported media types: {kinds}")
         schema = resolver.inline(content[media].get("schema", {}), pointer_join(where, "content"))
         properties = schema.get("properties")
-        if media == MULTIPART:
-            if schema.get("type") != "object" or not isinstance(properties, dict):
-                at_schema = pointer_join(where, "content", MULTIPART, "schema")
-                raise SchemaError(resolver.source, at_schema, "a multipart body must be an object with properties")
-            body_mode = "multipart"
-            body_required = set(schema.get("required", []))
-            for name, sub in properties.items():
-                file = is_binary(sub)
-                shown = _file_argument(sub) if file else sub
-                candidates.append((name, "body", shown, name in body_required, file))
-        elif (
+        flat_object = (
             schema.get("type") == "object"
             and isinstance(properties, dict)
             and not any(k in schema for k in _COMPOSITIONS)
-        ):
-            body_mode = "json_object"
+        )
+        if media == MULTIPART and not flat_object:
+            at_schema = pointer_join(where, "content", MULTIPART, "schema")
+            raise SchemaError(
+                resolver.source, at_schema, "a multipart body must be an object with properties (no anyOf/oneOf/allOf)"
+            )
+        if flat_object:
+            body_mode = "multipart" if media == MULTIPART else "json_object"
             body_required = set(schema.get("required", []))
             for name, sub in properties.items():
-                candidates.append((name, "body", sub, name in body_required, False))
+                file = media == MULTIPART and is_binary(sub)
+                shown = _file_argument(sub) if file else sub
+                candidates.append((name, "body", shown, name in body_required, file))
         else:
             body_mode = "json_value"
             described = {**schema, "description": body.get("description", schema.get("description", "Request body"))}
