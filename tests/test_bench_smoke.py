@@ -6,34 +6,27 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_jobs_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
-    out = tmp_path / "jobs.json"
+def run_bench(script: str, out: Path, *args: str) -> dict[str, Any]:
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "jobs_bench.py"),
-            "--scale",
-            "60",
-            "--jobs",
-            "3",
-            "--tracked",
-            "200",
-            "--rounds",
-            "5",
-            "--out",
-            str(out),
-        ],
+        [sys.executable, str(ROOT / "bench" / script), *args, "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr
-    results = json.loads(out.read_text())
+    results: dict[str, Any] = json.loads(out.read_text())
+    return results
+
+
+def test_the_jobs_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    args = ("--scale", "60", "--jobs", "3", "--tracked", "200", "--rounds", "5")
+    results = run_bench("jobs_bench.py", tmp_path / "jobs.json", *args)
     assert results["memory"]["tracked_jobs"] == 200
     assert results["memory"]["bytes_per_job"] > 0
     assert results["polls"]["polls_per_job_per_minute_at_rest"]["max"] <= 4  # about 2 (one call per 30 s) at rest
@@ -41,16 +34,7 @@ def test_the_jobs_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
 
 
 def test_the_files_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
-    out = tmp_path / "files.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "files_bench.py"), "--mib", "1", "--rounds", "2", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stderr
-    results = json.loads(out.read_text())
+    results = run_bench("files_bench.py", tmp_path / "files.json", "--mib", "1", "--rounds", "2")
     assert results["upload"]["ratio_tool_to_direct"] > 0
     # Streamed, not read into memory: far less Python allocation than the file's size.
     assert results["upload"]["peak_alloc_to_file_size"] < 0.9
