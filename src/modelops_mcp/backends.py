@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from modelops_mcp.tools.extension import DiscoverySpec, expand_ports
 
 log = logging.getLogger(__name__)
 
+SCHEME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,31}")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # A local service answers its health check in milliseconds; a port nobody listens on refuses at once.
 PROBE_TIMEOUT_S = 1.0
@@ -37,12 +39,20 @@ class BackendConfig:
     base_url_env: str | None = None
     # Set when the URL was not configured and the schema says how to find a running local service.
     discovery: DiscoverySpec | None = None
+    # The word before a bearer credential: "Bearer", or what the scheme's variable names (DataRobot: "Token").
+    scheme_word: str = "Bearer"
 
     @classmethod
     def from_env(cls, spec: BackendSpec, env: Mapping[str, str]) -> BackendConfig:
         configured = (env.get(spec.base_url_env) if spec.base_url_env else None) or None
         credential_env = spec.auth.credential_env if spec.auth else None
         credential = env.get(credential_env) if credential_env else None
+        scheme_env = spec.auth.scheme_env if spec.auth else None
+        scheme_word = (env.get(scheme_env, "") if scheme_env else "").strip()
+        if not SCHEME_WORD.fullmatch(scheme_word):
+            if scheme_word:
+                log.warning("%s is not an auth scheme word; sending Bearer", scheme_env)
+            scheme_word = "Bearer"
         return cls(
             name=spec.name,
             base_url=(configured or spec.default_base_url).rstrip("/"),
@@ -51,6 +61,7 @@ class BackendConfig:
             auth=spec.auth,
             base_url_env=spec.base_url_env,
             discovery=spec.discovery if configured is None else None,
+            scheme_word=scheme_word,
         )
 
 
@@ -157,7 +168,9 @@ class BackendClient:
                     operation=operation,
                 )
             )
-        value = self.config.credential if auth.style == "header" else f"Bearer {self.config.credential}"
+        value = (
+            self.config.credential if auth.style == "header" else f"{self.config.scheme_word} {self.config.credential}"
+        )
         request.headers[auth.header] = value
 
     async def send(

@@ -16,7 +16,7 @@ from modelops_mcp.jobs.tracker import PollPolicy, Tracker
 from modelops_mcp.redact import RedactingFilter, Redactor
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import Catalog, load_catalog
-from modelops_mcp.tools.executor import Executor, Workspace
+from modelops_mcp.tools.executor import Calls, Executor, Workspace
 from modelops_mcp.tools.sessions import SessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, UploadPolicy
 
@@ -70,7 +70,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
     )
     executor = Executor(catalog, clients, settings.limits, redactor, workspace)
     store = JobStore(settings.jobs_db)
-    tracker = Tracker(store, catalog, executor.invoke, redactor, poll_policy(settings.limits), executor.base_url)
+    tracker = Tracker(store, catalog, Calls(executor), redactor, poll_policy(settings.limits), executor.base_url)
     executor.jobs = tracker
     # An error in the caller's block is re-raised as itself once the tracker has stopped, rather than
     # escaping from inside the task group, which would wrap it in an ExceptionGroup.

@@ -32,6 +32,11 @@ class Caller(Protocol):
 
     async def __call__(self, op: Operation, arguments: dict[str, Any]) -> Reply: ...
 
+    async def route(self, backend: str, url: str) -> tuple[Operation, dict[str, Any]]:
+        """The documented operation and arguments a URL from the backend's answers names (a Location, a
+        next page); `ToolFailure` when it leaves the configured endpoint or matches no documented route."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Observation:

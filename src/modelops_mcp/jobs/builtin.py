@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from modelops_mcp.jobs.adapters import ADAPTERS, AdapterFactory, StatusAdapter
+from modelops_mcp.jobs.datarobot_status import StatusLocationAdapter
 from modelops_mcp.jobs.declared import DeclaredAdapter
 from modelops_mcp.jobs.pieces_download import PiecesDownloadAdapter
 from modelops_mcp.jobs.training_monitor import TrainingMonitorAdapter
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 BUILTIN_ADAPTERS: dict[str, AdapterFactory] = {
     "training_monitor": TrainingMonitorAdapter,
     "pieces_download": PiecesDownloadAdapter,
+    "datarobot_status": StatusLocationAdapter,
 }
 
 

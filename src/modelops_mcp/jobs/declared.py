@@ -49,6 +49,7 @@ class DeclaredAdapter:
     def __init__(self, declaration: JobDeclaration, start: Operation, catalog: Catalog) -> None:
         self.declaration = declaration
         self.start = start
+        self._catalog = catalog
         self._status_op = self._find(catalog, declaration.status)
         self._cancel_op = self._find(catalog, declaration.cancel)
 
@@ -154,6 +155,30 @@ class DeclaredAdapter:
                 message=f"{self.start.backend} documents no way to cancel this operation: tracking stopped, "
                 "but the remote job may still run",
             )
-        arguments = self.arguments_for(self._cancel_op, self.declaration.cancel, job.remote)
+        remote = await self.resolved(job, call)
+        arguments = self.arguments_for(self._cancel_op, self.declaration.cancel, remote)
         await call(self._cancel_op, arguments)
         return CancelOutcome(requested=True, message=f"cancel requested through {self._cancel_op.tool_name}")
+
+    async def resolved(self, job: Job, call: Caller) -> dict[str, Any]:
+        """The job's remote ids plus those declared under `resolve`, each looked up by its call."""
+        remote = dict(job.remote)
+        for name, spec in self.declaration.resolve.items():
+            if name in remote:
+                continue
+            op = self._find(self._catalog, spec)
+            assert op is not None, spec.operation
+            reply = await call(op, self.arguments_for(op, spec, remote))
+            value = resolve_pointer(reply.body, spec.value)
+            if value is MISSING or value is None:
+                raise ToolFailure(
+                    ToolError(
+                        kind="backend",
+                        code="unexpected_response",
+                        message=f"{op.tool_name} did not answer the job's {name} (at {spec.value})",
+                        backend=self.start.backend,
+                        operation=op.tool_name,
+                    )
+                )
+            remote[name] = value
+        return remote

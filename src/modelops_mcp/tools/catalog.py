@@ -17,14 +17,21 @@ from modelops_mcp.tools.downloads import DOWNLOAD_SCHEMA
 from modelops_mcp.tools.extension import (
     DiscoverySpec,
     DocumentExtension,
+    FileSetSpec,
     JobDeclaration,
     OperationExtension,
+    PaginationSpec,
     SessionSpec,
     parse,
 )
 from modelops_mcp.tools.flatten import BodyMode, Field, FlatInput, flatten_input, is_binary
 from modelops_mcp.tools.openapi import Resolver, SchemaError, load_document, pointer_join
 
+# A 2xx without a documented body (204 No Content, a bare 202): the tool still answers structured content.
+NO_CONTENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"http_status": {"type": "integer", "description": "The backend's HTTP status; it sent no body."}},
+}
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 AuthStyle = Literal["header", "bearer"]
 
@@ -36,6 +43,8 @@ class AuthSpec:
     style: AuthStyle
     header: str
     credential_env: str | None
+    # For a bearer scheme: a variable naming another scheme word (DataRobot's client sends `Token <key>`).
+    scheme_env: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,13 @@ class Operation:
     download: bool = False
     # The argument that carries the backend's session key, filled in from the remembered session when omitted.
     session_arg: str | None = None
+    # Not a tool: an operation the server calls itself (the status route a job's Location points at).
+    internal: bool = False
+    # Documented 3xx answers: data for the caller (a finished job's Location), not failures.
+    redirects: frozenset[int] = frozenset()
+    file_set: FileSetSpec | None = None
+    # An offset/limit list whose answers link the next page; its tool takes that link back.
+    pagination: PaginationSpec | None = None
 
     @property
     def idempotent(self) -> bool:
@@ -104,6 +120,10 @@ class Catalog:
             return None
         return next((op for op in spec.operations if op.operation_id == operation_id), None)
 
+    def every_operation(self) -> list[Operation]:
+        """Tools and internal operations alike."""
+        return [op for spec in self.backends.values() for op in spec.operations]
+
 
 def method_annotations(method: str, open_world: bool, title: str) -> dict[str, Any]:
     """MCP's defaults assume a tool is destructive unless told otherwise, so every hint is set explicitly."""
@@ -130,7 +150,9 @@ def _auth(resolver: Resolver, document: dict[str, Any]) -> AuthSpec | None:
     if scheme.get("type") == "apiKey" and scheme.get("in") == "header" and isinstance(scheme.get("name"), str):
         return AuthSpec(style="header", header=scheme["name"], credential_env=env)
     if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-        return AuthSpec(style="bearer", header="Authorization", credential_env=env)
+        return AuthSpec(
+            style="bearer", header="Authorization", credential_env=env, scheme_env=scheme.get("x-mcp-scheme-env")
+        )
     raise SchemaError(resolver.source, at, "supported schemes: apiKey in a header, or http bearer")
 
 
@@ -150,7 +172,7 @@ def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dic
     # A text answer (a health check's "ok") is a string: structured as {"result": "..."} like any non-object.
     media = content.get("application/json") or content.get("*/*") or content.get("text/plain")
     if media is None or "schema" not in media:
-        return None, False, False
+        return NO_CONTENT_SCHEMA, False, False
     # Output is not bounded like input: the range of a backend's ids is its business, not ours to police.
     schema = resolver.inline(media["schema"], pointer_join(where, "content"))
     if schema.get("type") == "object" and not any(k in schema for k in ("anyOf", "oneOf", "allOf")):
@@ -184,6 +206,41 @@ def _with_session(flat: FlatInput, session: SessionSpec, start_tool: str) -> tup
     else:
         schema.pop("required", None)
     return FlatInput(fields=flat.fields, body_mode=flat.body_mode, schema=schema), session.argument
+
+
+def _pagination(
+    spec: PaginationSpec | None, method: str, flat: FlatInput, output: dict[str, Any] | None
+) -> PaginationSpec | None:
+    """A GET taking the offset query parameter whose answer has the next-page link is a paginated list."""
+    if spec is None or method != "get" or output is None:
+        return None
+    takes_offset = any(f.location == "query" and f.wire == spec.offset for f in flat.fields)
+    links_next = spec.next.lstrip("/") in output.get("properties", {})
+    return spec if takes_offset and links_next else None
+
+
+def with_next_page(flat: FlatInput, spec: PaginationSpec) -> FlatInput:
+    """Offset and limit get defaults (the backend still receives them); the next page's URL is an argument."""
+    schema = dict(flat.schema)
+    properties = dict(schema["properties"])
+    defaults = {spec.offset: 0, spec.limit: spec.default_limit}
+    for f in flat.fields:
+        if f.location == "query" and f.wire in defaults:
+            properties[f.arg] = {**properties[f.arg], "default": defaults[f.wire]}
+    properties[spec.argument] = {
+        "type": "string",
+        "format": "uri",
+        "description": f"The `{spec.next.lstrip('/')}` URL of a previous answer, to fetch the page after it; the "
+        "other arguments are then read from that URL. Only URLs of this backend's configured endpoint are followed.",
+    }
+    schema["properties"] = properties
+    defaulted = {f.arg for f in flat.fields if f.location == "query" and f.wire in defaults}
+    required = [name for name in schema.get("required", []) if name not in defaulted]
+    if required:
+        schema["required"] = required
+    else:
+        schema.pop("required", None)
+    return FlatInput(fields=flat.fields, body_mode=flat.body_mode, schema=schema)
 
 
 def _check_schema(schema: dict[str, Any] | None, source: str, at: str) -> None:
@@ -228,11 +285,14 @@ def load_backend(path: Path | Traversable) -> BackendSpec:
             if not op_ext.tool.startswith(ext.backend + "_"):
                 where = pointer_join(at, "x-mcp", "tool")
                 raise SchemaError(source, where, f"tool name {op_ext.tool!r} must start with {ext.backend + '_'!r}")
-            flat = flatten_input(resolver, path_item, raw, at)
+            flat = flatten_input(resolver, path_item, raw, at, op_ext.files)
             session_arg = None
             if ext.session is not None and start_tool is not None:
                 flat, session_arg = _with_session(flat, ext.session, start_tool)
             output_schema, wrap, download = _output(resolver, raw, at)
+            pagination = _pagination(ext.pagination, method, flat, output_schema)
+            if pagination is not None:
+                flat = with_next_page(flat, pagination)
             if op_ext.job is not None:
                 output_schema = with_job_handle(output_schema)
             _check_schema(flat.schema, source, at)
@@ -262,6 +322,12 @@ def load_backend(path: Path | Traversable) -> BackendSpec:
                     source=f"{source}#{at}",
                     download=download,
                     session_arg=session_arg,
+                    internal=op_ext.internal,
+                    redirects=frozenset(
+                        int(c) for c in raw.get("responses", {}) if str(c)[:1] == "3" and str(c).isdigit()
+                    ),
+                    file_set=op_ext.files,
+                    pagination=pagination,
                 )
             )
     _check_jobs(source, operations)
@@ -296,12 +362,14 @@ def _check_jobs(source: str, operations: Sequence[Operation]) -> None:
     for op in operations:
         if op.job is None:
             continue
-        for key, ref in (("status", op.job.status), ("cancel", op.job.cancel)):
+        refs = [("status", op.job.status), ("cancel", op.job.cancel)]
+        refs += [(f"resolve/{name}", spec) for name, spec in op.job.resolve.items()]
+        for key, ref in refs:
             if ref is not None and ref.operation not in known:
                 where = op.source.split("#", 1)[1]
                 raise SchemaError(
                     source,
-                    pointer_join(where, "x-mcp", "job", key, "operation"),
+                    pointer_join(where, "x-mcp", "job", *key.split("/"), "operation"),
                     f"unknown operation {ref.operation!r}",
                 )
 
@@ -315,6 +383,8 @@ def load_catalog(paths: Iterable[Path | Traversable]) -> Catalog:
             raise SchemaError(backend.source, "/x-mcp/backend", f"backend {backend.name!r} is already loaded")
         backends[backend.name] = backend
         for op in backend.operations:
+            if op.internal:
+                continue
             if op.tool_name in operations:
                 where = op.source.split("#", 1)[1]
                 raise SchemaError(

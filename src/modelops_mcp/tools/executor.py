@@ -21,8 +21,9 @@ from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.downloads import save_response
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.tools.openapi import resolve_pointer
-from modelops_mcp.tools.request import build_request
+from modelops_mcp.tools.request import SetMember, build_request
 from modelops_mcp.tools.response import error_from_response, parse_body, success_result
+from modelops_mcp.tools.routes import route_url
 from modelops_mcp.tools.sessions import SessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, RootsProvider
 from modelops_mcp.tools.validation import ArgumentValidator
@@ -42,6 +43,19 @@ class Workspace:
     downloads: Path
 
 
+class Calls:
+    """What job adapters may do with a backend: call an operation, and route a URL it answered with."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+
+    async def __call__(self, op: Operation, arguments: dict[str, Any]) -> Reply:
+        return await self._executor.invoke(op, arguments)
+
+    async def route(self, backend: str, url: str) -> tuple[Operation, dict[str, Any]]:
+        return await self._executor.route(backend, url)
+
+
 class Executor:
     def __init__(
         self,
@@ -56,11 +70,10 @@ class Executor:
         self._limits = limits
         self._redactor = redactor
         self._workspace = workspace
-        self._inputs = {name: ArgumentValidator(op.input_schema) for name, op in catalog.operations.items()}
+        every = catalog.every_operation()  # internal operations are validated like tools
+        self._inputs = {op.tool_name: ArgumentValidator(op.input_schema) for op in every}
         self._outputs = {
-            name: Draft202012Validator(op.output_schema)
-            for name, op in catalog.operations.items()
-            if op.output_schema is not None
+            op.tool_name: Draft202012Validator(op.output_schema) for op in every if op.output_schema is not None
         }
         self.jobs: Tracker | None = None
 
@@ -93,9 +106,43 @@ class Executor:
     async def base_url(self, backend: str) -> str:
         return await self._clients[backend].base_url(backend)
 
+    async def route(self, backend: str, url: str) -> tuple[Operation, dict[str, Any]]:
+        """The documented operation a URL from `backend`'s answers names; `ToolFailure` for any other URL."""
+        return route_url(self.catalog.backends[backend].operations, await self.base_url(backend), url, backend=backend)
+
+    async def _next_page(self, op: Operation, arguments: dict[str, Any]) -> dict[str, Any]:
+        """A paginated call given a `next` URL: its arguments are the URL's, if it is this very list."""
+        spec = op.pagination
+        if spec is None or spec.argument not in arguments:
+            return arguments
+        target, from_url = await self.route(op.backend, str(arguments[spec.argument]))
+        if target is not op:
+            raise ToolFailure(
+                ToolError(
+                    kind="validation",
+                    code="foreign_url",
+                    message=f"`{spec.argument}` is a URL of {target.tool_name}, not {op.tool_name}; nothing was sent",
+                    backend=op.backend,
+                    operation=op.tool_name,
+                )
+            )
+        return from_url
+
+    def _with_page_defaults(self, op: Operation, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The backend documents offset and limit as required: send the defaults the tool's schema shows."""
+        spec = op.pagination
+        if spec is None:
+            return arguments
+        filled = dict(arguments)
+        for f in op.fields:
+            if f.location == "query" and f.wire in (spec.offset, spec.limit) and f.arg not in filled:
+                filled[f.arg] = 0 if f.wire == spec.offset else spec.default_limit
+        return filled
+
     def _prepare(self, op: Operation, arguments: dict[str, Any]) -> dict[str, Any]:
         """Checked arguments, with the remembered session key filled in where the agent left it out."""
         self._inputs[op.tool_name].check(arguments, op.tool_name, op.backend)
+        arguments = self._with_page_defaults(op, arguments)
         if op.session_arg is None or op.session_arg in arguments:
             return arguments
         key = self._workspace.sessions.get(op.backend)
@@ -124,22 +171,41 @@ class Executor:
             if paths:
                 resolved = await self._workspace.files.resolve(paths, roots, backend=op.backend, operation=op.tool_name)
                 for arg, path in resolved.items():
-                    handle = await anyio.to_thread.run_sync(path.open, "rb")
-                    stack.callback(handle.close)
-                    files[arg] = (path, handle)
-            request = build_request(op, arguments, await client.base_url(op.tool_name), files)
+                    files[arg] = (path, await self._open(stack, path))
+            file_sets: dict[str, list[SetMember]] = {}
+            for f in op.fields:
+                if f.file_set and f.arg in arguments and op.file_set is not None:
+                    members = await self._workspace.files.expand(
+                        list(arguments[f.arg]),
+                        roots,
+                        op.file_set.max_files,
+                        argument=f.arg,
+                        backend=op.backend,
+                        operation=op.tool_name,
+                    )
+                    file_sets[f.arg] = [(rel, path, await self._open(stack, path)) for rel, path in members]
+            request = build_request(op, arguments, await client.base_url(op.tool_name), files, file_sets)
             if op.authenticated:
                 client.authorize(request, op.tool_name)
             response = await client.send(request, idempotent=op.idempotent, operation=op.tool_name, stream=stream)
+        if response.status_code in op.redirects:
+            await response.aread()
+            return response  # a documented redirect is an answer (a finished job's Location), read by the caller
         if not response.is_success:
             await response.aread()  # an error body is small and is what tells the agent what went wrong
             raise ToolFailure(error_from_response(op, response, self._redactor, retry_after_seconds(response)))
         return response
 
+    @staticmethod
+    async def _open(stack: AsyncExitStack, path: Path) -> IO[bytes]:
+        handle = await anyio.to_thread.run_sync(path.open, "rb")
+        stack.callback(handle.close)
+        return handle
+
     async def _call(
         self, op: Operation, arguments: dict[str, Any], roots: RootsProvider | None
     ) -> types.CallToolResult:
-        arguments = self._prepare(op, arguments)
+        arguments = self._prepare(op, await self._next_page(op, arguments))
         if op.download:
             return await self._download(op, arguments)
         response = await self._send(op, arguments, roots)

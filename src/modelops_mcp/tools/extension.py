@@ -66,6 +66,16 @@ def expand_ports(ports: list[int | str]) -> list[int]:
     return out
 
 
+class PaginationSpec(_Strict):
+    """Offset/limit lists whose answers carry the URL of the next page (every GET with `offset` and `next`)."""
+
+    offset: str = "offset"  # query parameter names
+    limit: str = "limit"
+    default_limit: int = Field(default=100, ge=1)
+    next: str = "/next"  # pointer to the next page's URL in the answer
+    argument: str = "next_page"  # the tool argument that takes that URL back
+
+
 class DocumentExtension(_Strict):
     backend: str
     title: str | None = None
@@ -73,6 +83,7 @@ class DocumentExtension(_Strict):
     open_world: bool = True
     session: SessionSpec | None = None
     discovery: DiscoverySpec | None = None
+    pagination: PaginationSpec | None = None
 
     @field_validator("backend")
     @classmethod
@@ -115,6 +126,19 @@ class ProgressSpec(_Strict):
     scale: float = Field(default=1.0, gt=0)
 
 
+class ResolveSpec(OperationRef):
+    """An id the start answer lacks, looked up by a call when first needed (e.g. the test a status job runs)."""
+
+    value: str  # JSON pointer into that call's answer
+
+    @field_validator("value")
+    @classmethod
+    def _pointer(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"{value!r} is not a JSON pointer")
+        return value
+
+
 class JobDeclaration(_Strict):
     ids: dict[str, str]
     status: OperationRef | None = None
@@ -124,6 +148,7 @@ class JobDeclaration(_Strict):
     progress: ProgressSpec | str | None = None
     cancel: OperationRef | None = None
     adapter: str | None = None
+    resolve: dict[str, ResolveSpec] = Field(default_factory=dict)
 
     @field_validator("ids")
     @classmethod
@@ -136,11 +161,27 @@ class JobDeclaration(_Strict):
         return value
 
 
+class FileSetSpec(_Strict):
+    """A multipart body taking any number of files, each part paired with a field naming its relative path.
+
+    The tool takes one argument, a list of local files or folders; a folder contributes every file under it,
+    each with its path relative to the folder.
+    """
+
+    part: str  # the repeated file part, e.g. "file"
+    path_field: str  # the repeated field giving each part's relative path, e.g. "filePath"
+    argument: str = "files"
+    max_files: int = Field(default=1000, ge=1)
+
+
 class OperationExtension(_Strict):
     tool: str
     title: str | None = None
     annotations: Annotations | None = None
     job: JobDeclaration | None = None
+    # Used by the server itself (a job's status route), not listed as a tool.
+    internal: bool = False
+    files: FileSetSpec | None = None
 
     @field_validator("tool")
     @classmethod

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from modelops_mcp.tools.extension import FileSetSpec
 from modelops_mcp.tools.openapi import Resolver, SchemaError, pointer_join
 
 Location = Literal["path", "query", "header", "body"]
@@ -27,6 +28,8 @@ class Field:
     wire: str
     # A multipart file part: the argument is a local path whose file is streamed as the part's content.
     file: bool = False
+    # A multipart file set: the argument lists local files and folders, sent as paired file/path parts.
+    file_set: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +73,27 @@ def _file_argument(schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict[str, Any], at: str) -> FlatInput:
-    candidates: list[tuple[str, Location, dict[str, Any], bool, bool]] = []  # wire, location, schema, required, file
+def _file_set_argument(spec: FileSetSpec) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "minItems": 1,
+        "maxItems": spec.max_files,
+        "description": "Local files or folders to upload (absolute, or relative to an allowed directory; under the "
+        "client's roots or an --allow-dir directory). A file is sent under its own name; a folder sends every "
+        f"file under it, each with its path relative to the folder (`{spec.path_field}`).",
+    }
+
+
+def flatten_input(
+    resolver: Resolver,
+    path_item: dict[str, Any],
+    operation: dict[str, Any],
+    at: str,
+    file_set: FileSetSpec | None = None,
+) -> FlatInput:
+    # wire, location, schema, required, kind ("" for a plain value)
+    candidates: list[tuple[str, Location, dict[str, Any], bool, str]] = []
     parameters = [*path_item.get("parameters", []), *operation.get("parameters", [])]
     by_key: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
     for index, raw in enumerate(parameters):
@@ -89,7 +111,7 @@ def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict
         if "description" in param:
             schema = {**schema, "description": param["description"]}
         required = location == "path" or bool(param.get("required", False))
-        candidates.append((name, location, schema, required, False))
+        candidates.append((name, location, schema, required, ""))
 
     body_mode: BodyMode = "none"
     body = operation.get("requestBody")
@@ -116,26 +138,34 @@ def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict
         if flat_object:
             body_mode = "multipart" if media == MULTIPART else "json_object"
             body_required = set(schema.get("required", []))
+            paired = _paired_parts(resolver, properties, file_set, media, pointer_join(where, "content"))
             for name, sub in properties.items():
+                if name in paired:
+                    continue
                 file = media == MULTIPART and is_binary(sub)
                 shown = _file_argument(sub) if file else sub
-                candidates.append((name, "body", shown, name in body_required, file))
+                candidates.append((name, "body", shown, name in body_required, "file" if file else ""))
+            if file_set is not None:
+                schema_out = _file_set_argument(file_set)
+                candidates.append((file_set.argument, "body", schema_out, False, "file_set"))
         else:
             body_mode = "json_value"
             described = {**schema, "description": body.get("description", schema.get("description", "Request body"))}
-            candidates.append(("body", "body", described, bool(body.get("required", False)), False))
+            candidates.append(("body", "body", described, bool(body.get("required", False)), ""))
+    if file_set is not None and body_mode != "multipart":
+        raise SchemaError(resolver.source, at, "x-mcp.files needs a multipart/form-data request body")
 
     counts = Counter(_ARG_NAME.sub("_", wire) for wire, _, _, _, _ in candidates)
     fields: list[Field] = []
     properties_out: dict[str, Any] = {}
     required_out: list[str] = []
-    for wire, location, schema, required, file in candidates:
+    for wire, location, schema, required, kind in candidates:
         arg = _ARG_NAME.sub("_", wire)
         if counts[arg] > 1:
             arg = f"{arg}_{location}"
         if arg in properties_out:
             raise SchemaError(resolver.source, at, f"two fields map to the argument name {arg!r}")
-        fields.append(Field(arg=arg, location=location, wire=wire, file=file))
+        fields.append(Field(arg=arg, location=location, wire=wire, file=kind == "file", file_set=kind == "file_set"))
         properties_out[arg] = bound_integers(schema)
         if required:
             required_out.append(arg)
@@ -143,3 +173,20 @@ def flatten_input(resolver: Resolver, path_item: dict[str, Any], operation: dict
     if required_out:
         input_schema["required"] = required_out
     return FlatInput(fields=tuple(fields), body_mode=body_mode, schema=input_schema)
+
+
+def _paired_parts(
+    resolver: Resolver, properties: dict[str, Any], file_set: FileSetSpec | None, media: str, at: str
+) -> set[str]:
+    """The two body properties a file set replaces; both must be documented, the part as a file."""
+    if file_set is None or media != MULTIPART:
+        return set()
+    part = properties.get(file_set.part)
+    if not is_binary(part) or file_set.path_field not in properties:
+        raise SchemaError(
+            resolver.source,
+            at,
+            f"x-mcp.files names {file_set.part!r} and {file_set.path_field!r}: the body must document both, "
+            f"{file_set.part!r} as a file (format: binary)",
+        )
+    return {file_set.part, file_set.path_field}

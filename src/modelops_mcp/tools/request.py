@@ -27,18 +27,24 @@ def _file_part(path: Path, handle: IO[bytes]) -> tuple[str, IO[bytes], str]:
     return path.name, handle, content_type
 
 
+# A file set's members: the path the backend files it under, the checked local file, an open handle.
+SetMember = tuple[str, Path, IO[bytes]]
+
+
 def build_request(
     op: Operation,
     arguments: dict[str, Any],
     base_url: str,
     files: Mapping[str, tuple[Path, IO[bytes]]] | None = None,
+    file_sets: Mapping[str, list[SetMember]] | None = None,
 ) -> httpx.Request:
-    """`files` maps each file argument to its checked path and an open handle (streamed, not read here)."""
+    """`files` maps each file argument to its checked path and an open handle (streamed, not read here);
+    `file_sets` each file-set argument to its members."""
     path = op.path
     query: list[tuple[str, str]] = []
     headers: dict[str, str] = {}
     body: dict[str, Any] = {}
-    form: dict[str, str] = {}
+    form: dict[str, str | list[str]] = {}
     parts: list[tuple[str, tuple[str, IO[bytes], str]]] = []
     body_value: Any = None
     has_body_value = False
@@ -61,6 +67,15 @@ def build_request(
                 if files is None or f.arg not in files:
                     raise ValueError(f"file argument {f.arg} was not opened")
                 parts.append((f.wire, _file_part(*files[f.arg])))
+            elif f.file_set and op.file_set is not None:
+                if file_sets is None or f.arg not in file_sets:
+                    raise ValueError(f"file-set argument {f.arg} was not opened")
+                # One file part and one path field per file, in the same order: the backend pairs them up.
+                members = file_sets[f.arg]
+                parts.extend((op.file_set.part, _file_part(path, handle)) for _, path, handle in members)
+                form[op.file_set.path_field] = [relative for relative, _, _ in members]
+            elif isinstance(value, list):
+                form[f.wire] = [_text(item) for item in value]  # a repeated form field
             else:
                 form[f.wire] = _text(value)
         else:

@@ -47,8 +47,12 @@ def success_result(
     if op.output_schema is None:
         text = f"HTTP {status}" if body is None else compact(body, text_limit)
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
-    # An empty answer (202, 204) to an operation with structured output is an empty object, not null.
-    structured = {"result": body} if op.wrap_output else ({} if body is None else body)
+    # An empty answer (202, 204) to an operation with structured output is an object, not null; one whose
+    # documentation promises no body says which status it got.
+    if body is None and "http_status" in op.output_schema.get("properties", {}):
+        structured: Any = {"http_status": status}
+    else:
+        structured = {"result": body} if op.wrap_output else ({} if body is None else body)
     error = next(iter(validator.iter_errors(structured)), None) if validator is not None else None
     if error is not None:
         where = pointer_join("", *(str(p) for p in error.absolute_path)) or "/"

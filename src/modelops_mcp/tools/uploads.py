@@ -41,8 +41,11 @@ class PathRefused(Exception):
         self.code = code
 
 
-def check_path(raw: str, roots: Sequence[Path], max_bytes: int) -> Path:
-    """The resolved file for `raw`, or `PathRefused` saying why not. Blocking: run it in a worker thread."""
+def check_path(raw: str, roots: Sequence[Path], max_bytes: int, *, folders: bool = False) -> Path:
+    """The resolved file (or, with `folders`, folder) for `raw`, or `PathRefused` saying why not.
+
+    Blocking: run it in a worker thread.
+    """
     if not roots:
         raise PathRefused("path_not_allowed", "no directory is allowed for uploads (the server has no --allow-dir)")
     given = Path(raw).expanduser()
@@ -58,6 +61,8 @@ def check_path(raw: str, roots: Sequence[Path], max_bytes: int) -> Path:
         if not any(real == root or real.is_relative_to(root) for root in resolved_roots):
             shown = ", ".join(str(r) for r in resolved_roots)
             raise PathRefused("path_not_allowed", f"{raw} is outside the allowed directories ({shown})")
+        if folders and real.is_dir():
+            return real
         if not real.is_file():
             raise PathRefused("not_a_file", f"{raw} is not a regular file")
         if not os.access(real, os.R_OK):
@@ -68,6 +73,41 @@ def check_path(raw: str, roots: Sequence[Path], max_bytes: int) -> Path:
         return real
     where = "" if given.is_absolute() else f" (looked under {', '.join(str(r) for r in roots)})"
     raise PathRefused("file_not_found", f"{raw} does not exist{where}")
+
+
+# Never part of an upload: version-control and cache folders, and dotfiles (which often hold secrets).
+SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name in SKIPPED_DIRS
+
+
+def expand_files(raws: Sequence[str], roots: Sequence[Path], max_bytes: int, max_files: int) -> list[tuple[str, Path]]:
+    """Files and folders → `(relative path, resolved file)` pairs, each checked like a single upload.
+
+    A file is sent under its name; a folder contributes every regular file under it (dot-names and caches
+    skipped, symlinks resolved and re-checked), under its path relative to the folder. Blocking.
+    """
+    out: list[tuple[str, Path]] = []
+    for raw in raws:
+        real = check_path(raw, roots, max_bytes, folders=True)
+        if not real.is_dir():
+            out.append((real.name, real))
+            continue
+        for directory, dirs, names in os.walk(real):
+            dirs[:] = sorted(d for d in dirs if not _skipped(d))
+            for name in sorted(n for n in names if not _skipped(n)):
+                full = Path(directory) / name
+                out.append((full.relative_to(real).as_posix(), check_path(str(full), roots, max_bytes)))
+                if len(out) > max_files:
+                    raise PathRefused("too_many_files", f"more than {max_files} files to upload")
+    if not out:
+        raise PathRefused("file_not_found", f"no file to upload in {', '.join(raws)}")
+    total = sum(path.stat().st_size for _, path in out)
+    if total > max_bytes:
+        raise PathRefused("file_too_large", f"the files total {_size(total)}, over the {_size(max_bytes)} upload limit")
+    return out
 
 
 class LocalFiles:
@@ -105,3 +145,29 @@ class LocalFiles:
                 )
             )
         return resolved
+
+    async def expand(
+        self,
+        raws: list[str],
+        roots: RootsProvider | None,
+        max_files: int,
+        *,
+        argument: str,
+        backend: str,
+        operation: str,
+    ) -> list[tuple[str, Path]]:
+        """A file-set argument's files, or one `validation` failure saying which path was refused and why."""
+        allowed = [*(await roots() if roots is not None else []), *self.policy.allow_dirs]
+        try:
+            return await anyio.to_thread.run_sync(expand_files, raws, allowed, self.policy.max_bytes, max_files)
+        except PathRefused as exc:
+            raise ToolFailure(
+                ToolError(
+                    kind="validation",
+                    code=exc.code,
+                    message=f"{exc}; nothing was sent",
+                    backend=backend,
+                    operation=operation,
+                    violations=[Violation(pointer=f"/{argument}", message=str(exc))],
+                )
+            ) from None
