@@ -162,9 +162,16 @@ async def test_lists_page_with_absolute_next_and_previous(dr: httpx.AsyncClient,
     assert oldest["data"][0]["id"] == DEMO_MODEL_ID
 
 
-@pytest.mark.parametrize(("params", "field"), [({"limit": 0}, "limit"), ({"limit": "x"}, "limit"),
-                                                ({"limit": 1001}, "limit"), ({"offset": -1}, "offset"),
-                                                ({"orderBy": "name"}, "orderBy")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": "x"}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"orderBy": "name"}, "orderBy"),
+    ],
+)
 async def test_bad_paging_parameters_are_422(dr: httpx.AsyncClient, params: dict[str, Any], field: str) -> None:
     response = await dr.get("/customModels/", params=params)
     assert response.status_code == 422
@@ -239,8 +246,11 @@ async def test_multipart_version_pairs_every_file_with_its_path(sandbox: Sandbox
         }
     ]
     state = dr_state(sandbox)
-    assert state.uploads[-3:] == [("custom.py", "custom.py", len(CUSTOM_PY)), ("helpers.py", "src/helpers.py", 6),
-                                  ("requirements.txt", "requirements.txt", 22)]  # fmt: skip
+    assert state.uploads[-3:] == [
+        ("custom.py", "custom.py", len(CUSTOM_PY)),
+        ("helpers.py", "src/helpers.py", 6),
+        ("requirements.txt", "requirements.txt", 22),
+    ]
     assert state.versions[version["id"]].items[1].data == b"X = 1\n"
     minor = (await upload(dr, model["id"], {"custom.py": CUSTOM_PY}, major="False")).json()
     assert minor["label"] == "v1.1"
@@ -287,8 +297,15 @@ async def test_version_fields_are_validated(dr: httpx.AsyncClient) -> None:
     assert "baseEnvironmentVersionId" in (await dr.post(url, data=bad)).json()["errors"]
     response = await upload(dr, model["id"], {}, replicas="9")
     assert "replicas" in response.json()["errors"]
-    response = await upload(dr, model["id"], {}, replicas="2", networkEgressPolicy="NONE", maximumMemory="268435456",
-                            trainingData='{"datasetId": "d1"}')  # fmt: skip
+    response = await upload(
+        dr,
+        model["id"],
+        {},
+        replicas="2",
+        networkEgressPolicy="NONE",
+        maximumMemory="268435456",
+        trainingData='{"datasetId": "d1"}',
+    )
     version = response.json()
     assert (version["replicas"], version["networkEgressPolicy"], version["maximumMemory"]) == (2, "NONE", 268435456)
     assert version["trainingData"] == {"datasetId": "d1", "assignmentInProgress": True}
@@ -298,8 +315,14 @@ async def test_patch_makes_a_version_from_the_latest(dr: httpx.AsyncClient) -> N
     model = await new_model(dr)
     first = await new_version(dr, model["id"], {"custom.py": b"old", "requirements.txt": b"numpy\n", "a.py": b"a"})
     ids = {i["filePath"]: i["id"] for i in first["items"]}
-    response = await upload(dr, model["id"], {"custom.py": b"new", "b.py": b"b"}, major="false", method="PATCH",
-                            filesToDelete=[ids["requirements.txt"]])  # fmt: skip
+    response = await upload(
+        dr,
+        model["id"],
+        {"custom.py": b"new", "b.py": b"b"},
+        major="false",
+        method="PATCH",
+        filesToDelete=[ids["requirements.txt"]],
+    )
     assert response.status_code == 201, response.text
     second = response.json()
     assert second["label"] == "v1.1"
