@@ -122,7 +122,22 @@ DATAROBOT_TOOLS = {
     "datarobot_update_execution_environment",
     "datarobot_update_execution_environment_access",
 }
-BACKEND_TOOLS = CAILA_TOOLS | TRAINING_TOOLS | PIECES_TOOLS | DATAROBOT_TOOLS
+TUNETHEMODEL_TOOLS = {
+    "tunethemodel_list_models",
+    "tunethemodel_create_model",
+    "tunethemodel_get_model",
+    "tunethemodel_delete_model",
+    "tunethemodel_list_public_models",
+    "tunethemodel_bind_datasets",
+    "tunethemodel_fit_model",
+    "tunethemodel_classify",
+    "tunethemodel_generate",
+    "tunethemodel_upload_dataset",
+    "tunethemodel_list_files",
+    "tunethemodel_get_file",
+    "tunethemodel_delete_file",
+}
+BACKEND_TOOLS = CAILA_TOOLS | TRAINING_TOOLS | PIECES_TOOLS | DATAROBOT_TOOLS | TUNETHEMODEL_TOOLS
 JOB_TOOLS = {"jobs_list", "jobs_get", "jobs_wait", "jobs_cancel"}
 # The tiny dataset the demo uploads (shipped with the repository).
 EXAMPLE_DATA = Path(__file__).resolve().parent.parent / "examples" / "data"
@@ -161,7 +176,11 @@ async def in_process(
 
 def server_env(extra: Mapping[str, str], state_dir: Path) -> dict[str, str]:
     """The environment of a server subprocess: this interpreter's, minus any real backend settings."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("CAILA_", "MODELOPS_", "TRAINING_", "PIECES_"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CAILA_", "MODELOPS_", "TRAINING_", "PIECES_", "TTM_", "DATAROBOT_"))
+    }
     return {**base, **extra, "MODELOPS_STATE_DIR": str(state_dir)}
 
 

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import load_backend, load_catalog
 from modelops_mcp.tools.openapi import SchemaError
-from tests.support import DATAROBOT_TOOLS, CAILA_TOOLS, PIECES_TOOLS, TRAINING_TOOLS
+from tests.support import CAILA_TOOLS, DATAROBOT_TOOLS, PIECES_TOOLS, TRAINING_TOOLS, TUNETHEMODEL_TOOLS
 
 
 def minimal_document() -> dict[str, Any]:
@@ -66,12 +66,15 @@ def write(tmp_path: Path, document: dict[str, Any], name: str = "toy.json") -> P
 
 def test_bundled_catalog_has_exactly_the_documented_operations_of_each_backend() -> None:
     catalog = load_catalog(bundled_documents())
-    tools = {name: {op.tool_name for op in spec.operations if not op.internal} for name, spec in catalog.backends.items()}
+    tools = {
+        name: {op.tool_name for op in spec.operations if not op.internal} for name, spec in catalog.backends.items()
+    }
     assert tools == {
         "caila": CAILA_TOOLS,
         "training": TRAINING_TOOLS,
         "pieces": PIECES_TOOLS,
         "datarobot": DATAROBOT_TOOLS,
+        "tunethemodel": TUNETHEMODEL_TOOLS,
     }
     assert len(DATAROBOT_TOOLS) == 54
     # The status route DataRobot's jobs are followed through is the server's own, never a tool.

@@ -36,11 +36,12 @@ async def test_backends_resource_shows_configuration_without_secrets(
             "modelops://schemas/training",
             "modelops://schemas/pieces",
             "modelops://schemas/datarobot",
+            "modelops://schemas/tunethemodel",
         }
         raw = text(await client.read_resource("modelops://backends"))
     assert CANARY not in raw
     backends = {b["backend"]: b for b in json.loads(raw)}
-    assert set(backends) == {"caila", "training", "pieces", "datarobot"}
+    assert set(backends) == {"caila", "training", "pieces", "datarobot", "tunethemodel"}
     caila = backends["caila"]
     assert caila["base_url"] == env["CAILA_BASE_URL"]
     assert backends["pieces"]["base_url"] == env["PIECES_OS_URL"]  # configured: no port probing

@@ -58,7 +58,13 @@ async def test_health_lists_backends_speed_and_clock(control: httpx.AsyncClient,
     body = (await control.get("/_sandbox/health")).json()
     assert body == {
         "status": "ok",
-        "backends": {"caila": "/caila", "training": "/training", "pieces": "/pieces"},
+        "backends": {
+            "caila": "/caila",
+            "training": "/training",
+            "pieces": "/pieces",
+            "tunethemodel": "/tunethemodel",
+            "datarobot": "/datarobot/api/v2",
+        },
         "speed": 0,
         "clock": 42.0,
     }
@@ -145,6 +151,11 @@ def test_env_points_clients_at_each_mount_with_the_sandbox_key() -> None:
         # Neither backend has an API key: the Training Module checks a session key, Pieces OS is local.
         "TRAINING_MODULE_URL": "http://127.0.0.1:8123/training",
         "PIECES_OS_URL": "http://127.0.0.1:8123/pieces",
+        "TTM_API_URL": "http://127.0.0.1:8123/tunethemodel",
+        "TTM_API_KEY": SANDBOX_API_KEY,
+        # DataRobot's client reads an endpoint that ends in /api/v2.
+        "DATAROBOT_ENDPOINT": "http://127.0.0.1:8123/datarobot/api/v2",
+        "DATAROBOT_API_TOKEN": SANDBOX_API_KEY,
     }
 
 
@@ -235,6 +246,10 @@ async def test_a_registered_emulator_gets_large_bodies_whole_and_streams_while_t
         "CAILA_API_KEY": SANDBOX_API_KEY,
         "TRAINING_MODULE_URL": "http://h:1/training",
         "PIECES_OS_URL": "http://h:1/pieces",
+        "TTM_API_URL": "http://h:1/tunethemodel",
+        "TTM_API_KEY": SANDBOX_API_KEY,
+        "DATAROBOT_ENDPOINT": "http://h:1/datarobot/api/v2",
+        "DATAROBOT_API_TOKEN": SANDBOX_API_KEY,
         "ECHO_URL": "http://h:1/echo",
     }
 

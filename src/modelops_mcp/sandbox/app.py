@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from . import caila, pieces, training
+from . import caila, datarobot, pieces, training, tunethemodel
 from .clock import SimClock
 from .emulator import SANDBOX_API_KEY, Emulator, EmulatorContext, EmulatorSpec
 from .faults import Fault, FaultMiddleware, FaultPlan
@@ -27,7 +27,7 @@ DEFAULT_SPEED = 60.0  # one simulated minute per real second: a 5-minute fit fin
 CONTROL_PREFIX = "/_sandbox"
 
 # Every emulator the sandbox serves; adding a backend is one line here.
-EMULATORS: tuple[EmulatorSpec, ...] = (caila.SPEC, training.SPEC, pieces.SPEC)
+EMULATORS: tuple[EmulatorSpec, ...] = (caila.SPEC, training.SPEC, pieces.SPEC, tunethemodel.SPEC, datarobot.SPEC)
 
 
 def _error(status: int, message: str) -> JSONResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from modelops_mcp.tools.extension import (
     OperationExtension,
     PaginationSpec,
     SessionSpec,
+    UploadSpec,
     parse,
 )
 from modelops_mcp.tools.flatten import BodyMode, Field, FlatInput, flatten_input, is_binary
@@ -76,6 +77,7 @@ class Operation:
     file_set: FileSetSpec | None = None
     # An offset/limit list whose answers link the next page; its tool takes that link back.
     pagination: PaginationSpec | None = None
+    upload: UploadSpec | None = None
 
     @property
     def idempotent(self) -> bool:
@@ -243,6 +245,41 @@ def with_next_page(flat: FlatInput, spec: PaginationSpec) -> FlatInput:
     return FlatInput(fields=flat.fields, body_mode=flat.body_mode, schema=schema)
 
 
+UPLOAD_SUMMARY = {
+    "uploaded_rows": {"type": "integer", "description": "Rows sent to the upload URL."},
+    "class_names": {
+        "type": ["array", "null"],
+        "items": {"type": "string"},
+        "description": "For string labels: the label of class 0, 1, … in order; null when labels were numbers.",
+    },
+}
+
+
+def with_local_arguments(flat: FlatInput, arguments: dict[str, Any], source: str, at: str) -> FlatInput:
+    """The upload's own arguments join the tool's; they are read by the server, not sent in the call."""
+    properties = dict(flat.schema["properties"])
+    fields = list(flat.fields)
+    for name, schema in arguments.items():
+        if name in properties:
+            raise SchemaError(source, pointer_join(at, "x-mcp", "upload", "arguments", name), "clashes with a field")
+        properties[name] = schema
+        fields.append(Field(arg=name, location="local", wire=name))
+    return FlatInput(fields=tuple(fields), body_mode=flat.body_mode, schema={**flat.schema, "properties": properties})
+
+
+def _with_upload_output(source: str, op: Operation, operations: Sequence[Operation]) -> Operation:
+    """An upload tool answers what its `then` operation reads back, plus what was uploaded."""
+    if op.upload is None:
+        return op
+    then = next((o for o in operations if op.upload.then and o.operation_id == op.upload.then.operation), None)
+    where = pointer_join(op.source.split("#", 1)[1], "x-mcp", "upload", "then")
+    if op.upload.then is not None and then is None:
+        raise SchemaError(source, where, f"unknown operation {op.upload.then.operation!r}")
+    base = (then.output_schema if then is not None else op.output_schema) or {"type": "object"}
+    schema = {**base, "properties": {**base.get("properties", {}), **UPLOAD_SUMMARY}}
+    return replace(op, output_schema=schema, wrap_output=False)
+
+
 def _check_schema(schema: dict[str, Any] | None, source: str, at: str) -> None:
     if schema is None:
         return
@@ -293,6 +330,8 @@ def load_backend(path: Path | Traversable) -> BackendSpec:
             pagination = _pagination(ext.pagination, method, flat, output_schema)
             if pagination is not None:
                 flat = with_next_page(flat, pagination)
+            if op_ext.upload is not None:
+                flat = with_local_arguments(flat, op_ext.upload.arguments, resolver.source, at)
             if op_ext.job is not None:
                 output_schema = with_job_handle(output_schema)
             _check_schema(flat.schema, source, at)
@@ -328,9 +367,11 @@ def load_backend(path: Path | Traversable) -> BackendSpec:
                     ),
                     file_set=op_ext.files,
                     pagination=pagination,
+                    upload=op_ext.upload,
                 )
             )
     _check_jobs(source, operations)
+    operations = [_with_upload_output(source, op, operations) for op in operations]
     return BackendSpec(
         name=ext.backend,
         title=ext.title or str(document.get("info", {}).get("title", ext.backend)),

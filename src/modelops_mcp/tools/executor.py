@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.downloads import save_response
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
-from modelops_mcp.tools.openapi import resolve_pointer
+from modelops_mcp.tools.openapi import MISSING, resolve_pointer
+from modelops_mcp.tools.payloads import PAYLOADS, Payload, PayloadError
 from modelops_mcp.tools.request import SetMember, build_request
 from modelops_mcp.tools.response import error_from_response, parse_body, success_result
 from modelops_mcp.tools.routes import route_url
@@ -208,6 +210,8 @@ class Executor:
         arguments = self._prepare(op, await self._next_page(op, arguments))
         if op.download:
             return await self._download(op, arguments)
+        if op.upload is not None:
+            return await self._presigned_upload(op, arguments, roots)
         response = await self._send(op, arguments, roots)
         reply = Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
         validator = self._outputs.get(op.tool_name)
@@ -237,6 +241,72 @@ class Executor:
             content=[types.TextContent(type="text", text=text), saved.link()],
             structured_content=saved.structured(),
         )
+
+    async def _payload(self, op: Operation, arguments: dict[str, Any], roots: RootsProvider | None) -> Payload:
+        """Built (and its file read) before anything is sent, so a bad dataset costs no request."""
+        assert op.upload is not None
+        path = None
+        if "path" in arguments:
+            resolved = await self._workspace.files.resolve(
+                {"path": arguments["path"]}, roots, backend=op.backend, operation=op.tool_name
+            )
+            path = resolved["path"]
+        try:
+            return await anyio.to_thread.run_sync(PAYLOADS[op.upload.payload], arguments, path)
+        except (PayloadError, OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise ToolFailure(
+                ToolError(
+                    kind="validation",
+                    code="invalid_dataset",
+                    message=f"{exc}; nothing was sent",
+                    backend=op.backend,
+                    operation=op.tool_name,
+                )
+            ) from None
+
+    async def _presigned_upload(
+        self, op: Operation, arguments: dict[str, Any], roots: RootsProvider | None
+    ) -> types.CallToolResult:
+        """Create the record, send the payload to the URL its answer gives, read the record back."""
+        assert op.upload is not None
+        payload = await self._payload(op, arguments, roots)
+        response = await self._send(op, arguments, roots)
+        body = parse_body(response)
+        url = resolve_pointer(body, op.upload.url[len("$response.body#") :])
+        client = self._clients[op.backend]
+        base = httpx.URL(await client.base_url(op.tool_name))
+        target = httpx.URL(url) if isinstance(url, str) and url else None
+        # A presigned URL is followed only to https (object storage) or to the configured host itself.
+        if target is None or not (target.scheme == "https" or (target.scheme, target.host) == (base.scheme, base.host)):
+            shown = "no upload URL" if target is None else f"an upload URL on {target.scheme}://{target.host}"
+            raise ToolFailure(
+                ToolError(
+                    kind="backend",
+                    code="upload_url_refused",
+                    message=f"the record was created but the backend gave {shown}, which is neither https nor the "
+                    f"configured host; nothing was uploaded. Answer: {self._redactor.text(str(body))[:300]}",
+                    backend=op.backend,
+                    operation=op.tool_name,
+                )
+            )
+        # No credential: the URL carries its own signature, and the key must not travel to object storage.
+        put = httpx.Request(op.upload.method, target, json=payload.body)
+        uploaded = await client.send(put, idempotent=op.upload.method == "PUT", operation=op.tool_name)
+        if not uploaded.is_success:
+            raise ToolFailure(error_from_response(op, uploaded, self._redactor, retry_after_seconds(uploaded)))
+        record = body
+        then = self.catalog.find(op.backend, op.upload.then.operation) if op.upload.then else None
+        if then is not None and op.upload.then is not None:
+            fields = body if isinstance(body, dict) else {}
+            args = {
+                name: fields.get(value[1:-1], MISSING) if isinstance(value, str) and value.startswith("{") else value
+                for name, value in op.upload.then.arguments.items()
+            }
+            record = (await self.invoke(then, {k: v for k, v in args.items() if v is not MISSING})).body
+        summary = {"uploaded_rows": payload.summary.get("rows"), "class_names": payload.summary.get("class_names")}
+        structured = {**(record if isinstance(record, dict) else {"result": record}), **summary}
+        validator = self._outputs.get(op.tool_name)
+        return success_result(op, 200, self._redactor.value(structured), validator, self._limits.text_chars)
 
     def _remember_session(self, op: Operation, reply: Reply) -> None:
         spec = self.catalog.backends[op.backend].session

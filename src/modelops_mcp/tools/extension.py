@@ -174,6 +174,24 @@ class FileSetSpec(_Strict):
     max_files: int = Field(default=1000, ge=1)
 
 
+class UploadSpec(_Strict):
+    """After the call, send a payload built from the tool's own arguments to a URL its answer gives
+    (Tune the Model's presigned `upload_url`). The extra arguments are the tool's, never sent in the call."""
+
+    url: str  # a $response.body runtime expression
+    method: Literal["PUT", "POST"] = "PUT"
+    payload: str  # name of the payload builder (tools/payloads.py)
+    arguments: dict[str, dict[str, Any]]  # JSON Schemas of the builder's arguments
+    then: OperationRef | None = None  # read back the result; `{name}` takes fields of the first answer
+
+    @field_validator("url")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        if not value.startswith("$response.body#") or not RUNTIME_EXPRESSION.match(value):
+            raise ValueError(f"{value!r} is not a $response.body runtime expression")
+        return value
+
+
 class OperationExtension(_Strict):
     tool: str
     title: str | None = None
@@ -182,6 +200,7 @@ class OperationExtension(_Strict):
     # Used by the server itself (a job's status route), not listed as a tool.
     internal: bool = False
     files: FileSetSpec | None = None
+    upload: UploadSpec | None = None
 
     @field_validator("tool")
     @classmethod

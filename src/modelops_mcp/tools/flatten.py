@@ -10,7 +10,8 @@ from typing import Any, Literal
 from modelops_mcp.tools.extension import FileSetSpec
 from modelops_mcp.tools.openapi import Resolver, SchemaError, pointer_join
 
-Location = Literal["path", "query", "header", "body"]
+# "local": an argument the server uses itself (e.g. a dataset it reads and uploads), never sent as it is.
+Location = Literal["path", "query", "header", "body", "local"]
 BodyMode = Literal["none", "json_object", "json_value", "multipart"]
 MULTIPART = "multipart/form-data"
 

@@ -52,6 +52,8 @@ def build_request(
         if f.arg not in arguments:
             continue
         value = arguments[f.arg]
+        if f.location == "local":
+            continue
         if f.location == "path":
             # safe="" so a name with "/" cannot climb into another route.
             path = path.replace("{" + f.wire + "}", quote(_text(value), safe=""))
