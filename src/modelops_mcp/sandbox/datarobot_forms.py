@@ -135,7 +135,9 @@ def _setting(form: FormData, name: str, kind: str, rule: Any) -> Any:
 
 def _dataset(form: FormData, name: str) -> dict[str, Any] | None:
     value = _json(form, name, dict)
-    return None if value is None else {k: value.get(k) for k in _DATASET_KEYS if k in value}
+    # A version's trainingData has no partitionColumn in the seed's response schema; holdoutData has one.
+    keys = _DATASET_KEYS if name == "holdoutData" else _DATASET_KEYS[:3]
+    return None if value is None else {k: value.get(k) for k in keys if k in value}
 
 
 async def _files(form: FormData) -> list[tuple[str, str, bytes]]:
