@@ -231,6 +231,18 @@ async def test_repository_version_appears_when_its_job_ends(sandbox: Sandbox, dr
     assert (await dr.get(f"/customModels/{model['id']}/versions/")).json()["totalCount"] == 2
 
 
+async def test_an_unreadable_repository_ends_its_job_in_error(sandbox: Sandbox, dr: httpx.AsyncClient) -> None:
+    model = await new_model(dr)
+    url = f"/customModels/{model['id']}/versions/fromRepository/"
+    response = await dr.post(url, json={"repositoryId": "nonexistent-repo", "baseEnvironmentId": PYTHON_ENV_ID})
+    assert response.status_code == 202
+    sandbox.clock.advance(5)
+    status = await dr.get(response.headers["location"])
+    assert (status.status_code, status.json()["status"]) == (200, "ERROR")
+    assert "nonexistent-repo" in status.json()["message"]
+    assert (await dr.get(f"/customModels/{model['id']}/versions/")).json()["data"] == []
+
+
 async def test_training_data_and_prediction_explanations_jobs(sandbox: Sandbox, dr: httpx.AsyncClient) -> None:
     response = await dr.patch(f"/customModels/{DEMO_MODEL_ID}/trainingData/", json={"datasetId": "d1"})
     assert response.status_code == 202

@@ -18,6 +18,7 @@ __all__ = [
     "CONVERSION_S",
     "CUSTOM_PY_MISSING",
     "ENV_BUILD_S",
+    "FAILING_REPOSITORY",
     "FAILING_REQUIREMENT",
     "FEATURE_IMPACT_S",
     "MAX_UPLOAD_BYTES",
@@ -50,6 +51,8 @@ ASSIGN_S = 5.0
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a version's file parts together; more answers 413
 # A requirements.txt line starting with this makes the dependency build fail, so tests can reach "failed".
 FAILING_REQUIREMENT = "nonexistent-package"
+# A repositoryId starting with this cannot be read: its fromRepository job ends in ERROR and makes no version.
+FAILING_REPOSITORY = "nonexistent-"
 CUSTOM_PY_MISSING = "custom.py was not found in the model's files: the model cannot make predictions"
 
 OWNER_USERNAME = "sandbox.user@example.com"

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import datarobot_bodies as bodies
-from .datarobot_data import ASSIGN_S, CustomModel, DependencyBuild, Item, ModelVersion
+from .datarobot_data import ASSIGN_S, FAILING_REPOSITORY, CustomModel, DependencyBuild, Item, ModelVersion
 from .datarobot_forms import ModelForm, read_model_form
 from .datarobot_http import ApiError, Base, absolute, bool_param, invalid, json_body, paginate
 from .datarobot_models import zip_response
@@ -130,11 +130,17 @@ class VersionHandlers(Base):
         # No repository API is emulated: any repositoryId "contains" one README.md, fetched by a job that ends
         # ASSIGN_S later; the version stays invisible until then and the job's 303 points at it.
         now = self.clock.now()
+        repo, ref = body["repositoryId"], body.get("ref") or "main"
+        if repo.startswith(FAILING_REPOSITORY):
+            job = self.state.add_job(
+                now, ASSIGN_S, f"/customModels/{model.id}/", "Custom model version from a repository"
+            )
+            job.error = f"Repository {repo} could not be read: it does not exist or the sandbox has no access to it."
+            return self.accepted(request, job)
         env_id, env_version_id = None, None
         if body.get("baseEnvironmentId") or model.versions:
             env_id, env_version_id = self._environment(model, body.get("baseEnvironmentId"), None)
         major, minor = self._next_number(model, body.get("isMajorUpdate", True))
-        repo, ref = body["repositoryId"], body.get("ref") or "main"
         source = body.get("sourcePath")
         path = (source if isinstance(source, str) else (source or ["README.md"])[0]) or "README.md"
         readme = Item(
