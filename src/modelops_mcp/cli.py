@@ -96,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--backend",
         action="append",
-        choices=["caila", "training", "pieces"],
-        help="run only this backend's journey (repeatable; default: all three)",
+        choices=["caila", "training", "pieces", "tunethemodel", "datarobot"],
+        help="run only this backend's journey (repeatable; default: all of them)",
     )
 
     tools = sub.add_parser("tools", help="print the tool catalog")

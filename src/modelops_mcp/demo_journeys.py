@@ -105,4 +105,45 @@ async def pieces(client: Client, printer: Printer, options: DemoOptions) -> None
     printer.line(f"{loaded['name']} is {'loaded and ready' if loaded.get('loaded') else 'not loaded'}")
 
 
-JOURNEYS: dict[str, Journey] = {"caila": caila, "training": training, "pieces": pieces}
+async def tunethemodel(client: Client, printer: Printer, options: DemoOptions) -> None:
+    created = {"model_type": "classifier", "name": "ticket-sentiment", "model_params": {"num_classes": 2}}
+    model = await call(client, printer, "tunethemodel_create_model", created)
+    model_id = model.get("model_id") or model["model_name"]  # the service has used both spellings
+    printer.line(f"created classifier {model_id} ({model['status']})")
+    files: dict[str, str] = {}
+    for role, name in (("train_file", "sentiment-train.csv"), ("validate_file", "sentiment-validate.csv")):
+        upload = {"name": name, "task_type": "classifier", "path": name}
+        uploaded = await call(client, printer, "tunethemodel_upload_dataset", upload)
+        files[role] = uploaded["file_id"]
+        labels = ", ".join(f"{n}={i}" for i, n in enumerate(uploaded.get("class_names") or []))
+        printer.line(f"{uploaded['uploaded_rows']} rows of {name} sent to the presigned URL ({labels})")
+    await _until_files_ready(client, printer, list(files.values()))
+    bound = await call(client, printer, "tunethemodel_bind_datasets", {"model_id": model_id, **files})
+    printer.line(f"datasets bound: {bound['status']}")
+    started = await call(client, printer, "tunethemodel_fit_model", {"model_id": model_id})
+    final = await follow_job(client, printer, started["job"])
+    if final["status"] != "completed":
+        raise DemoFailed(f"the fit {final['status']}: {final.get('message') or 'no message'}")
+    for text in ("The export is broken again", "Support fixed it in an hour"):
+        scores = await call(client, printer, "tunethemodel_classify", {"model_id": model_id, "input": text})
+        negative, positive = scores["answer"]["scores"][:2]
+        printer.line(f"{text!r}: negative {negative:.2f}, positive {positive:.2f}")
+
+
+async def _until_files_ready(client: Client, printer: Printer, file_ids: list[str]) -> None:
+    """Uploaded files are processed in the background; binding needs them FileReady (seconds on the sandbox)."""
+    deadline = anyio.current_time() + 30
+    while True:
+        states = [
+            (await call(client, printer, "tunethemodel_get_file", {"file_id": f}, quiet=True))["status"]
+            for f in file_ids
+        ]
+        if all(s.lower() == "fileready" for s in states):
+            printer.line("both files are FileReady")
+            return
+        if any(s.lower() == "filefailed" for s in states) or anyio.current_time() > deadline:
+            raise DemoFailed(f"the files did not become ready: {', '.join(states)}")
+        await anyio.sleep(0.2)
+
+
+JOURNEYS: dict[str, Journey] = {"caila": caila, "training": training, "pieces": pieces, "tunethemodel": tunethemodel}

@@ -89,8 +89,10 @@ class Follow:
         self.printer.bar(state, time.monotonic() - self.started, 0, 1.0, final=True)
 
 
-async def call(client: Client, printer: Printer, tool: str, arguments: dict[str, Any]) -> Any:
-    printer.step(tool, arguments)
+async def call(client: Client, printer: Printer, tool: str, arguments: dict[str, Any], *, quiet: bool = False) -> Any:
+    """One tool call, shown as a step unless `quiet` (a poll the demo repeats); its structured answer."""
+    if not quiet:
+        printer.step(tool, arguments)
     result = await client.call_tool(tool, arguments)
     if result.is_error:
         text = next((c.text for c in result.content if isinstance(c, types.TextContent)), "error")
