@@ -54,6 +54,9 @@ def build(ctx: EmulatorContext) -> Emulator:
 
 
 SPEC = EmulatorSpec(
-    name="datarobot", prefix="/datarobot/api/v2", url_env="DATAROBOT_ENDPOINT", key_env="DATAROBOT_API_TOKEN",
+    name="datarobot",
+    prefix="/datarobot/api/v2",
+    url_env="DATAROBOT_ENDPOINT",
+    key_env="DATAROBOT_API_TOKEN",
     build=build,
-)  # fmt: skip
+)

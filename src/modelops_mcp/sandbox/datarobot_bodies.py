@@ -35,9 +35,17 @@ MEMORY: Schema = {"type": ["integer", "null"], "minimum": 134217728, "maximum": 
 REPLICAS: Schema = {"type": ["integer", "null"], "exclusiveMinimum": 0, "maximum": 8}
 EGRESS: Schema = {"type": ["string", "null"], "enum": ["NONE", "PUBLIC", None]}
 TARGET_TYPES = [
-    "Binary", "Regression", "Multiclass", "Anomaly", "Transform", "TextGeneration", "GeoPoint", "Unstructured",
-    "VectorDatabase", "AgenticWorkflow",
-]  # fmt: skip
+    "Binary",
+    "Regression",
+    "Multiclass",
+    "Anomaly",
+    "Transform",
+    "TextGeneration",
+    "GeoPoint",
+    "Unstructured",
+    "VectorDatabase",
+    "AgenticWorkflow",
+]
 LANGUAGES = ["python", "r", "java", "julia", "legacy", "other"]
 USE_CASES = ["customModel", "notebook", "gpu", "customApplication", "sparkApplication", "customJob"]
 ROLES = ["ADMIN", "CONSUMER", "DATA_SCIENTIST", "EDITOR", "OBSERVER", "OWNER", "READ_ONLY", "READ_WRITE", "USER"]

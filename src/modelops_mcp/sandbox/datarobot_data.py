@@ -96,9 +96,6 @@ class Job:
     aborted_at: float | None = None
     error: str | None = None
 
-    def done(self, now: float) -> bool:
-        return self.aborted_at is None and now >= self.started + self.seconds
-
     def status(self, now: float) -> str:
         if self.aborted_at is not None:
             return "ABORTED"
@@ -191,9 +188,15 @@ class Item:
 
     def copy(self, new_id: str, workspace_id: str) -> Item:
         return Item(
-            new_id, self.file_name, self.file_path, self.file_source, self.created, self.data, workspace_id,
+            new_id,
+            self.file_name,
+            self.file_path,
+            self.file_source,
+            self.created,
+            self.data,
+            workspace_id,
             dict(self.repository),
-        )  # fmt: skip
+        )
 
 
 @dataclass

@@ -81,9 +81,14 @@ class EnvironmentHandlers(Base):
         if not _OBJECT_ID.fullmatch(env_id):
             raise invalid("environmentId must be 24 hexadecimal digits.", environmentId="must be 24 hex digits")
         env = Environment(
-            env_id, body["name"], body.get("description", ""), body.get("programmingLanguage", "other"),
-            list(body.get("useCases", ["customModel"])), body.get("isPublic", False), self.clock.now(),
-        )  # fmt: skip
+            env_id,
+            body["name"],
+            body.get("description", ""),
+            body.get("programmingLanguage", "other"),
+            list(body.get("useCases", ["customModel"])),
+            body.get("isPublic", False),
+            self.clock.now(),
+        )
         self.state.environments[env.id] = env
         location = absolute(request, f"/executionEnvironments/{env.id}/")
         return JSONResponse({"id": env.id}, 201, headers={"Location": location})
@@ -175,10 +180,18 @@ class EnvironmentHandlers(Base):
             raise invalid("The label must be at most 50 characters.", label="at most 50 characters")
         context, image = uploads.get("dockerContext"), uploads.get("dockerImage")
         version = EnvVersion(
-            version_id, env.id, label, description, self.clock.now(), self.state.new_id(),
-            context=context[1] if context else None, context_name=context[0] if context else None,
-            image=image[1] if image else None, image_name=image[0] if image else None, image_uri=uri,
-        )  # fmt: skip
+            version_id,
+            env.id,
+            label,
+            description,
+            self.clock.now(),
+            self.state.new_id(),
+            context=context[1] if context else None,
+            context_name=context[0] if context else None,
+            image=image[1] if image else None,
+            image_name=image[0] if image else None,
+            image_uri=uri,
+        )
         env.versions.append(version)
         location = absolute(request, f"/executionEnvironments/{env.id}/versions/{version.id}/")
         return JSONResponse({"id": version.id}, 202, headers={"Location": location})

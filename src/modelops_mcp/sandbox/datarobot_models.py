@@ -27,11 +27,24 @@ LIMITS = {
 }
 # Optional request fields a custom model echoes back in its responses.
 _ECHOED = (
-    "calibratePredictions", "classLabels", "desiredMemory", "gitModelVersion",
-    "isTrainingDataForVersionsPermanentlyEnabled", "maximumMemory", "negativeClassLabel", "networkEgressPolicy",
-    "playgroundId", "positiveClassLabel", "predictionThreshold", "replicas", "requiresHa",
-    "supportsBinaryClassification", "supportsRegression", "targetName", "userProvidedId",
-)  # fmt: skip
+    "calibratePredictions",
+    "classLabels",
+    "desiredMemory",
+    "gitModelVersion",
+    "isTrainingDataForVersionsPermanentlyEnabled",
+    "maximumMemory",
+    "negativeClassLabel",
+    "networkEgressPolicy",
+    "playgroundId",
+    "positiveClassLabel",
+    "predictionThreshold",
+    "replicas",
+    "requiresHa",
+    "supportsBinaryClassification",
+    "supportsRegression",
+    "targetName",
+    "userProvidedId",
+)
 _TEMPLATE_CUSTOM_PY = b'''"""Generated from a model template: forwards chat completions to the hosted model."""
 
 
@@ -83,9 +96,12 @@ class ModelHandlers(Base):
             Route(one + "accessControl/", self.share, methods=["PATCH"]),
             Route(one + "download/", self.download, methods=["GET"]),
             Route(one + "trainingData/", self.training_data, methods=["PATCH"]),
-            Route(one + "versions/{customModelVersionId}/predictionExplanationsInitialization/",
-                  self.version_explanations, methods=["POST"]),
-        ]  # fmt: skip
+            Route(
+                one + "versions/{customModelVersionId}/predictionExplanationsInitialization/",
+                self.version_explanations,
+                methods=["POST"],
+            ),
+        ]
 
     async def list_models(self, request: Request) -> Response:
         now = self.clock.now()
@@ -115,9 +131,14 @@ class ModelHandlers(Base):
         # A model without targetType (a training task, say) reads as the kind of target it supports.
         target = body.get("targetType") or ("Binary" if body.get("supportsBinaryClassification") else "Regression")
         model = CustomModel(
-            self.state.new_id(), body["name"], body.get("customModelType", "inference"), target, now, now,
             self.state.new_id(),
-        )  # fmt: skip
+            body["name"],
+            body.get("customModelType", "inference"),
+            target,
+            now,
+            now,
+            self.state.new_id(),
+        )
         _apply_fields(model, body)
         self.state.models[model.id] = model
         return model
@@ -153,16 +174,35 @@ class ModelHandlers(Base):
             raise ApiError(404, f"Custom model {body['customModelId']} not found")
         now = self.clock.now()
         model = CustomModel(
-            self.state.new_id(), source.name, source.custom_model_type, source.target_type, now, now,
-            self.state.new_id(), source.description, source.language, dict(source.fields), dict(source.template),
-        )  # fmt: skip
+            self.state.new_id(),
+            source.name,
+            source.custom_model_type,
+            source.target_type,
+            now,
+            now,
+            self.state.new_id(),
+            source.description,
+            source.language,
+            dict(source.fields),
+            dict(source.template),
+        )
         self.state.models[model.id] = model
         for old in source.visible_versions(now):
             items = [item.copy(self.state.new_id(), model.workspace_id) for item in old.items]
             version = ModelVersion(
-                self.state.new_id(), model.id, old.major, old.minor, now, items, old.base_env_id,
-                old.base_env_version_id, old.description, dict(old.settings), old.training_data, old.holdout_data,
-            )  # fmt: skip
+                self.state.new_id(),
+                model.id,
+                old.major,
+                old.minor,
+                now,
+                items,
+                old.base_env_id,
+                old.base_env_version_id,
+                old.description,
+                dict(old.settings),
+                old.training_data,
+                old.holdout_data,
+            )
             self.state.add_version(model, version)
         return JSONResponse(model_json(model, now), 201)
 
@@ -182,9 +222,16 @@ class ModelHandlers(Base):
             self.state.new_id(), "custom.py", "custom.py", "local", now, _TEMPLATE_CUSTOM_PY, model.workspace_id
         )
         version = ModelVersion(
-            self.state.new_id(), model.id, 1, 0, now, [item], env.id, built[-1].id if built else None,
+            self.state.new_id(),
+            model.id,
+            1,
+            0,
+            now,
+            [item],
+            env.id,
+            built[-1].id if built else None,
             settings={"resourceBundleId": body["resourceBundleId"]},
-        )  # fmt: skip
+        )
         self.state.add_version(model, version)
         return JSONResponse({"customModelId": model.id, "customModelVersionId": version.id}, 201)
 

@@ -123,9 +123,14 @@ class DataRobotState:
 
     def _seed(self) -> None:
         python = Environment(
-            PYTHON_ENV_ID, "Python 3.11 Drop-In", "Python 3.11 with scikit-learn, pandas and DRUM.", "python",
-            ["customModel"], True, -90 * _DAY,
-        )  # fmt: skip
+            PYTHON_ENV_ID,
+            "Python 3.11 Drop-In",
+            "Python 3.11 with scikit-learn, pandas and DRUM.",
+            "python",
+            ["customModel"],
+            True,
+            -90 * _DAY,
+        )
         python.versions.append(
             EnvVersion(
                 PYTHON_ENV_VERSION_ID,
@@ -160,12 +165,22 @@ class DataRobotState:
     def _seed_demo_model(self, env: Environment) -> None:
         created = -7 * _DAY
         model = CustomModel(
-            DEMO_MODEL_ID, "Churn classifier (demo)", "inference", "Binary", created, created,
-            "5e8f3b1c9a2d4e6f7a2000a1", description="Predicts customer churn; seeded by the sandbox.",
+            DEMO_MODEL_ID,
+            "Churn classifier (demo)",
+            "inference",
+            "Binary",
+            created,
+            created,
+            "5e8f3b1c9a2d4e6f7a2000a1",
+            description="Predicts customer churn; seeded by the sandbox.",
             language="python",
-            fields={"positiveClassLabel": "yes", "negativeClassLabel": "no", "predictionThreshold": 0.5,
-                    "targetName": "churn"},
-        )  # fmt: skip
+            fields={
+                "positiveClassLabel": "yes",
+                "negativeClassLabel": "no",
+                "predictionThreshold": 0.5,
+                "targetName": "churn",
+            },
+        )
         items = [
             Item(DEMO_ITEM_ID, "custom.py", "custom.py", "local", created, _DEMO_CUSTOM_PY, model.workspace_id),
             Item(
@@ -190,10 +205,23 @@ class DataRobotState:
         job = Job("5e8f3b1c9a2d4e6f7a200008", started, TEST_RUN_S, f"/customModelTests/{DEMO_TEST_ID}/", "test")
         self.jobs[job.id] = job
         self.tests[DEMO_TEST_ID] = ModelTest(
-            DEMO_TEST_ID, model.id, model.name, version.id, version.label, env.id, env.name, env_version.id,
-            env_version.label, DEMO_IMAGE_ID, DEMO_DATASET_ID, "5e8f3b1c9a2d4e6f7a200009", started, job, True,
+            DEMO_TEST_ID,
+            model.id,
+            model.name,
+            version.id,
+            version.label,
+            env.id,
+            env.name,
+            env_version.id,
+            env_version.label,
+            DEMO_IMAGE_ID,
+            DEMO_DATASET_ID,
+            "5e8f3b1c9a2d4e6f7a200009",
+            started,
+            job,
+            True,
             dict(DEFAULT_CONFIG),
-        )  # fmt: skip
+        )
         fi_started = started + TEST_RUN_S + 60
         fi_location = f"/customModels/{model.id}/versions/{version.id}/featureImpact/"
         fi_job = Job("5e8f3b1c9a2d4e6f7a20000a", fi_started, FEATURE_IMPACT_S, fi_location, "featureImpact")

@@ -97,12 +97,24 @@ class TestingHandlers(Base):
         test_id = self.state.new_id()
         job = self.state.add_job(now, TEST_RUN_S, f"/customModelTests/{test_id}/", "Custom model testing")
         test = ModelTest(
-            test_id, model.id, model.name, version.id, version.label, env.id, env.name,
-            env_version.id if env_version else "", env_version.label if env_version else "", self.state.new_id(),
-            body.get("datasetId", ""), body.get("datasetVersionId") or self.state.new_id(), now, job,
-            version.has_custom_py(), {**DEFAULT_CONFIG, **body.get("configuration", {})},
+            test_id,
+            model.id,
+            model.name,
+            version.id,
+            version.label,
+            env.id,
+            env.name,
+            env_version.id if env_version else "",
+            env_version.label if env_version else "",
+            self.state.new_id(),
+            body.get("datasetId", ""),
+            body.get("datasetVersionId") or self.state.new_id(),
+            now,
+            job,
+            version.has_custom_py(),
+            {**DEFAULT_CONFIG, **body.get("configuration", {})},
             {k: body[k] for k in _SETTINGS if body.get(k) is not None},
-        )  # fmt: skip
+        )
         self.state.tests[test.id] = test
         return self.accepted(request, job)
 

@@ -44,7 +44,9 @@ class VersionHandlers(Base):
 
     # --- making versions -----------------------------------------------------------------------------
 
-    def _environment(self, model: CustomModel, env_id: str | None, env_version_id: str | None) -> tuple[Any, Any]:
+    def _environment(
+        self, model: CustomModel, env_id: str | None, env_version_id: str | None
+    ) -> tuple[str | None, str | None]:
         """(baseEnvironmentId, baseEnvironmentVersionId) as the seed resolves them, or 422."""
         now = self.clock.now()
         previous = model.versions[-1] if model.versions else None
@@ -54,8 +56,14 @@ class VersionHandlers(Base):
                 raise invalid(why, baseEnvironmentId=why)
             return previous.base_env_id, previous.base_env_version_id
         if env_id is None:
-            owner = next((e for e in self.state.environments.values() if not e.deleted
-                          and any(v.id == env_version_id for v in e.versions)), None)  # fmt: skip
+            owner = next(
+                (
+                    e
+                    for e in self.state.environments.values()
+                    if not e.deleted and any(v.id == env_version_id for v in e.versions)
+                ),
+                None,
+            )
             if owner is None:
                 raise invalid(f"Environment version {env_version_id} not found.", baseEnvironmentVersionId="not found")
             return owner.id, env_version_id
@@ -144,10 +152,21 @@ class VersionHandlers(Base):
         source = body.get("sourcePath")
         path = (source if isinstance(source, str) else (source or ["README.md"])[0]) or "README.md"
         readme = Item(
-            self.state.new_id(), "README.md", "README.md", "github", now, f"# {repo}\n".encode(), model.workspace_id,
-            {"ref": ref, "commitSha": hashlib.sha1(f"{repo}@{ref}".encode()).hexdigest(), "repositoryFilePath": path,
-             "repositoryLocation": f"https://github.com/sandbox/{repo}", "repositoryName": repo},
-        )  # fmt: skip
+            self.state.new_id(),
+            "README.md",
+            "README.md",
+            "github",
+            now,
+            f"# {repo}\n".encode(),
+            model.workspace_id,
+            {
+                "ref": ref,
+                "commitSha": hashlib.sha1(f"{repo}@{ref}".encode()).hexdigest(),
+                "repositoryFilePath": path,
+                "repositoryLocation": f"https://github.com/sandbox/{repo}",
+                "repositoryName": repo,
+            },
+        )
         base = model.latest(now) if patch else None
         items = _dedupe([*(base.items if base else []), readme])
         version = ModelVersion(self.state.new_id(), model.id, major, minor, now, items, env_id, env_version_id)
@@ -178,9 +197,17 @@ class VersionHandlers(Base):
             raise invalid(f"Custom model {model.id} has no version to add training data to.")
         major, minor = self._next_number(model, False)
         version = ModelVersion(
-            self.state.new_id(), model.id, major, minor, now, list(base.items), base.base_env_id,
-            base.base_env_version_id, base.description, dict(base.settings),
-        )  # fmt: skip
+            self.state.new_id(),
+            model.id,
+            major,
+            minor,
+            now,
+            list(base.items),
+            base.base_env_id,
+            base.base_env_version_id,
+            base.description,
+            dict(base.settings),
+        )
         training = body["trainingData"]
         version.training_data = {
             k: training[k] for k in ("datasetId", "datasetVersionId", "datasetName") if k in training
