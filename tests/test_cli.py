@@ -132,6 +132,32 @@ def test_demo_runs_the_training_and_pieces_journeys_end_to_end(tmp_path: Path) -
     assert "is loaded and ready" in done.stdout
 
 
+def test_demo_runs_the_datarobot_and_tunethemodel_journeys_end_to_end(tmp_path: Path) -> None:
+    env = server_env({}, tmp_path / "state")
+    args = ("demo", "--speed", "600", "--backend", "datarobot", "--backend", "tunethemodel")
+    done = run(*args, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = (
+        "datarobot_create_custom_model",
+        "datarobot_create_custom_model_version",
+        "datarobot_start_dependency_build",
+        "datarobot_create_custom_model_test",
+        "tunethemodel_create_model",
+        "tunethemodel_upload_dataset",
+        "tunethemodel_bind_datasets",
+        "tunethemodel_fit_model",
+        "tunethemodel_classify",
+    )
+    for step in steps:
+        assert f"→ {step}(" in done.stdout
+    # The example folder went up as three file parts, and the test's four checks are shown one by one.
+    assert "with README.md, custom.py, requirements.txt" in done.stdout
+    assert re.search(r"errorCheck +succeeded", done.stdout)
+    assert "passed its test (succeeded)" in done.stdout
+    assert "40 rows of sentiment-train.csv sent to the presigned URL (negative=0, positive=1)" in done.stdout
+    assert "completed, state Ready" in done.stdout
+
+
 def test_demo_exits_non_zero_with_the_backend_error_when_the_fit_fails(tmp_path: Path) -> None:
     args = ("demo", "--speed", "600", "--dataset", "broken-labels", "--backend", "caila")
     done = run(*args, env=server_env({}, tmp_path / "s"), timeout=120)

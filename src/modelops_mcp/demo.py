@@ -26,13 +26,14 @@ async def run_demo(
     backends: Sequence[str] = tuple(JOURNEYS),
 ) -> int:
     printer = Printer(out or sys.stdout)
-    options = DemoOptions(dataset=dataset, data_dir=demo_data_dir())
+    options = DemoOptions(dataset=dataset, data_dir=demo_data_dir(), model_dir=demo_data_dir("custom_model"))
     with tempfile.TemporaryDirectory(prefix="modelops-demo-") as state_dir:
         params = StdioServerParameters(
             command=sys.executable,
             args=[
                 *("-m", "modelops_mcp", "serve", "--sandbox", "--poll-interval", _POLL_INTERVAL),
                 *("--allow-dir", str(options.data_dir)),
+                *("--allow-dir", str(options.model_dir)),
             ],
             env={**os.environ, "MODELOPS_SANDBOX_SPEED": str(speed), "MODELOPS_STATE_DIR": state_dir},
         )

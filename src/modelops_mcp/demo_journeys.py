@@ -15,15 +15,16 @@ Journey = Callable[[Client, Printer, "DemoOptions"], Awaitable[None]]
 
 
 class DemoOptions:
-    def __init__(self, dataset: str, data_dir: Path) -> None:
+    def __init__(self, dataset: str, data_dir: Path, model_dir: Path) -> None:
         self.dataset = dataset  # the Caila dataset to fit on (broken-labels fails)
-        self.data_dir = data_dir  # where the Training Module's example dataset lives
+        self.data_dir = data_dir  # where the example datasets live
+        self.model_dir = model_dir  # the example DataRobot custom model (a folder)
 
 
-def demo_data_dir() -> Path:
-    """The example dataset: packaged in a wheel as demo_data, or examples/data in a source checkout."""
-    packaged = Path(__file__).with_name("demo_data")
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "examples" / "data"
+def demo_data_dir(name: str = "data") -> Path:
+    """An examples/ folder: packaged in a wheel as demo_<name>, or examples/<name> in a source checkout."""
+    packaged = Path(__file__).with_name(f"demo_{name}")
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "examples" / name
 
 
 async def caila(client: Client, printer: Printer, options: DemoOptions) -> None:
@@ -146,4 +147,71 @@ async def _until_files_ready(client: Client, printer: Printer, file_ids: list[st
         await anyio.sleep(0.2)
 
 
-JOURNEYS: dict[str, Journey] = {"caila": caila, "training": training, "pieces": pieces, "tunethemodel": tunethemodel}
+# The sandbox's seeded "Python 3.11 Drop-In" environment and test dataset (a real account has its own).
+DATAROBOT_ENVIRONMENT = "Python 3.11 Drop-In"
+
+
+async def datarobot(client: Client, printer: Printer, options: DemoOptions) -> None:
+    environments = (await call(client, printer, "datarobot_list_execution_environments", {"limit": 10}))["data"]
+    environment = next((e for e in environments if e["name"] == DATAROBOT_ENVIRONMENT), None)
+    if environment is None:
+        raise DemoFailed(f"no execution environment named {DATAROBOT_ENVIRONMENT!r}")
+    created = {
+        "name": "ticket-sentiment",
+        "customModelType": "inference",
+        "targetType": "Binary",
+        "targetName": "label",
+        "positiveClassLabel": "positive",
+        "negativeClassLabel": "negative",
+        "language": "python",
+    }
+    model = await call(client, printer, "datarobot_create_custom_model", created)
+    version_args = {
+        "customModelId": model["id"],
+        "isMajorUpdate": "true",
+        "baseEnvironmentId": environment["id"],
+        "files": [str(options.model_dir)],
+    }
+    version = await call(client, printer, "datarobot_create_custom_model_version", version_args)
+    files = ", ".join(item["filePath"] for item in version["items"])
+    printer.line(f"version {version['label']} with {files} (each file part sent with its filePath)")
+    ids = {"customModelId": model["id"], "customModelVersionId": version["id"]}
+    build = await call(client, printer, "datarobot_start_dependency_build", ids)
+    built = await follow_job(client, printer, build["job"])
+    if built["status"] != "completed":
+        raise DemoFailed(f"the dependency build {built['status']}: {built.get('message') or 'no message'}")
+    dataset = await _datarobot_dataset(client, printer)
+    started = await call(client, printer, "datarobot_create_custom_model_test", {**ids, "datasetId": dataset})
+    printer.line(f"202 Accepted, status job {started['statusId']}: followed until its 303 names the finished test")
+    final = await follow_job(client, printer, started["job"])
+    test = final.get("result") or {}
+    for check, outcome in (test.get("testingStatus") or {}).items():
+        printer.line(
+            f"  {check:<20} {outcome.get('status')}{': ' + outcome['message'] if outcome.get('message') else ''}"
+        )
+    if final["status"] != "completed":
+        raise DemoFailed(f"the test {final['status']}: {final.get('message') or 'no message'}")
+    printer.line(f"custom model {model['id']} passed its test ({test.get('overallStatus')})")
+
+
+async def _datarobot_dataset(client: Client, printer: Printer) -> str:
+    """The dataset the newest earlier test used: a real account picks one from its AI Catalog."""
+    tests = (await call(client, printer, "datarobot_list_custom_models", {"limit": 20}))["data"]
+    for model in tests:
+        history = await call(
+            client, printer, "datarobot_list_custom_model_tests", {"customModelId": model["id"], "limit": 1}, quiet=True
+        )
+        for test in history["data"]:
+            if test.get("datasetId"):
+                printer.line(f"testing on dataset {test['datasetId']} (used by {model['name']!r} before)")
+                return str(test["datasetId"])
+    raise DemoFailed("no dataset to test with: no earlier test names one")
+
+
+JOURNEYS: dict[str, Journey] = {
+    "caila": caila,
+    "training": training,
+    "pieces": pieces,
+    "tunethemodel": tunethemodel,
+    "datarobot": datarobot,
+}
