@@ -165,6 +165,8 @@ def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dic
     if not success:
         raise SchemaError(resolver.source, pointer_join(at, "responses"), "no 2xx response is documented")
     where = pointer_join(at, "responses", success[0])
+    if str(success[0]) == "204":
+        return NO_CONTENT_SCHEMA, False, False  # No Content has no body, whatever schema a document gives it
     response = resolver.deref(responses[success[0]], where)
     content = response.get("content") or {}
     for media_type, media in content.items():
