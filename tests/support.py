@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import mcp_types as types
 from jsonschema import Draft202012Validator
 from mcp import Client
@@ -287,3 +288,18 @@ def dump(value: Any) -> str:
     if hasattr(value, "model_dump"):
         value = value.model_dump(by_alias=True, mode="json")
     return json.dumps(value)
+
+
+async def ok(client: Client, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A tool call that must succeed; its structured answer."""
+    result = await client.call_tool(tool, arguments or {})
+    assert not result.is_error, text_of(result)
+    body: dict[str, Any] = structured(result)
+    return body
+
+
+async def advance_in_steps(sandbox: RunningSandbox, seconds: float, steps: int, pause: float = 0.05) -> None:
+    """Move the sandbox clock a step at a time, with a pause between, so pollers see each state on the way."""
+    for _ in range(steps):
+        await anyio.sleep(pause)
+        sandbox.emulators.clock.advance(seconds)

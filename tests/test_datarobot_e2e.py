@@ -12,10 +12,11 @@ from mcp import Client
 from modelops_mcp.sandbox.datarobot_state import DEMO_DATASET_ID, PYTHON_ENV_ID, DataRobotState
 from tests.support import (
     RunningSandbox,
+    advance_in_steps,
     error_of,
     in_process,
+    ok,
     stdio_server,
-    structured,
     text_of,
     wait_for_job,
 )
@@ -34,19 +35,6 @@ def dr_state(sandbox: RunningSandbox) -> DataRobotState:
 
 def sent(sandbox: RunningSandbox, method: str | None = None, path_part: str = "") -> list[Any]:
     return [r for r in sandbox.requests("datarobot") if (method is None or r.method == method) and path_part in r.path]
-
-
-async def ok(client: Client, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments or {})
-    assert not result.is_error, text_of(result)
-    body: dict[str, Any] = structured(result)
-    return body
-
-
-async def advance_in_steps(sandbox: RunningSandbox, seconds: float, steps: int) -> None:
-    for _ in range(steps):
-        await anyio.sleep(0.05)
-        sandbox.emulators.clock.advance(seconds)
 
 
 async def new_model(client: Client, name: str = "ticket-sentiment") -> str:

@@ -21,8 +21,10 @@ from tests.support import (
     EXAMPLE_DATA,
     FAST,
     RunningSandbox,
+    advance_in_steps,
     error_of,
     in_process,
+    ok,
     stdio_server,
     structured,
     text_of,
@@ -48,19 +50,6 @@ def training_state(sandbox: RunningSandbox) -> TrainingState:
 
 def sent(sandbox: RunningSandbox, route: str) -> list[Any]:
     return [r for r in sandbox.requests("training") if r.path.startswith("/training" + route)]
-
-
-async def ok(client: Client, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments or {})
-    assert not result.is_error, text_of(result)
-    body: dict[str, Any] = structured(result)
-    return body
-
-
-async def advance_in_steps(sandbox: RunningSandbox, seconds: float, steps: int) -> None:
-    for _ in range(steps):
-        await anyio.sleep(0.1)
-        sandbox.emulators.clock.advance(seconds)
 
 
 async def ready_to_train(client: Client, sandbox: RunningSandbox, config: dict[str, Any] = CONFIG) -> None:
@@ -91,7 +80,7 @@ async def test_journey_session_upload_preprocess_train_with_live_metrics_and_dow
         preprocessed = await wait_for_job(client, preprocessing["job"]["id"])
         training = await ok(client, "training_start_training")
         async with anyio.create_task_group() as tg:
-            tg.start_soon(advance_in_steps, sandbox, 30.0, 4)  # one epoch per step
+            tg.start_soon(advance_in_steps, sandbox, 30.0, 4, 0.1)  # one epoch per step
             trained = await wait_for_job(client, training["job"]["id"], notes)
         model = await client.call_tool("training_download_model", {})
         results = await ok(client, "training_download_results")

@@ -15,11 +15,11 @@ from modelops_mcp.sandbox.tunethemodel_data import TtmState
 from tests.support import (
     EXAMPLE_DATA,
     RunningSandbox,
+    advance_in_steps,
     error_of,
     in_process,
+    ok,
     stdio_server,
-    structured,
-    text_of,
     wait_for_job,
 )
 
@@ -40,22 +40,9 @@ def sent(sandbox: RunningSandbox, method: str | None = None) -> list[Any]:
     return [r for r in sandbox.requests("tunethemodel") if method is None or r.method == method]
 
 
-async def ok(client: Client, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments or {})
-    assert not result.is_error, text_of(result)
-    body: dict[str, Any] = structured(result)
-    return body
-
-
 def csv_rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-async def advance_in_steps(sandbox: RunningSandbox, seconds: float, steps: int) -> None:
-    for _ in range(steps):
-        await anyio.sleep(0.05)
-        sandbox.emulators.clock.advance(seconds)
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
@@ -190,6 +177,7 @@ async def test_an_upload_url_off_the_configured_host_is_not_followed(sandbox: Ru
     error = error_of(result)
     assert error["code"] == "upload_url_refused"
     assert "evil.test" in error["message"]
+    assert "f" * 32 in error["message"]  # the record it left behind, named so it can be deleted
     assert [r.method for r in sent(sandbox)] == ["POST"]  # the record, and nothing sent anywhere else
 
 

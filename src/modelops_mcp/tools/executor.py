@@ -279,12 +279,15 @@ class Executor:
         # A presigned URL is followed only to https (object storage) or to the configured host itself.
         if target is None or not (target.scheme == "https" or (target.scheme, target.host) == (base.scheme, base.host)):
             shown = "no upload URL" if target is None else f"an upload URL on {target.scheme}://{target.host}"
+            ids = [str(v) for k, v in body.items() if k.endswith("id")] if isinstance(body, dict) else []
+            record_id = ids[0] if ids else "?"
             raise ToolFailure(
                 ToolError(
                     kind="backend",
                     code="upload_url_refused",
-                    message=f"the record was created but the backend gave {shown}, which is neither https nor the "
-                    f"configured host; nothing was uploaded. Answer: {self._redactor.text(str(body))[:300]}",
+                    # Not the body: a presigned URL's signature is a credential of its own.
+                    message=f"the record {record_id} was created but the backend gave {shown}, which is neither "
+                    "https nor the configured host; nothing was uploaded",
                     backend=op.backend,
                     operation=op.tool_name,
                 )
