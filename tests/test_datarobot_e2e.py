@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,13 @@ import anyio
 import pytest
 from mcp import Client
 
-from modelops_mcp.sandbox.datarobot_state import DEMO_DATASET_ID, PYTHON_ENV_ID, DataRobotState
+from modelops_mcp.sandbox.datarobot_state import (
+    DEMO_DATASET_ID,
+    DEMO_MODEL_ID,
+    DEMO_VERSION_ID,
+    PYTHON_ENV_ID,
+    DataRobotState,
+)
 from tests.support import (
     RunningSandbox,
     advance_in_steps,
@@ -25,6 +32,7 @@ pytestmark = pytest.mark.anyio
 
 EXAMPLE_MODEL = Path(__file__).resolve().parent.parent / "examples" / "custom_model"
 CANARY = "datarobot-canary-token-93c1"
+DEMO = {"customModelId": DEMO_MODEL_ID, "customModelVersionId": DEMO_VERSION_ID}
 
 
 def dr_state(sandbox: RunningSandbox) -> DataRobotState:
@@ -188,3 +196,31 @@ async def test_token_scheme_is_selectable_and_the_token_never_leaks(sandbox: Run
     assert {r.headers.get("authorization") for r in sandbox.requests("datarobot")} == {f"Token {CANARY}"}
     assert CANARY not in errlog.read_text()
     assert CANARY not in text_of(missing)
+
+
+async def test_feature_impact_and_an_environment_build_are_followed_to_their_results(
+    sandbox: RunningSandbox, state_dir: Path, tmp_path: Path
+) -> None:
+    context = tmp_path / "context.zip"
+    with zipfile.ZipFile(context, "w") as archive:
+        archive.writestr("Dockerfile", "FROM python:3.11-slim\n")
+    async with (
+        in_process(sandbox.env(), state_dir, allow_dirs=[tmp_path]) as (server, _),
+        Client(server, mode="legacy") as client,
+    ):
+        impact = await ok(client, "datarobot_start_feature_impact", DEMO)
+        built = await ok(
+            client,
+            "datarobot_create_execution_environment_version",
+            {"environmentId": PYTHON_ENV_ID, "dockerContext": context.name, "label": "v2"},
+        )
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(advance_in_steps, sandbox, 8, 6)
+            impact_job = await wait_for_job(client, impact["job"]["id"])
+            build_job = await wait_for_job(client, built["job"]["id"])
+    # The 303 named the feature impact resource: its scores are the job's result.
+    assert impact_job["status"] == "completed"
+    assert impact_job["result"]["featureImpacts"]
+    assert impact_job["result"]["location"].endswith("/featureImpact/")
+    assert (build_job["status"], build_job["state"]) == ("completed", "success")
+    assert build_job["result"]["id"] == built["id"]
