@@ -95,7 +95,9 @@ async def test_journey_create_upload_two_datasets_bind_fit_and_classify(
         assert len(scores) == 2
         assert abs(sum(scores) - 1) < 1e-6
         # The sandbox's toy model follows its training rows: class 0 is "negative" (the sorted label order).
-        complaint = await ok(client, "tunethemodel_classify", {"model_id": model_id, "input": "Nobody replied, again"})
+        complaint = await ok(
+            client, "tunethemodel_classify", {"model_id": model_id, "input": "Password reset keeps timing out"}
+        )
         assert complaint["answer"]["scores"][0] > complaint["answer"]["scores"][1]
 
     # What reached the service: the rows of each CSV, labels numbered in sorted order, with no credential on the PUT.
