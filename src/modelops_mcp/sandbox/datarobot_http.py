@@ -204,19 +204,24 @@ class Base:
         self.state = state
         self.clock = clock
 
-    def model(self, request: Request) -> CustomModel:
-        model_id = request.path_params["customModelId"]
+    def find_model(self, model_id: str) -> CustomModel:
         model = self.state.models.get(model_id)
         if model is None:
             raise not_found("Custom model", model_id)
         return model
 
-    def version(self, request: Request, model: CustomModel, now: float) -> ModelVersion:
-        version_id = request.path_params["customModelVersionId"]
+    @staticmethod
+    def find_version(model: CustomModel, version_id: str, now: float) -> ModelVersion:
         version = model.version(version_id, now)
         if version is None:
             raise not_found("Custom model version", version_id)
         return version
+
+    def model(self, request: Request) -> CustomModel:
+        return self.find_model(request.path_params["customModelId"])
+
+    def version(self, request: Request, model: CustomModel, now: float) -> ModelVersion:
+        return self.find_version(model, request.path_params["customModelVersionId"], now)
 
     def accepted(self, request: Request, job: Job, body: dict[str, Any] | None = None) -> JSONResponse:
         """202 with ``Location`` at the job's absolute status URL; the body defaults to ``{"statusId"}``."""

@@ -53,7 +53,9 @@ def load_model(code_dir: str):
 
 
 def chat(completion_create_params, model):
-    raise NotImplementedError("configure the template's secret to serve completions")
+    # The sandbox's stand-in for the hosted model: it answers with the last message, so a reply can be read back.
+    last = completion_create_params["messages"][-1]["content"]
+    return {"choices": [{"index": 0, "message": {"role": "assistant", "content": last}}]}
 '''
 
 
@@ -169,9 +171,7 @@ class ModelHandlers(Base):
 
     async def copy(self, request: Request) -> Response:
         body = await json_body(request, bodies.MODEL_COPY)
-        source = self.state.models.get(body["customModelId"])
-        if source is None:
-            raise ApiError(404, f"Custom model {body['customModelId']} not found")
+        source = self.find_model(body["customModelId"])
         now = self.clock.now()
         model = CustomModel(
             self.state.new_id(),
@@ -237,12 +237,9 @@ class ModelHandlers(Base):
 
     async def explanations(self, request: Request) -> Response:
         body = await json_body(request, bodies.PREDICTION_EXPLANATIONS)
-        model = self.state.models.get(body["customModelId"])
-        if model is None:
-            raise ApiError(404, f"Custom model {body['customModelId']} not found")
+        model = self.find_model(body["customModelId"])
         now = self.clock.now()
-        if model.version(body["customModelVersionId"], now) is None:
-            raise ApiError(404, f"Custom model version {body['customModelVersionId']} not found")
+        self.find_version(model, body["customModelVersionId"], now)
         job = self.state.add_job(now, ASSIGN_S, f"/customModels/{model.id}/", "Prediction explanations initialization")
         return self.accepted(request, job)
 

@@ -75,12 +75,8 @@ class TestingHandlers(Base):
     async def start(self, request: Request) -> Response:
         body = await json_body(request, bodies.MODEL_TEST_CREATE)
         now = self.clock.now()
-        model = self.state.models.get(body["customModelId"])
-        if model is None:
-            raise not_found("Custom model", body["customModelId"])
-        version = model.version(body["customModelVersionId"], now)
-        if version is None:
-            raise not_found("Custom model version", body["customModelVersionId"])
+        model = self.find_model(body["customModelId"])
+        version = self.find_version(model, body["customModelVersionId"], now)
         if any(t.model_id == model.id and t.running(now) for t in self.state.tests.values()):
             raise ApiError(422, f"Testing is already in progress for custom model {model.id}")
         if not body.get("datasetId") and model.target_type != "Unstructured":
