@@ -17,11 +17,12 @@ from jsonschema import Draft202012Validator
 from modelops_mcp.backends import BackendClient, retry_after_seconds
 from modelops_mcp.config import Limits
 from modelops_mcp.jobs.adapters import Reply
+from modelops_mcp.jobs.declared import DeclaredAdapter
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.downloads import save_response
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
-from modelops_mcp.tools.openapi import MISSING, resolve_pointer
+from modelops_mcp.tools.openapi import resolve_pointer
 from modelops_mcp.tools.payloads import PAYLOADS, Payload, PayloadError
 from modelops_mcp.tools.request import SetMember, build_request
 from modelops_mcp.tools.response import error_from_response, parse_body, success_result
@@ -43,6 +44,19 @@ class Workspace:
     files: LocalFiles
     sessions: SessionKeys
     downloads: Path
+
+
+def _refused(op: Operation, code: str, message: str) -> ToolFailure:
+    """A call refused before anything reached the backend."""
+    return ToolFailure(
+        ToolError(
+            kind="validation",
+            code=code,
+            message=f"{message}; nothing was sent",
+            backend=op.backend,
+            operation=op.tool_name,
+        )
+    )
 
 
 class Calls:
@@ -119,15 +133,7 @@ class Executor:
             return arguments
         target, from_url = await self.route(op.backend, str(arguments[spec.argument]))
         if target is not op:
-            raise ToolFailure(
-                ToolError(
-                    kind="validation",
-                    code="foreign_url",
-                    message=f"`{spec.argument}` is a URL of {target.tool_name}, not {op.tool_name}; nothing was sent",
-                    backend=op.backend,
-                    operation=op.tool_name,
-                )
-            )
+            raise _refused(op, "foreign_url", f"`{spec.argument}` is a URL of {target.tool_name}, not {op.tool_name}")
         return from_url
 
     def _with_page_defaults(self, op: Operation, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -151,15 +157,9 @@ class Executor:
         if key is None:
             spec = self.catalog.backends[op.backend]
             start = self.catalog.find(op.backend, spec.session.start) if spec.session else None
-            raise ToolFailure(
-                ToolError(
-                    kind="validation",
-                    code="no_session",
-                    message=f"no {spec.title} session: start one with {start.tool_name if start else 'its start call'}"
-                    f" first, or pass `{op.session_arg}`; nothing was sent",
-                    backend=op.backend,
-                    operation=op.tool_name,
-                )
+            starter = start.tool_name if start else "its start call"
+            raise _refused(
+                op, "no_session", f"no {spec.title} session: start one with {starter} first, or pass `{op.session_arg}`"
             )
         return {**arguments, op.session_arg: key}
 
@@ -254,15 +254,7 @@ class Executor:
         try:
             return await anyio.to_thread.run_sync(PAYLOADS[op.upload.payload], arguments, path)
         except (PayloadError, OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise ToolFailure(
-                ToolError(
-                    kind="validation",
-                    code="invalid_dataset",
-                    message=f"{exc}; nothing was sent",
-                    backend=op.backend,
-                    operation=op.tool_name,
-                )
-            ) from None
+            raise _refused(op, "invalid_dataset", str(exc)) from None
 
     async def _presigned_upload(
         self, op: Operation, arguments: dict[str, Any], roots: RootsProvider | None
@@ -300,12 +292,9 @@ class Executor:
         record = body
         then = self.catalog.find(op.backend, op.upload.then.operation) if op.upload.then else None
         if then is not None and op.upload.then is not None:
+            # `{file_id}` templates are filled from the first answer, as a job's status call is from its ids.
             fields = body if isinstance(body, dict) else {}
-            args = {
-                name: fields.get(value[1:-1], MISSING) if isinstance(value, str) and value.startswith("{") else value
-                for name, value in op.upload.then.arguments.items()
-            }
-            record = (await self.invoke(then, {k: v for k, v in args.items() if v is not MISSING})).body
+            record = (await self.invoke(then, DeclaredAdapter.arguments_for(then, op.upload.then, fields))).body
         summary = {"uploaded_rows": payload.summary.get("rows"), "class_names": payload.summary.get("class_names")}
         structured = {**(record if isinstance(record, dict) else {"result": record}), **summary}
         validator = self._outputs.get(op.tool_name)
