@@ -287,3 +287,14 @@ def test_duplicate_tool_names_across_documents_are_refused(tmp_path: Path) -> No
     second = write(tmp_path, second_doc, "b.json")
     with pytest.raises(SchemaError, match="already loaded"):
         load_catalog([first, second])
+
+
+def test_an_added_document_is_meta_checked_at_load_while_trusted_bundled_ones_skip_it(tmp_path: Path) -> None:
+    document = minimal_document()
+    body = document["paths"]["/items/{name}"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body["properties"]["size"]["minimum"] = "zero"  # not a number: invalid JSON Schema
+    path = write(tmp_path, document)
+    with pytest.raises(SchemaError, match="not a valid JSON Schema"):
+        load_catalog([path])
+    # Trusted documents skip the (slow) meta-check: only the bundled ones, which the tests above check.
+    assert "toy_rename_item" in load_catalog([path], trusted=[path]).operations

@@ -18,8 +18,6 @@ from urllib.parse import quote
 
 import anyio
 import httpx
-from websockets.asyncio.client import connect
-from websockets.exceptions import WebSocketException
 
 from modelops_mcp.jobs.adapters import Caller, Emit, Locator, Observation
 from modelops_mcp.jobs.declared import DeclaredAdapter
@@ -67,6 +65,10 @@ class PiecesDownloadAdapter(DeclaredAdapter):
         return replace(seen, message=seen.message or "downloading (progress unknown while polling)")
 
     async def stream(self, job: Job, call: Caller, locate: Locator, emit: Emit) -> None:
+        # Imported on first use: websockets costs ~50 ms at import, paid by every start otherwise.
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import WebSocketException
+
         url = socket_url(await locate(self.start.backend), str(job.remote["model"]))
         try:
             async with connect(url, open_timeout=OPEN_TIMEOUT_S, close_timeout=2, max_size=MAX_FRAME, proxy=None) as ws:
