@@ -40,6 +40,13 @@ def _installed(venv: Path) -> bool:
     return _venv_python(venv).exists() and any(venv.glob(f"lib/python*/site-packages/fastmcp-{PEER_VERSION}.dist-info"))
 
 
+def _run(argv: list[str], quiet: bool) -> None:
+    # Quiet keeps pip's chatter (index warnings included) off the bench's output, but not out of an error.
+    done = subprocess.run(argv, capture_output=quiet, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:4])} failed ({done.returncode}): {(done.stderr or '')[-2000:]}")
+
+
 def ensure_peer_python(quiet: bool = True) -> Path:
     """The peer venv's python; creates bench/.peer-venv with fastmcp==PEER_VERSION if it is missing.
 
@@ -48,16 +55,15 @@ def ensure_peer_python(quiet: bool = True) -> Path:
     """
     if _installed(VENV):
         return _venv_python(VENV)
-    out = subprocess.DEVNULL if quiet else None
     with open(BENCH / ".peer-venv.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _installed(VENV):
             return _venv_python(VENV)
         tmp = Path(tempfile.mkdtemp(prefix=".peer-venv.", dir=BENCH))
         try:
-            subprocess.run([sys.executable, "-m", "venv", str(tmp)], check=True, stdout=out, stderr=out)
+            _run([sys.executable, "-m", "venv", str(tmp)], quiet)
             pip = [str(_venv_python(tmp)), "-m", "pip", "install", "--disable-pip-version-check"]
-            subprocess.run([*pip, *(["-q"] if quiet else []), f"fastmcp=={PEER_VERSION}"], check=True, stdout=out)
+            _run([*pip, *(["-q"] if quiet else []), f"fastmcp=={PEER_VERSION}"], quiet)
             shutil.rmtree(VENV, ignore_errors=True)  # a broken leftover without fastmcp
             tmp.rename(VENV)
         finally:
