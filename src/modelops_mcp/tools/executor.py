@@ -131,6 +131,9 @@ class Executor:
         spec = op.pagination
         if spec is None or spec.argument not in arguments:
             return arguments
+        # The arguments as given are checked first: a next page must not carry an unknown or ill-typed member
+        # (nor a `next_page` that is not a string) past validation just because the URL's replace them.
+        self._inputs[op.tool_name].check(arguments, op.tool_name, op.backend)
         target, from_url = await self.route(op.backend, str(arguments[spec.argument]))
         if target is not op:
             raise _refused(op, "foreign_url", f"`{spec.argument}` is a URL of {target.tool_name}, not {op.tool_name}")

@@ -1,0 +1,36 @@
+"""Bugs the fuzzer found, each pinned by the smallest call that showed it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from tests.support import RunningSandbox, error_of, in_process
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize(
+    ("arguments", "pointer"),
+    [
+        ({"next_page": None}, "/next_page"),
+        ({"next_page": 7}, "/next_page"),
+        ({"next_page": "{base}/executionEnvironments/?limit=1", "0": None}, "/0"),
+        ({"next_page": "{base}/executionEnvironments/?limit=1", "limit": "ten"}, "/limit"),
+    ],
+    ids=["null next_page", "number next_page", "unknown field beside next_page", "ill-typed field beside next_page"],
+)
+async def test_arguments_beside_next_page_are_validated_before_the_url_is_followed(
+    sandbox: RunningSandbox, state_dir: Path, arguments: dict[str, Any], pointer: str
+) -> None:
+    base = sandbox.env()["DATAROBOT_ENDPOINT"]
+    filled = {k: v.replace("{base}", base) if isinstance(v, str) else v for k, v in arguments.items()}
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        result = await client.call_tool("datarobot_list_execution_environments", filled)
+    error = error_of(result)
+    assert error["kind"] == "validation"
+    assert [v["pointer"] for v in error["violations"]] == [pointer]
+    assert sandbox.requests() == []
