@@ -169,8 +169,12 @@ async def in_process(
     *,
     allow_dirs: list[Path] | None = None,
     output_dir: Path | None = None,
+    **options: Any,
 ) -> AsyncIterator[tuple[Server[object], Runtime]]:
-    settings = Settings(state_dir=state_dir, limits=limits or FAST, allow_dirs=allow_dirs or [], output_dir=output_dir)
+    """`options`: any other Settings field (toolsets, tools, read_only, discovery)."""
+    settings = Settings(
+        state_dir=state_dir, limits=limits or FAST, allow_dirs=allow_dirs or [], output_dir=output_dir, **options
+    )
     async with open_runtime(settings, env) as runtime:
         yield build_server(runtime), runtime
 

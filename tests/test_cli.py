@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import BACKEND_TOOLS, CAILA_TOOLS, server_env
+from tests.support import BACKEND_TOOLS, CAILA_TOOLS, JOB_TOOLS, server_env
 
 CLI = [sys.executable, "-m", "modelops_mcp"]
 
@@ -32,11 +32,11 @@ def test_tools_lists_the_five_caila_tools_with_method_path_and_summary() -> None
     assert "List the datasets of a Caila account." in done.stdout
 
 
-def test_tools_json_prints_the_mcp_tool_definitions() -> None:
+def test_tools_json_prints_the_mcp_tool_definitions_tools_list_answers() -> None:
     done = run("tools", "--json")
     assert done.returncode == 0, done.stderr
     tools = json.loads(done.stdout)
-    assert {t["name"] for t in tools} == BACKEND_TOOLS
+    assert {t["name"] for t in tools} == BACKEND_TOOLS | JOB_TOOLS
     fit = next(t for t in tools if t["name"] == "caila_fit_service")
     assert fit["inputSchema"]["required"] == ["account", "model", "datasetId"]
     assert fit["annotations"]["readOnlyHint"] is False

@@ -13,9 +13,22 @@ from pathlib import Path
 import anyio
 
 from modelops_mcp import __version__
-from modelops_mcp.config import Limits, Settings, allowed_dirs, default_state_dir, output_dir
+from modelops_mcp.config import (
+    READ_ONLY_ENV,
+    TOOLS_ENV,
+    TOOLSETS_ENV,
+    Limits,
+    Settings,
+    allowed_dirs,
+    default_state_dir,
+    discovery_mode,
+    flag_or_env,
+    listed,
+    output_dir,
+)
 from modelops_mcp.jobs import JOB_STATUSES
 from modelops_mcp.tools.openapi import SchemaError
+from modelops_mcp.tools.selection import SelectionError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -33,12 +46,38 @@ def _settings(args: argparse.Namespace) -> Settings:
         limits=limits,
         allow_dirs=allowed_dirs(getattr(args, "allow_dir", None) or []),
         output_dir=output_dir(getattr(args, "output_dir", None)),
+        toolsets=listed(getattr(args, "toolsets", None), TOOLSETS_ENV),
+        tools=listed(getattr(args, "tools", None), TOOLS_ENV),
+        read_only=flag_or_env(getattr(args, "read_only", False), READ_ONLY_ENV),
+        discovery=discovery_mode(getattr(args, "discovery", None)),
     )
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", help="where the server keeps its state (env MODELOPS_STATE_DIR)")
     parser.add_argument("--schema", action="append", default=[], metavar="PATH", help="load another OpenAPI document")
+    parser.add_argument(
+        "--toolsets",
+        action="append",
+        metavar="NAMES",
+        help="expose only these toolsets: backends (caila) or groups (datarobot.tests), comma-separated, "
+        "repeatable (env MODELOPS_TOOLSETS; `modelops-mcp tools --list-toolsets` lists them)",
+    )
+    parser.add_argument(
+        "--tools",
+        action="append",
+        metavar="NAMES",
+        help="expose these tools too: names or patterns (datarobot_get_*), comma-separated (env MODELOPS_TOOLS)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="expose read-only tools only (env MODELOPS_READ_ONLY=1)"
+    )
+    parser.add_argument(
+        "--discovery",
+        choices=["tools", "search"],
+        help="tools: one tool per operation (default); search: ops_search, ops_describe and ops_call stand in "
+        "for them, a small tool list however many operations (env MODELOPS_DISCOVERY)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
 
     tools = sub.add_parser("tools", help="print the tool catalog")
     _add_common(tools)
-    tools.add_argument("--json", action="store_true", help="print the MCP tool definitions as a JSON array")
+    tools.add_argument("--json", action="store_true", help="print tools/list's tool definitions as a JSON array")
+    tools.add_argument("--list-toolsets", action="store_true", help="print the toolsets and what each holds")
     return parser
 
 
@@ -147,15 +187,29 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_tools(args: argparse.Namespace) -> int:
-    from modelops_mcp.runtime import load_settings_catalog
+    from modelops_mcp.listing import listed_tools
+    from modelops_mcp.runtime import exposed_operations, load_settings_catalog
+    from modelops_mcp.tools.selection import toolsets
 
-    catalog = load_settings_catalog(_settings(args))
-    if args.json:
-        tools = [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in catalog.tools()]
-        print(json.dumps(tools, indent=2))
+    settings = _settings(args)
+    catalog = load_settings_catalog(settings)
+    if args.list_toolsets:
+        for name, names in toolsets(catalog).items():
+            backend, _, group = name.partition(".")
+            spec = catalog.backends[backend]
+            about = spec.groups.get(group, "") if group else spec.title
+            print(f"{name:<34} {len(names):>3} tools  {about}")
         return 0
-    width = max(len(name) for name in catalog.operations)
-    for name, op in catalog.operations.items():
+    exposed = exposed_operations(settings, catalog)
+    if args.json:
+        listed = listed_tools(settings, catalog, exposed)
+        print(json.dumps([t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in listed], indent=2))
+        return 0
+    if not exposed:
+        print("modelops-mcp: the selection exposes no operation", file=sys.stderr)
+        return 1
+    width = max(len(name) for name in exposed)
+    for name, op in exposed.items():
         summary = op.description.split("\n", 1)[0]
         print(f"{name:<{width}}  {op.method:<6} {op.path}\n{'':<{width}}  {summary}")
     return 0
@@ -192,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return runners[args.command](args)
     except SchemaError as exc:
         print(f"modelops-mcp: invalid schema document: {exc}", file=sys.stderr)
+        return 2
+    except (SelectionError, ValueError) as exc:
+        # A toolset, tool pattern or mode that names nothing: said plainly, before anything starts.
+        print(f"modelops-mcp: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import BaseModel, Field
@@ -12,6 +13,11 @@ from pydantic import BaseModel, Field
 STATE_DIR_ENV = "MODELOPS_STATE_DIR"
 ALLOW_DIRS_ENV = "MODELOPS_ALLOW_DIRS"  # os.pathsep-separated, like PATH
 OUTPUT_DIR_ENV = "MODELOPS_OUTPUT_DIR"
+TOOLSETS_ENV = "MODELOPS_TOOLSETS"  # comma-separated, like the flag
+TOOLS_ENV = "MODELOPS_TOOLS"
+READ_ONLY_ENV = "MODELOPS_READ_ONLY"  # 1 / true / yes
+DISCOVERY_ENV = "MODELOPS_DISCOVERY"  # tools | search
+Discovery = Literal["tools", "search"]
 
 
 class Limits(BaseModel):
@@ -41,6 +47,12 @@ class Settings(BaseModel):
     allow_dirs: list[Path] = Field(default_factory=list)
     # Where binary responses are saved, one subdirectory per backend; None: `<state dir>/downloads`.
     output_dir: Path | None = None
+    # What the tool list exposes: toolsets (backends or `<backend>.<group>`), an allowlist of tool names
+    # or patterns, read-only tools only; and every operation as its own tool, or behind ops_search.
+    toolsets: list[str] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list)
+    read_only: bool = False
+    discovery: Discovery = "tools"
 
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -80,3 +92,23 @@ def output_dir(flag: str | None, env: Mapping[str, str] | None = None) -> Path |
     env = os.environ if env is None else env
     raw = flag or env.get(OUTPUT_DIR_ENV)
     return Path(raw).expanduser().absolute() if raw else None
+
+
+def listed(flags: list[str] | None, variable: str, env: Mapping[str, str] | None = None) -> list[str]:
+    """Names from repeatable, comma-separated flags, else from the same list in an environment variable."""
+    env = os.environ if env is None else env
+    raw = flags if flags else [env.get(variable, "")]
+    return [name.strip() for item in raw for name in item.split(",") if name.strip()]
+
+
+def flag_or_env(flag: bool, variable: str, env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return flag or env.get(variable, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def discovery_mode(flag: str | None, env: Mapping[str, str] | None = None) -> Discovery:
+    env = os.environ if env is None else env
+    raw = (flag or env.get(DISCOVERY_ENV, "") or "tools").strip().lower()
+    if raw not in ("tools", "search"):
+        raise ValueError(f"{DISCOVERY_ENV} must be 'tools' or 'search', not {raw!r}")
+    return "search" if raw == "search" else "tools"

@@ -29,9 +29,8 @@ HEARTBEAT_S = 5.0
 Reporter = Callable[[float, float | None, str | None], Awaitable[None]]
 
 _JOB_ID = {"type": "string", "minLength": 1, "maxLength": 64, "description": "The job's id (from a job handle)."}
-_READ_ONLY = types.ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
+# The spec reads destructiveHint and idempotentHint only when readOnlyHint is false: left out here.
+_READ_ONLY = types.ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
 def _tool(
@@ -53,8 +52,13 @@ def _tool(
     )
 
 
-def definitions(backends: list[str]) -> list[types.Tool]:
-    summary = {**JOB_SCHEMA, "description": "A job without its result (read it with jobs_get)."}
+def definitions(backends: list[str], read_only: bool = False) -> list[types.Tool]:
+    """The jobs_* tools; read-only mode keeps jobs readable but not cancellable (cancelling acts remotely)."""
+    return [tool for tool in _definitions(backends) if not (read_only and tool.name == "jobs_cancel")]
+
+
+def _definitions(backends: list[str]) -> list[types.Tool]:
+    summary = {**JOB_SCHEMA, "description": "A job without its result (jobs_get has it)."}
     one_job = {"type": "object", "properties": {"job": JOB_SCHEMA}, "required": ["job"]}
     return [
         _tool(
@@ -79,18 +83,18 @@ def definitions(backends: list[str]) -> list[types.Tool]:
                 "properties": {"jobs": {"type": "array", "items": summary}, "next_cursor": {"type": "string"}},
                 "required": ["jobs"],
             },
-            _READ_ONLY.model_copy(update={"title": "List jobs"}),
+            _READ_ONLY,
         ),
         _tool(
             "jobs_get",
             "Get a job",
-            "A job's status (working, input_required, completed, failed, cancelled), progress, message, the "
-            "backend's raw state and, once it has ended, its result or error. Checks the backend when the "
-            "last check is older than the minimum poll interval.",
+            "A job: status, progress (0..1), message, operation (the tool that started it), remote (the "
+            "backend's ids), state (the backend's raw state) and, once ended, result or error. Checks the "
+            "backend when the last check is older than the minimum poll interval.",
             {"job_id": _JOB_ID},
             ["job_id"],
             one_job,
-            _READ_ONLY.model_copy(update={"title": "Get a job"}),
+            _READ_ONLY,
         ),
         _tool(
             "jobs_wait",
@@ -108,7 +112,7 @@ def definitions(backends: list[str]) -> list[types.Tool]:
                 "properties": {"job": JOB_SCHEMA, "timed_out": {"type": "boolean"}},
                 "required": ["job", "timed_out"],
             },
-            _READ_ONLY.model_copy(update={"title": "Wait for a job"}),
+            _READ_ONLY,
         ),
         _tool(
             "jobs_cancel",
@@ -127,7 +131,6 @@ def definitions(backends: list[str]) -> list[types.Tool]:
                 "required": ["job", "backend_cancelled", "message"],
             },
             types.ToolAnnotations(
-                title="Cancel a job",
                 read_only_hint=False,
                 destructive_hint=True,
                 idempotent_hint=True,
@@ -145,9 +148,9 @@ def _result(structured: dict[str, Any], text: str, limit: int) -> types.CallTool
 
 
 class JobTools:
-    def __init__(self, tracker: Tracker, backends: list[str], text_limit: int) -> None:
+    def __init__(self, tracker: Tracker, backends: list[str], text_limit: int, read_only: bool = False) -> None:
         self.tracker = tracker
-        self.tools = definitions(backends)
+        self.tools = definitions(backends, read_only)
         self._validators = {tool.name: ArgumentValidator(tool.input_schema) for tool in self.tools}
         self._text_limit = text_limit
 

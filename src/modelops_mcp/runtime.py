@@ -15,8 +15,9 @@ from modelops_mcp.jobs import JobStore
 from modelops_mcp.jobs.tracker import PollPolicy, Tracker
 from modelops_mcp.redact import RedactingFilter, Redactor
 from modelops_mcp.schemas import bundled_documents
-from modelops_mcp.tools.catalog import Catalog, load_catalog
+from modelops_mcp.tools.catalog import Catalog, Operation, load_catalog
 from modelops_mcp.tools.executor import Calls, Executor, Workspace
+from modelops_mcp.tools.selection import Selection, select
 from modelops_mcp.tools.sessions import SessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, UploadPolicy
 
@@ -30,6 +31,8 @@ class Runtime:
     redactor: Redactor
     jobs: Tracker
     workspace: Workspace
+    # The operations the tool list offers (toolsets, allowlist, read-only); the catalog stays whole.
+    exposed: dict[str, Operation]
 
 
 def load_settings_catalog(settings: Settings) -> Catalog:
@@ -37,6 +40,11 @@ def load_settings_catalog(settings: Settings) -> Catalog:
     # time); documents a user adds are checked, since a mistake there should fail at start, not mid-call.
     bundled = bundled_documents()
     return load_catalog([*bundled, *settings.schema_paths], trusted=bundled)
+
+
+def exposed_operations(settings: Settings, catalog: Catalog) -> dict[str, Operation]:
+    selection = Selection(tuple(settings.toolsets), tuple(settings.tools), settings.read_only)
+    return select(catalog, selection)
 
 
 def poll_policy(limits: Limits) -> PollPolicy:
@@ -59,6 +67,7 @@ def install_log_redaction(redactor: Redactor) -> None:
 @asynccontextmanager
 async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncIterator[Runtime]:
     catalog = load_settings_catalog(settings)
+    exposed = exposed_operations(settings, catalog)  # a selection naming nothing fails before anything opens
     redactor = Redactor()
     clients = {
         name: BackendClient(BackendConfig.from_env(spec, env), settings.limits, redactor)
@@ -90,6 +99,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
                     redactor=redactor,
                     jobs=tracker,
                     workspace=workspace,
+                    exposed=exposed,
                 )
             except BaseException as exc:
                 body_error = exc

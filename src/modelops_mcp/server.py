@@ -12,8 +12,10 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from modelops_mcp import __version__, prompts, resources
+from modelops_mcp.discovery import DiscoveryTools
 from modelops_mcp.job_tools import JobTools
 from modelops_mcp.jobs import Job
+from modelops_mcp.listing import listed_tools
 from modelops_mcp.roots import client_roots
 from modelops_mcp.runtime import Runtime
 from modelops_mcp.subscriptions import Subscriptions
@@ -28,6 +30,11 @@ INSTRUCTIONS = (
     "error; call it again), read with jobs_get or the job:// resource, subscribe to the uri for updates, "
     "cancel with jobs_cancel. Jobs survive a server restart. Read modelops://backends to see which backends "
     "are configured."
+)
+
+SEARCH_INSTRUCTIONS = (
+    " This server runs in search mode: find an operation with ops_search, read its arguments with "
+    "ops_describe, run it with ops_call (same results, errors and job handles as a direct tool)."
 )
 
 DESCRIPTION = "Fine-tunes and model operations on Caila, the Training Module, Tune the Model, DataRobot and Pieces OS."
@@ -46,8 +53,12 @@ _LOG_LEVELS = {
 
 def build_server(runtime: Runtime) -> Server[object]:
     executor = runtime.executor
-    job_tools = JobTools(runtime.jobs, sorted(runtime.catalog.backends), runtime.settings.limits.text_chars)
-    tools = [*runtime.catalog.tools(), *job_tools.tools]
+    settings = runtime.settings
+    exposed = runtime.exposed
+    text_limit = settings.limits.text_chars
+    job_tools = JobTools(runtime.jobs, sorted(runtime.catalog.backends), text_limit, settings.read_only)
+    discovery = DiscoveryTools(exposed, settings.read_only, text_limit) if settings.discovery == "search" else None
+    tools = listed_tools(settings, runtime.catalog, exposed)
     subscriptions = Subscriptions()
     tasks = Tasks(runtime.jobs, runtime.catalog)
 
@@ -66,13 +77,19 @@ def build_server(runtime: Runtime) -> Server[object]:
     ) -> types.CallToolResult | dict[str, Any]:
         if params.name in job_tools:
             return await job_tools.call(params.name, params.arguments, ctx.session.report_progress)
-        op = runtime.catalog.operations.get(params.name)
-        if op is None:
+
+        async def invoke(name: str, arguments: dict[str, Any] | None) -> types.CallToolResult | dict[str, Any]:
+            result = await executor.call(name, arguments, client_roots(ctx))
+            if exposed[name].job is not None and client_wants_tasks(ctx):
+                return tasks.created(result) or result
+            return result
+
+        if discovery is not None and params.name in discovery:
+            return await discovery.call(params.name, params.arguments, invoke)
+        # In search mode an exposed operation stays callable by its own name, though not listed.
+        if params.name not in exposed:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
-        result = await executor.call(params.name, params.arguments, client_roots(ctx))
-        if op.job is not None and client_wants_tasks(ctx):
-            return tasks.created(result) or result
-        return result
+        return await invoke(params.name, params.arguments)
 
     async def list_resources(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
@@ -137,7 +154,7 @@ def build_server(runtime: Runtime) -> Server[object]:
             version=__version__,
             title="modelops-mcp",
             description=DESCRIPTION,
-            instructions=INSTRUCTIONS,
+            instructions=INSTRUCTIONS + (SEARCH_INSTRUCTIONS if discovery is not None else ""),
             on_list_tools=list_tools,
             on_list_resources=list_resources,
             on_list_resource_templates=list_templates,

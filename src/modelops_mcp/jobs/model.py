@@ -88,24 +88,25 @@ HANDLE_SCHEMA: dict[str, Any] = {
     "required": ["id", "uri", "status"],
 }
 
+# Four jobs_* tools return this shape, in every tool list, so the field meanings are said once, in
+# jobs_get's description, and the bookkeeping fields (polls) are left out of the schema.
 JOB_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "id": {"type": "string"},
         "uri": {"type": "string"},
         "backend": {"type": "string"},
-        "operation": {"type": "string", "description": "The tool that started the job."},
-        "remote": {"type": "object", "description": "The backend's own ids for the job."},
+        "operation": {"type": "string"},
+        "remote": {"type": "object"},
         "status": {"type": "string", "enum": list(JOB_STATUSES)},
         "progress": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "message": {"type": ["string", "null"]},
-        "state": {"type": ["string", "null"], "description": "The backend's raw state, as it names it."},
-        "result": {"description": "The backend's final payload once the job has ended."},
-        "error": {"type": ["object", "null"], "description": "Why the job failed, in the tool error shape."},
+        "state": {"type": ["string", "null"]},
+        "result": {},
+        "error": {"type": ["object", "null"]},
         "created_at": {"type": "string"},
         "updated_at": {"type": "string"},
         "finished_at": {"type": ["string", "null"]},
-        "polls": {"type": "object"},
     },
     "required": ["id", "uri", "backend", "operation", "status", "created_at", "updated_at"],
 }

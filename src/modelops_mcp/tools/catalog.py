@@ -78,6 +78,8 @@ class Operation:
     # An offset/limit list whose answers link the next page; its tool takes that link back.
     pagination: PaginationSpec | None = None
     upload: UploadSpec | None = None
+    # The operation's first OpenAPI tag: its toolset group, selected as `<backend>.<group>`.
+    group: str | None = None
 
     @property
     def idempotent(self) -> bool:
@@ -106,6 +108,8 @@ class BackendSpec:
     document: dict[str, Any] = field(repr=False)
     session: SessionSpec | None = None
     discovery: DiscoverySpec | None = None
+    # The document's tags: the backend's toolset groups and what each holds.
+    groups: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,11 @@ def _check_schema(schema: dict[str, Any] | None, source: str, at: str) -> None:
         raise SchemaError(source, where, f"not a valid JSON Schema: {exc.message}") from None
 
 
+def _first_tag(operation: dict[str, Any]) -> str | None:
+    tags = operation.get("tags")
+    return str(tags[0]) if isinstance(tags, list) and tags and isinstance(tags[0], str) else None
+
+
 def _describe(operation: dict[str, Any]) -> str:
     summary = str(operation.get("summary", "")).strip()
     description = str(operation.get("description", "")).strip()
@@ -373,6 +382,7 @@ def load_backend(path: Path | Traversable, *, check_schemas: bool = True) -> Bac
                     file_set=op_ext.files,
                     pagination=pagination,
                     upload=op_ext.upload,
+                    group=_first_tag(raw),
                 )
             )
     _check_jobs(source, operations)
@@ -388,6 +398,11 @@ def load_backend(path: Path | Traversable, *, check_schemas: bool = True) -> Bac
         document=document,
         session=ext.session,
         discovery=ext.discovery,
+        groups={
+            str(tag["name"]): str(tag.get("description", ""))
+            for tag in document.get("tags") or []
+            if isinstance(tag, dict) and "name" in tag
+        },
     )
 
 

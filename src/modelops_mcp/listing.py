@@ -1,0 +1,20 @@
+"""The tools a server lists: the exposed operations, or search mode's three tools, and the jobs_* tools.
+
+One function, so `modelops-mcp tools --json` prints exactly what tools/list answers.
+"""
+
+from __future__ import annotations
+
+import mcp_types as types
+
+from modelops_mcp import discovery, job_tools
+from modelops_mcp.config import Settings
+from modelops_mcp.tools.catalog import Catalog, Operation
+
+
+def listed_tools(settings: Settings, catalog: Catalog, exposed: dict[str, Operation]) -> list[types.Tool]:
+    jobs = job_tools.definitions(sorted(catalog.backends), settings.read_only)
+    if settings.discovery == "search":
+        backends = sorted({op.backend for op in exposed.values()})
+        return [*discovery.definitions(backends, settings.read_only), *jobs]
+    return [*(op.tool() for op in exposed.values()), *jobs]
