@@ -6,6 +6,20 @@ that run inside the peer venv are `peer_server.py` (stdio or Streamable HTTP) an
 (timed calls through an in-memory client).
 
     python bench/peer.py            # make the venv if missing, write the documents, list the tools
+
+What the peer is, so its figures can be read fairly:
+- One process, one `FastMCP`, one `OpenAPIProvider` per document added with `namespace=<backend>`
+  (FastMCP 4.1.2's own API for several OpenAPI sources in one server); default route maps, so every
+  operation is a tool, and FastMCP's defaults otherwise (output schemas kept, stateful HTTP with SSE).
+- Same backends, URLs and credential headers as ours, from the same environment variables; one client
+  per backend, reused across calls; log level warning as ours; no banner, no update check.
+- It does less than ours per call (arguments are not checked against the input schema: a wrong type or
+  enum value is sent as is; no jobs; no redaction), so
+  per-call figures favour it. It cannot: follow 202/303 job patterns (a 3xx answer is an error; 202
+  bodies come back as they are), page with `next`, start a Training Module session for the caller
+  (`key` is an argument), or upload local files (multipart file parts are `format: binary` string
+  arguments the model would have to inline). Over HTTP it forwards the MCP request's own headers
+  (user-agent, mcp-protocol-version, ...) to the backend on every call, as FastMCP always does.
 """
 
 from __future__ import annotations
