@@ -13,13 +13,13 @@ What the peer is, so its figures can be read fairly:
   operation is a tool, and FastMCP's defaults otherwise (output schemas kept, stateful HTTP with SSE).
 - Same backends, URLs and credential headers as ours, from the same environment variables; one client
   per backend, reused across calls; log level warning as ours; no banner, no update check.
-- It does less than ours per call (arguments are not checked against the input schema: a wrong type or
-  enum value is sent as is; no jobs; no redaction), so
-  per-call figures favour it. It cannot: follow 202/303 job patterns (a 3xx answer is an error; 202
-  bodies come back as they are), page with `next`, start a Training Module session for the caller
-  (`key` is an argument), or upload local files (multipart file parts are `format: binary` string
-  arguments the model would have to inline). Over HTTP it forwards the MCP request's own headers
-  (user-agent, mcp-protocol-version, ...) to the backend on every call, as FastMCP always does.
+- It does less than ours per call (arguments are not checked against the input schema: a wrong type
+  or enum value is sent as is; no jobs; no redaction), so per-call figures favour it.
+- It cannot follow 202/303 job patterns (a 3xx answer is an error; 202 bodies come back as they are),
+  page with `next`, start a Training Module session for the caller (`key` is an argument), or upload
+  local files (multipart file parts are `format: binary` string arguments the model would inline).
+- Over HTTP it forwards the MCP request's own headers (user-agent, mcp-protocol-version, ...) to the
+  backend on every call, as FastMCP always does.
 """
 
 from __future__ import annotations
