@@ -34,3 +34,22 @@ async def test_arguments_beside_next_page_are_validated_before_the_url_is_follow
     assert error["kind"] == "validation"
     assert [v["pointer"] for v in error["violations"]] == [pointer]
     assert sandbox.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("tunethemodel_delete_model", {"model_id": "m" * 70_000}),
+        ("datarobot_list_custom_models", {"searchFor": "q" * 70_000}),
+    ],
+    ids=["path", "query"],
+)
+async def test_a_schema_valid_value_too_long_for_a_url_is_refused_not_a_crash(
+    sandbox: RunningSandbox, state_dir: Path, tool: str, arguments: dict[str, Any]
+) -> None:
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        result = await client.call_tool(tool, arguments)
+    error = error_of(result)
+    assert (error["kind"], error["code"]) == ("validation", "invalid_url")
+    assert "unexpected failure" not in error["message"]
+    assert sandbox.requests() == []

@@ -189,7 +189,11 @@ class Executor:
                         operation=op.tool_name,
                     )
                     file_sets[f.arg] = [(rel, path, await self._open(stack, path)) for rel, path in members]
-            request = build_request(op, arguments, await client.base_url(op.tool_name), files, file_sets)
+            try:
+                request = build_request(op, arguments, await client.base_url(op.tool_name), files, file_sets)
+            except httpx.InvalidURL as exc:
+                # Schema-valid values can still make a URL no HTTP client sends (httpx caps it at 64 KiB).
+                raise _refused(op, "invalid_url", f"the arguments make an invalid request URL ({exc})") from None
             if op.authenticated:
                 client.authorize(request, op.tool_name)
             response = await client.send(request, idempotent=op.idempotent, operation=op.tool_name, stream=stream)
