@@ -53,3 +53,29 @@ async def test_a_schema_valid_value_too_long_for_a_url_is_refused_not_a_crash(
     assert (error["kind"], error["code"]) == ("validation", "invalid_url")
     assert "unexpected failure" not in error["message"]
     assert sandbox.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("training_upload_dataset", {"key": "k", "train_file": "~0/train.csv", "test_file": "test.csv"}),
+        ("training_upload_dataset", {"key": "k", "train_file": "train\x00.csv", "test_file": "test.csv"}),
+        (
+            "datarobot_create_custom_model_version_from_latest",
+            {"customModelId": "m", "isMajorUpdate": "false", "files": ["~0"]},
+        ),
+        ("tunethemodel_upload_dataset", {"name": "d", "task_type": "classifier", "path": "rows\x00.csv"}),
+    ],
+    ids=["unknown ~user", "NUL byte", "unknown ~user in a file set", "NUL byte in a dataset path"],
+)
+async def test_a_local_path_no_file_can_have_is_refused_not_a_crash(
+    sandbox: RunningSandbox, state_dir: Path, tmp_path: Path, tool: str, arguments: dict[str, Any]
+) -> None:
+    async with (
+        in_process(sandbox.env(), state_dir, allow_dirs=[tmp_path]) as (server, _),
+        Client(server, mode="legacy") as client,
+    ):
+        result = await client.call_tool(tool, arguments)
+    error = error_of(result)
+    assert (error["kind"], error["code"]) == ("validation", "file_not_found")
+    assert sandbox.requests() == []

@@ -48,7 +48,13 @@ def check_path(raw: str, roots: Sequence[Path], max_bytes: int, *, folders: bool
     """
     if not roots:
         raise PathRefused("path_not_allowed", "no directory is allowed for uploads (the server has no --allow-dir)")
-    given = Path(raw).expanduser()
+    # No file can have either name: a NUL byte (the OS refuses it) or "~name" of no known user.
+    if "\x00" in raw:
+        raise PathRefused("file_not_found", f"{raw!r} holds a NUL byte, which no file name can")
+    try:
+        given = Path(raw).expanduser()
+    except RuntimeError:
+        raise PathRefused("file_not_found", f"{raw} does not exist (no home directory for its ~user)") from None
     candidates = [given] if given.is_absolute() else [root / given for root in roots]
     resolved_roots = [root.resolve() for root in roots]
     for candidate in candidates:
