@@ -1,17 +1,24 @@
 """Jobs benchmark: backend polls per job per minute at rest and while watched, the tracker's memory with
 10,000 tracked jobs, and the cost of reading a job through MCP next to asking the backend directly.
 
-    python bench/jobs_bench.py [--scale 10] [--jobs 20] [--tracked 10000] [--out bench/results/jobs.json]
+    python bench/jobs_bench.py [--scale 10] [--jobs 20] [--tracked 10000] [--quick] [--out bench/results/jobs.json]
 
 `--scale` compresses the poll policy and the measuring window by the same factor (the default 1 s minimum
 interval and 30 s maximum become 0.1 s and 3 s at scale 10), so rates are reported per policy minute;
 `--scale 1` measures in real time and takes about three minutes.
+
+`at_scale` runs a real server process (`modelops-mcp serve` over stdio, default limits, real time) whose
+state dir holds `--tracked` unfinished Caila fits that the sandbox (in this process, clock frozen) keeps
+PENDING: the server's resident memory next to the same server with no jobs, its CPU seconds per wall second
+while no client asks anything, the status polls per second it sends (counted by the sandbox) next to the
+bounds its limits set, and jobs_list / jobs_get latency through an MCP client.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import itertools
+import math
 import os
 import platform
 import tempfile
@@ -22,8 +29,10 @@ from statistics import median
 from typing import Any
 
 import anyio
+import common
 import httpx
 from mcp import Client
+from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from modelops_mcp.config import Limits, Settings
 from modelops_mcp.jobs import Job, JobStore
@@ -166,27 +175,227 @@ async def read_cost(rounds: int) -> dict[str, Any]:
     }
 
 
+# ---- a server process following 10,000 unfinished jobs ---------------------------------------------------
+
+
+class InFlight:
+    """ASGI wrapper around the sandbox: requests in flight now and at most since `reset`, each answered after
+    `latency_s`, as a remote backend would be. Without it the in-process emulator answers every request
+    before it takes the next, and concurrency would never show."""
+
+    def __init__(self, app: Any, latency_s: float) -> None:
+        self.app = app
+        self.latency_s = latency_s
+        self.now = 0
+        self.peak = 0
+
+    def reset(self) -> None:
+        self.peak = self.now
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            await anyio.sleep(self.latency_s)
+            await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
+
+
+def proc_cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def proc_memory(pid: int) -> dict[str, int]:
+    """Resident memory now (VmRSS) and at its peak so far (VmHWM), in bytes."""
+    found: dict[str, int] = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                found[line.split(":")[0]] = int(line.split()[1]) * 1024
+    return {"rss_bytes": found["VmRSS"], "peak_rss_bytes": found["VmHWM"]}
+
+
+def child_pid(marker: str) -> int:
+    """Our child process whose command line holds `marker` (the stdio client does not expose its pid)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if ppid == os.getpid() and marker in cmdline:
+            return int(entry.name)
+    raise RuntimeError(f"no child process with {marker!r} in its command line")
+
+
+def seed_jobs(emulators: Sandbox, state_dir: Path, count: int) -> list[str]:
+    """`count` fits the frozen sandbox keeps PENDING, and the same jobs in the server's store, unfinished."""
+    caila: Any = emulators.state("caila")
+    account = caila.find_account("demo")
+    model = caila.find_model(account, "text-classifier")
+    dataset = caila.visible_dataset(account, FIT["datasetId"])
+    config = next(c for c in caila.configs_of(model) if c.config_id == FIT["configId"])
+    store = JobStore(state_dir / "jobs.sqlite3")
+    ids = []
+    try:
+        for index in range(count):
+            remote = caila.start_fit(model, dataset, config, None, None, 0.0)
+            job_id = f"scale{index:06d}"
+            remote_ids = {"account": account.account_id, "jobId": remote.job_id}
+            store.insert(Job(id=job_id, backend="caila", operation="caila_fit_service", remote=remote_ids))
+            ids.append(job_id)
+    finally:
+        store.close()
+    return ids
+
+
+async def server_figures(
+    emulators: Sandbox,
+    inflight: InFlight,
+    env: dict[str, str],
+    state_dir: Path,
+    window: float,
+    job_ids: list[str],
+    rounds: int,
+) -> dict[str, Any]:
+    bucket = min(5.0, window)
+    cmd = common.serve_command("--state-dir", str(state_dir))  # on the command line: how child_pid finds it
+    params = StdioServerParameters(command=cmd[0], args=cmd[1:], env=common.server_env(env, state_dir))
+    timeline: list[dict[str, Any]] = []
+    with common.devnull() as devnull:
+        async with Client(stdio_client(params, errlog=devnull), mode="legacy") as client:
+            pid = child_pid(str(state_dir))
+            started = time.time()
+            inflight.reset()
+            cpu_before = proc_cpu_s(pid)
+            samples = [(started, cpu_before)]
+            while samples[-1][0] - started < window - 1e-6:
+                await anyio.sleep(bucket)
+                samples.append((time.time(), proc_cpu_s(pid)))
+            peak = inflight.peak
+            memory = proc_memory(pid)
+            counts = status_calls(emulators, started, samples[-1][0])
+            entries = [
+                e.time for e in emulators.log.entries("caila", method="GET") if started <= e.time < samples[-1][0]
+            ]
+            for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+                polls = sum(1 for t in entries if t0 <= t < t1)
+                timeline.append(
+                    {
+                        "from_s": round(t0 - started, 1),
+                        "polls_per_s": round(polls / (t1 - t0), 1),
+                        "cpu_s_per_s": round((c1 - c0) / (t1 - t0), 3),
+                    }
+                )
+            latency: dict[str, Any] = {}
+            if job_ids:
+                for tool, arguments in (
+                    ("jobs_list", lambda i: {"limit": 20}),
+                    ("jobs_get", lambda i: {"job_id": job_ids[(i * 7919) % len(job_ids)]}),
+                ):
+                    times = []
+                    for i in range(rounds):
+                        t = time.perf_counter()
+                        result = await client.call_tool(tool, arguments(i))
+                        times.append(time.perf_counter() - t)
+                        assert not result.is_error, result
+                    latency[tool] = common.stats_ms(times)
+    elapsed = samples[-1][0] - started
+    cpu = samples[-1][1] - cpu_before
+    tail = [b for b in timeline if b["from_s"] >= elapsed - 20.0] or timeline[-1:]
+    return {
+        **memory,
+        "window_s": round(elapsed, 1),
+        "cpu_s_per_s": round(cpu / elapsed, 3),
+        "polls_per_s": round(sum(counts.values()) / elapsed, 1),
+        "polls_per_s_last_20s": round(sum(b["polls_per_s"] for b in tail) / len(tail), 1),
+        "cpu_s_per_s_last_20s": round(sum(b["cpu_s_per_s"] for b in tail) / len(tail), 3),
+        "max_polls_of_one_job": max(counts.values(), default=0),
+        "peak_polls_in_flight": peak,
+        "timeline": timeline,
+        **latency,
+    }
+
+
+async def at_scale(tracked: int, window: float, rounds: int, latency_ms: float) -> dict[str, Any]:
+    """One server process with `tracked` unfinished jobs next to the same server with none."""
+    emulators = Sandbox(speed=0)  # a frozen clock: every fit stays PENDING, so every job stays unfinished
+    inflight = InFlight(emulators.app, latency_ms / 1000)
+    emulators.app = inflight
+    limits = Limits()  # the server runs with its defaults: these are the bounds it must keep
+    with tempfile.TemporaryDirectory() as tmp:
+        empty_dir, loaded_dir = Path(tmp) / "empty", Path(tmp) / "loaded"
+        job_ids = seed_jobs(emulators, loaded_dir, tracked)
+        async with serve_sandbox(emulators) as url:
+            env = emulators.env(url)
+            empty = await server_figures(emulators, inflight, env, empty_dir, min(window, 5.0), [], 0)
+            loaded = await server_figures(emulators, inflight, env, loaded_dir, window, job_ids, rounds)
+    bounds = {
+        "poll_min_interval_s": limits.poll_min_interval_s,
+        "poll_max_s": limits.poll_max_s,
+        "poll_concurrency": limits.poll_concurrency,
+        "max_polls_per_s": round(tracked / limits.poll_min_interval_s, 1),  # each job at most once per interval
+        "max_polls_of_one_job_in_window": math.floor(loaded["window_s"] / limits.poll_min_interval_s) + 1,
+        "polls_per_s_at_rest": round(tracked / limits.poll_max_s, 1),  # every job backed off to the maximum
+    }
+    return {
+        "tracked_jobs": tracked,
+        "backend_latency_ms": latency_ms,
+        "empty_server": empty,
+        "loaded_server": loaded,
+        "rss_delta_bytes": loaded["rss_bytes"] - empty["rss_bytes"],
+        "rss_delta_bytes_per_job": round((loaded["rss_bytes"] - empty["rss_bytes"]) / max(tracked, 1), 1),
+        "peak_rss_delta_bytes": loaded["peak_rss_bytes"] - empty["peak_rss_bytes"],
+        "bounds": bounds,
+        "within_bounds": loaded["polls_per_s"] <= bounds["max_polls_per_s"]
+        and loaded["max_polls_of_one_job"] <= bounds["max_polls_of_one_job_in_window"]
+        and loaded["peak_polls_in_flight"] <= limits.poll_concurrency,
+    }
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "jobs",
         "python": platform.python_version(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": common.machine(),
         "polls": await poll_rates(args.scale, args.jobs),
         "memory": await tracker_memory(args.tracked),
         "read": await read_cost(args.rounds),
+        "at_scale": await at_scale(args.scale_jobs, args.window, args.scale_rounds, args.latency_ms),
     }
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=10.0)
-    parser.add_argument("--jobs", type=int, default=20)
-    parser.add_argument("--tracked", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=300)
-    parser.add_argument("--out", default="bench/results/jobs.json")
+    parser = common.parser("jobs", __doc__)
+    # None: the --quick size if --quick, else the full one (explicit values win either way).
+    sizes = {
+        "scale": (10.0, 60.0),
+        "jobs": (20, 3),
+        "tracked": (10_000, 200),
+        "rounds": (300, 5),
+        "scale_jobs": (10_000, 300),
+        "window": (90.0, 4.0),
+        "scale_rounds": (200, 10),
+        "latency_ms": (20.0, 20.0),
+    }
+    parser.add_argument("--scale", type=float, help="poll policy compression for the poll-rate figures (10)")
+    parser.add_argument("--jobs", type=int, help="jobs for the poll-rate figures (20)")
+    parser.add_argument("--tracked", type=int, help="jobs for the tracker's own memory (10000)")
+    parser.add_argument("--rounds", type=int, help="jobs_get rounds next to a direct status GET (300)")
+    parser.add_argument("--scale-jobs", type=int, help="unfinished jobs the server process follows (10000)")
+    parser.add_argument("--window", type=float, help="seconds the loaded server is watched after it answered (90)")
+    parser.add_argument("--scale-rounds", type=int, help="jobs_list and jobs_get calls on the loaded server (200)")
+    parser.add_argument("--latency-ms", type=float, help="the sandbox answers each request after this long (20)")
     arguments = parser.parse_args()
-    results = anyio.run(main, arguments)
-    out = Path(arguments.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    for name, (full, quick) in sizes.items():
+        if getattr(arguments, name) is None:
+            setattr(arguments, name, quick if arguments.quick else full)
+    common.write_results(anyio.run(main, arguments), arguments.out)

@@ -25,12 +25,17 @@ def run_bench(script: str, out: Path, *args: str) -> dict[str, Any]:
 
 
 def test_the_jobs_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
-    args = ("--scale", "60", "--jobs", "3", "--tracked", "200", "--rounds", "5")
+    args = ("--quick", "--scale-jobs", "100", "--window", "2")
     results = run_bench("jobs_bench.py", tmp_path / "jobs.json", *args)
     assert results["memory"]["tracked_jobs"] == 200
     assert results["memory"]["bytes_per_job"] > 0
     assert results["polls"]["polls_per_job_per_minute_at_rest"]["max"] <= 4  # about 2 (one call per 30 s) at rest
     assert results["read"]["rounds"] == 5
+    at_scale = results["at_scale"]
+    assert at_scale["tracked_jobs"] == 100
+    assert at_scale["loaded_server"]["polls_per_s"] > 0  # the server process followed the seeded jobs
+    assert at_scale["loaded_server"]["peak_polls_in_flight"] <= at_scale["bounds"]["poll_concurrency"]
+    assert at_scale["loaded_server"]["jobs_get"]["n"] == 10
 
 
 def test_the_files_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
@@ -39,3 +44,53 @@ def test_the_files_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None
     # Streamed, not read into memory: far less Python allocation than the file's size.
     assert results["upload"]["peak_alloc_to_file_size"] < 0.9
     assert results["download"]["file_bytes"] > 0
+
+
+# The side-by-side benchmarks, without the peer (its venv needs the package registry): ours alone still runs.
+
+
+def test_the_startup_benchmark_measures_ours_next_to_the_floor(tmp_path: Path) -> None:
+    results = run_bench("startup_bench.py", tmp_path / "startup.json", "--quick", "--no-peer")
+    assert results["runs"] == 3
+    assert results["ours"]["tools"] > 90
+    assert results["ratio_ours_to_floor"] > 0
+    assert "skipped" in results["peer"]
+
+
+def test_the_toollist_benchmark_sizes_every_backend(tmp_path: Path) -> None:
+    results = run_bench("toollist_bench.py", tmp_path / "toollist.json", "--quick", "--no-peer")
+    groups = results["ours_full"]["per_group"]
+    assert {"caila", "datarobot", "pieces", "training", "tunethemodel", "jobs"} <= set(groups)
+    total = results["ours_full"]["total"]
+    assert total["bytes"] == sum(g["bytes"] for g in groups.values())
+    assert total["estimated_tokens_bytes_div_4"] == round(total["bytes"] / 4)
+
+
+def test_the_call_benchmark_times_each_path_against_direct_httpx(tmp_path: Path) -> None:
+    results = run_bench("call_bench.py", tmp_path / "calls.json", "--quick", "--no-peer")
+    for path in ("direct", "ours_memory", "ours_stdio"):
+        for label in ("GET", "POST"):
+            assert results["paths"][path][label]["n"] == 50
+    assert set(results["added_p50_ms"]) == {"ours_memory", "ours_stdio"}
+
+
+def test_the_http_benchmark_runs_concurrent_sessions(tmp_path: Path) -> None:
+    results = run_bench("http_bench.py", tmp_path / "http.json", "--quick", "--no-peer", "--levels", "1,4")
+    assert set(results["ours"]) == {"1", "4"}
+    assert all(level["calls"] > 0 and level["errors"] == 0 for level in results["ours"].values())
+
+
+def test_run_all_writes_the_summary_table(tmp_path: Path) -> None:
+    args = ["--quick", "--no-peer", "--only", "toollist", "--out-dir", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run_all.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["runs"]["toollist"]["ok"]
+    assert "| Figure | Ours |" in (tmp_path / "SUMMARY.md").read_text()
+    assert "tools/list, full: total bytes" in done.stdout
