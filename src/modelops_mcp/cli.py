@@ -25,6 +25,7 @@ from modelops_mcp.config import (
     flag_or_env,
     listed,
     output_dir,
+    output_schemas_mode,
 )
 from modelops_mcp.jobs import JOB_STATUSES
 from modelops_mcp.tools.openapi import SchemaError
@@ -50,6 +51,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         tools=listed(getattr(args, "tools", None), TOOLS_ENV),
         read_only=flag_or_env(getattr(args, "read_only", False), READ_ONLY_ENV),
         discovery=discovery_mode(getattr(args, "discovery", None)),
+        output_schemas=output_schemas_mode(getattr(args, "output_schemas", None)),
     )
 
 
@@ -77,6 +79,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         choices=["tools", "search"],
         help="tools: one tool per operation (default); search: ops_search, ops_describe and ops_call stand in "
         "for them, a small tool list however many operations (env MODELOPS_DISCOVERY)",
+    )
+    parser.add_argument(
+        "--output-schemas",
+        choices=["lean", "full"],
+        help="lean: each result's shape, a third of the bytes (default); full: every field documented, as "
+        "ops_describe and modelops://schema/{backend} always give (env MODELOPS_OUTPUT_SCHEMAS)",
     )
 
 

@@ -17,7 +17,9 @@ TOOLSETS_ENV = "MODELOPS_TOOLSETS"  # comma-separated, like the flag
 TOOLS_ENV = "MODELOPS_TOOLS"
 READ_ONLY_ENV = "MODELOPS_READ_ONLY"  # 1 / true / yes
 DISCOVERY_ENV = "MODELOPS_DISCOVERY"  # tools | search
+OUTPUT_SCHEMAS_ENV = "MODELOPS_OUTPUT_SCHEMAS"  # lean | full
 Discovery = Literal["tools", "search"]
+OutputSchemas = Literal["lean", "full"]
 
 
 class Limits(BaseModel):
@@ -53,6 +55,8 @@ class Settings(BaseModel):
     tools: list[str] = Field(default_factory=list)
     read_only: bool = False
     discovery: Discovery = "tools"
+    # The output schemas tools/list carries: the result's shape (lean) or its full documentation.
+    output_schemas: OutputSchemas = "lean"
 
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -107,8 +111,18 @@ def flag_or_env(flag: bool, variable: str, env: Mapping[str, str] | None = None)
 
 
 def discovery_mode(flag: str | None, env: Mapping[str, str] | None = None) -> Discovery:
-    env = os.environ if env is None else env
-    raw = (flag or env.get(DISCOVERY_ENV, "") or "tools").strip().lower()
-    if raw not in ("tools", "search"):
-        raise ValueError(f"{DISCOVERY_ENV} must be 'tools' or 'search', not {raw!r}")
+    raw = _choice(flag, DISCOVERY_ENV, ("tools", "search"), env)
     return "search" if raw == "search" else "tools"
+
+
+def output_schemas_mode(flag: str | None, env: Mapping[str, str] | None = None) -> OutputSchemas:
+    raw = _choice(flag, OUTPUT_SCHEMAS_ENV, ("lean", "full"), env)
+    return "full" if raw == "full" else "lean"
+
+
+def _choice(flag: str | None, variable: str, choices: tuple[str, ...], env: Mapping[str, str] | None) -> str:
+    env = os.environ if env is None else env
+    raw = (flag or env.get(variable, "") or choices[0]).strip().lower()
+    if raw not in choices:
+        raise ValueError(f"{variable} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw

@@ -10,6 +10,7 @@ import mcp_types as types
 from modelops_mcp import discovery, job_tools
 from modelops_mcp.config import Settings
 from modelops_mcp.tools.catalog import Catalog, Operation
+from modelops_mcp.tools.lean import lean_output
 
 
 def listed_tools(settings: Settings, catalog: Catalog, exposed: dict[str, Operation]) -> list[types.Tool]:
@@ -17,4 +18,10 @@ def listed_tools(settings: Settings, catalog: Catalog, exposed: dict[str, Operat
     if settings.discovery == "search":
         backends = sorted({op.backend for op in exposed.values()})
         return [*discovery.definitions(backends, settings.read_only), *jobs]
-    return [*(op.tool() for op in exposed.values()), *jobs]
+    tools = [op.tool() for op in exposed.values()]
+    if settings.output_schemas == "lean":
+        names = catalog.operations.keys()
+        for tool in tools:
+            if tool.output_schema is not None:
+                tool.output_schema = lean_output(tool.output_schema, names)
+    return [*tools, *jobs]

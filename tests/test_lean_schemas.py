@@ -1,0 +1,122 @@
+"""Lean output schemas: a third of the bytes, never stricter than the full schema, full one call away."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from modelops_mcp.config import Settings
+from modelops_mcp.listing import listed_tools
+from modelops_mcp.runtime import load_settings_catalog
+from modelops_mcp.tools.lean import lean_output
+from tests.support import RunningSandbox, in_process, structured
+
+pytestmark = pytest.mark.anyio
+
+
+def size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+def only_drops(lean: Any, full: Any, at: str = "") -> list[str]:
+    """Where `lean` says something `full` does not: nothing may be added or changed, only left out
+    (oneOf may read anyOf, which is looser)."""
+    if isinstance(lean, dict) and isinstance(full, dict):
+        problems = []
+        for key, value in lean.items():
+            source = "oneOf" if key == "anyOf" and "anyOf" not in full else key
+            if source not in full:
+                problems.append(f"{at}/{key} added")
+            else:
+                problems += only_drops(value, full[source], f"{at}/{key}")
+        return problems
+    if isinstance(lean, list) and isinstance(full, list) and len(lean) == len(full):
+        return [p for i, (a, b) in enumerate(zip(lean, full, strict=True)) for p in only_drops(a, b, f"{at}/{i}")]
+    return [] if lean == full else [f"{at} changed"]
+
+
+def test_every_lean_output_schema_only_leaves_things_out_of_the_full_one(tmp_path: Path) -> None:
+    catalog = load_settings_catalog(Settings(state_dir=tmp_path))
+    for op in catalog.operations.values():
+        assert op.output_schema is not None
+        lean = lean_output(op.output_schema, catalog.operations.keys())
+        assert only_drops(lean, op.output_schema) == [], op.tool_name
+
+
+def test_lean_keeps_top_level_fields_list_rows_and_guiding_descriptions() -> None:
+    full = {
+        "type": "object",
+        "required": ["data", "owner"],
+        "properties": {
+            "data": {
+                "type": "array",
+                "maxItems": 100,
+                "items": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {
+                        "id": {"type": "string", "description": "Pass it as `id` to toy_get_item."},
+                        "kind": {"type": "string", "enum": ["a", "b"], "description": "The kind."},
+                        "meta": {"type": "object", "properties": {"deep": {"type": "string"}}, "required": ["deep"]},
+                    },
+                },
+            },
+            "owner": {"oneOf": [{"type": "object", "properties": {"name": {"type": "string"}}}, {"type": "null"}]},
+            "name": {"type": "string", "maxLength": 10, "description": "A name."},
+        },
+    }
+    assert lean_output(full, ["toy_get_item"]) == {
+        "type": "object",
+        "required": ["data", "owner"],
+        "properties": {
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {
+                        "id": {"type": "string", "description": "Pass it as `id` to toy_get_item."},
+                        "kind": {"type": "string", "enum": ["a", "b"]},
+                        "meta": {"type": "object"},
+                    },
+                },
+            },
+            "owner": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+            "name": {"type": "string"},
+        },
+    }
+
+
+def test_the_lean_tool_list_is_well_under_the_full_one(tmp_path: Path) -> None:
+    catalog = load_settings_catalog(Settings(state_dir=tmp_path))
+    exposed = dict(catalog.operations)
+    dump = [
+        t.model_dump(by_alias=True, mode="json", exclude_none=True)
+        for t in listed_tools(Settings(state_dir=tmp_path), catalog, exposed)
+    ]
+    full = [
+        t.model_dump(by_alias=True, mode="json", exclude_none=True)
+        for t in listed_tools(Settings(state_dir=tmp_path, output_schemas="full"), catalog, exposed)
+    ]
+    assert [t["inputSchema"] for t in dump] == [t["inputSchema"] for t in full]  # inputs are never trimmed
+    assert size(dump) < 0.6 * size(full), (size(dump), size(full))
+
+
+async def test_full_schemas_by_flag_and_always_through_ops_describe(sandbox: RunningSandbox, state_dir: Path) -> None:
+    async with (
+        in_process(sandbox.env(), state_dir, output_schemas="full") as (server, runtime),
+        Client(server, mode="legacy") as c,
+    ):
+        tools = {t.name: t for t in (await c.list_tools()).tools}
+        full = runtime.catalog.operations["datarobot_get_custom_model"].output_schema
+        assert tools["datarobot_get_custom_model"].output_schema == full
+    async with (
+        in_process(sandbox.env(), state_dir, discovery="search") as (server, runtime),
+        Client(server, mode="legacy") as c,
+    ):
+        described = structured(await c.call_tool("ops_describe", {"names": ["datarobot_get_custom_model"]}))
+        assert described["operations"][0]["output_schema"] == full
