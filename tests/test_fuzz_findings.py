@@ -79,3 +79,23 @@ async def test_a_local_path_no_file_can_have_is_refused_not_a_crash(
     error = error_of(result)
     assert (error["kind"], error["code"]) == ("validation", "file_not_found")
     assert sandbox.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("datarobot_delete_custom_model", {"customModelId": ".."}),
+        ("datarobot_delete_custom_model", {"customModelId": "."}),
+        ("caila_list_fit_configs", {"account": "demo", "model": ".."}),
+        ("datarobot_get_custom_model_version", {"customModelId": "m", "customModelVersionId": ".."}),
+    ],
+    ids=["DELETE climbing to /api/v2/", "DELETE on the collection", "account route", "version to model"],
+)
+async def test_a_dot_segment_path_argument_is_refused_not_sent_to_another_route(
+    sandbox: RunningSandbox, state_dir: Path, tool: str, arguments: dict[str, Any]
+) -> None:
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        result = await client.call_tool(tool, arguments)
+    error = error_of(result)
+    assert (error["kind"], error["code"]) == ("validation", "invalid_url")
+    assert sandbox.requests() == []

@@ -192,7 +192,8 @@ class Executor:
             try:
                 request = build_request(op, arguments, await client.base_url(op.tool_name), files, file_sets)
             except httpx.InvalidURL as exc:
-                # Schema-valid values can still make a URL no HTTP client sends (httpx caps it at 64 KiB).
+                # Schema-valid values can still make no sound URL: over httpx's 64 KiB cap, or a "." / ".."
+                # path segment that would send the call to another route.
                 raise _refused(op, "invalid_url", f"the arguments make an invalid request URL ({exc})") from None
             if op.authenticated:
                 client.authorize(request, op.tool_name)

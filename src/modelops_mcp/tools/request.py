@@ -39,7 +39,7 @@ def build_request(
     file_sets: Mapping[str, list[SetMember]] | None = None,
 ) -> httpx.Request:
     """`files` maps each file argument to its checked path and an open handle (streamed, not read here);
-    `file_sets` each file-set argument to its members."""
+    `file_sets` each file-set argument to its members. `httpx.InvalidURL` for arguments no URL can carry."""
     path = op.path
     query: list[tuple[str, str]] = []
     headers: dict[str, str] = {}
@@ -55,8 +55,12 @@ def build_request(
         if f.location == "local":
             continue
         if f.location == "path":
+            segment = _text(value)
+            if segment in (".", ".."):
+                # A dot segment is resolved away by the URL (…/models/../ is …/), sending the call to another route.
+                raise httpx.InvalidURL(f"`{f.arg}` cannot be {segment!r}: as a path segment it would change the route")
             # safe="" so a name with "/" cannot climb into another route.
-            path = path.replace("{" + f.wire + "}", quote(_text(value), safe=""))
+            path = path.replace("{" + f.wire + "}", quote(segment, safe=""))
         elif f.location == "query":
             items = value if isinstance(value, list) else [value]
             query.extend((f.wire, _text(item)) for item in items)
