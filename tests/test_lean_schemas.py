@@ -1,4 +1,5 @@
-"""Lean output schemas: a third of the bytes, never stricter than the full schema, full one call away."""
+"""Lean output schemas (about half the bytes, never stricter than the full schema, which stays one call
+away) and the single-type spelling strict clients need."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from mcp import Client
 
 from modelops_mcp.config import Settings
 from modelops_mcp.listing import listed_tools
 from modelops_mcp.runtime import load_settings_catalog
 from modelops_mcp.tools.lean import lean_output
+from modelops_mcp.tools.portable import single_types
 from tests.support import RunningSandbox, in_process, structured
 
 pytestmark = pytest.mark.anyio
@@ -112,7 +115,7 @@ async def test_full_schemas_by_flag_and_always_through_ops_describe(sandbox: Run
         Client(server, mode="legacy") as c,
     ):
         tools = {t.name: t for t in (await c.list_tools()).tools}
-        full = runtime.catalog.operations["datarobot_get_custom_model"].output_schema
+        full = single_types(runtime.catalog.operations["datarobot_get_custom_model"].output_schema)
         assert tools["datarobot_get_custom_model"].output_schema == full
     async with (
         in_process(sandbox.env(), state_dir, discovery="search") as (server, runtime),
@@ -120,3 +123,23 @@ async def test_full_schemas_by_flag_and_always_through_ops_describe(sandbox: Run
     ):
         described = structured(await c.call_tool("ops_describe", {"names": ["datarobot_get_custom_model"]}))
         assert described["operations"][0]["output_schema"] == full
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": ["string", "null"], "maxLength": 3, "description": "d"},
+        {"type": ["integer", "null"], "minimum": 2, "format": "int64"},
+        {"type": ["string", "null"], "enum": ["a", "b"]},  # null is not in the enum: still refused
+        {"type": ["array", "null"], "items": {"type": ["integer", "string"]}, "maxItems": 2},
+        {"type": ["object", "null"], "properties": {"a": {"type": ["boolean", "null"]}}, "required": ["a"]},
+    ],
+)
+def test_single_types_accepts_exactly_the_values_the_type_list_did(schema: dict[str, Any]) -> None:
+    portable = single_types(schema)
+    assert "anyOf" in portable
+    assert "type" not in json.dumps(portable).replace('"type": "', "")  # every type is a single name
+    samples = [None, "", "ab", "abcd", "a", 1, 2, 5, [], [1, "x"], [1, 2, 3], {}, {"a": None}, {"a": 1}, True]
+    for value in samples:
+        before = Draft202012Validator(schema).is_valid(value)
+        assert Draft202012Validator(portable).is_valid(value) is before, (schema, value)

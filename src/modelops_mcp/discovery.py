@@ -16,6 +16,7 @@ import mcp_types as types
 
 from modelops_mcp.tools.catalog import Operation
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
+from modelops_mcp.tools.portable import single_types
 from modelops_mcp.tools.response import compact
 from modelops_mcp.tools.search import OperationIndex
 from modelops_mcp.tools.validation import ArgumentValidator
@@ -108,13 +109,13 @@ def definitions(backends: list[str], read_only: bool) -> list[types.Tool]:
 
 
 def describe_operation(op: Operation) -> dict[str, Any]:
-    tool = op.tool()
+    tool = op.tool()  # the full schemas, in the same portable spelling as tools/list
     described: dict[str, Any] = {
         "name": op.tool_name,
         "title": op.title,
         "description": op.description,
-        "input_schema": tool.input_schema,
-        "output_schema": tool.output_schema,
+        "input_schema": single_types(tool.input_schema),
+        "output_schema": single_types(tool.output_schema),
         "annotations": op.annotations.model_dump(by_alias=True, exclude_none=True),
     }
     if op.job is not None:

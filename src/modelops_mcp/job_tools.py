@@ -28,7 +28,7 @@ HEARTBEAT_S = 5.0
 
 Reporter = Callable[[float, float | None, str | None], Awaitable[None]]
 
-_JOB_ID = {"type": "string", "minLength": 1, "maxLength": 64, "description": "The job's id (from a job handle)."}
+_JOB_ID = {"type": "string", "minLength": 1, "maxLength": 64, "description": "From a job handle."}
 # The spec reads destructiveHint and idempotentHint only when readOnlyHint is false: left out here.
 _READ_ONLY = types.ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
@@ -58,14 +58,13 @@ def definitions(backends: list[str], read_only: bool = False) -> list[types.Tool
 
 
 def _definitions(backends: list[str]) -> list[types.Tool]:
-    summary = {**JOB_SCHEMA, "description": "A job without its result (jobs_get has it)."}
     one_job = {"type": "object", "properties": {"job": JOB_SCHEMA}, "required": ["job"]}
     return [
         _tool(
             "jobs_list",
             "List jobs",
-            "List the jobs this server follows (fits, trainings, tests, builds), newest first. Filter by backend "
-            "and status; pass next_cursor back as cursor for the next page.",
+            "List the jobs this server follows (fits, trainings, tests, builds), newest first, without their "
+            "results (jobs_get). Filter by backend and status; pass next_cursor back as cursor for more.",
             {
                 "backend": {"type": "string", "enum": backends},
                 "status": {
@@ -80,7 +79,7 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
             [],
             {
                 "type": "object",
-                "properties": {"jobs": {"type": "array", "items": summary}, "next_cursor": {"type": "string"}},
+                "properties": {"jobs": {"type": "array", "items": JOB_SCHEMA}, "next_cursor": {"type": "string"}},
                 "required": ["jobs"],
             },
             _READ_ONLY,
@@ -89,8 +88,8 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
             "jobs_get",
             "Get a job",
             "A job: status, progress (0..1), message, operation (the tool that started it), remote (the "
-            "backend's ids), state (the backend's raw state) and, once ended, result or error. Checks the "
-            "backend when the last check is older than the minimum poll interval.",
+            "backend's ids), state (its raw state) and, once ended, result or error. Asks the backend at most "
+            "once per poll interval.",
             {"job_id": _JOB_ID},
             ["job_id"],
             one_job,
@@ -100,8 +99,8 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
             "jobs_wait",
             "Wait for a job",
             f"Wait until a job ends or timeout_s passes (default {WAIT_DEFAULT_S:g}, at most {WAIT_MAX_S:g}), "
-            "sending progress notifications meanwhile when the call carries a progressToken. On timeout it "
-            "returns the still-running job (timed_out: true) without error: call it again to keep waiting.",
+            "with progress notifications. On timeout it returns the running job (timed_out: true), not an "
+            "error: call it again to keep waiting.",
             {
                 "job_id": _JOB_ID,
                 "timeout_s": {"type": "number", "minimum": 0, "maximum": WAIT_MAX_S, "default": WAIT_DEFAULT_S},

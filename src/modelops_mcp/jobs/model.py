@@ -89,7 +89,7 @@ HANDLE_SCHEMA: dict[str, Any] = {
 }
 
 # Four jobs_* tools return this shape, in every tool list, so the field meanings are said once, in
-# jobs_get's description, and the bookkeeping fields (polls) are left out of the schema.
+# jobs_get's description; bookkeeping (polls) and the result, which may be any value, go unlisted.
 JOB_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -99,10 +99,9 @@ JOB_SCHEMA: dict[str, Any] = {
         "operation": {"type": "string"},
         "remote": {"type": "object"},
         "status": {"type": "string", "enum": list(JOB_STATUSES)},
-        "progress": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "progress": {"type": ["number", "null"]},
         "message": {"type": ["string", "null"]},
         "state": {"type": ["string", "null"]},
-        "result": {},
         "error": {"type": ["object", "null"]},
         "created_at": {"type": "string"},
         "updated_at": {"type": "string"},
