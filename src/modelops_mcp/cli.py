@@ -84,7 +84,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--output-schemas",
         choices=["lean", "full"],
         help="lean: each result's shape, a third of the bytes (default); full: every field documented, as "
-        "ops_describe and modelops://schema/{backend} always give (env MODELOPS_OUTPUT_SCHEMAS)",
+        "ops_describe and modelops://schemas/{backend} always give (env MODELOPS_OUTPUT_SCHEMAS)",
     )
 
 

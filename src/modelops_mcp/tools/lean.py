@@ -7,7 +7,7 @@ and the same for the items of a top-level list (a list tool's rows); deeper obje
 Descriptions stay where they say what to do next (they name another tool or argument); limits such as
 maxLength, meaningless for what a server returns, go. Every result valid under the full schema is valid
 under the lean one, since fields and constraints are only ever dropped. The full schema stays one call
-away: ops_describe, the modelops://schema/{backend} resource, or `--output-schemas full`.
+away: ops_describe, the modelops://schemas/{backend} resource, or `--output-schemas full`.
 """
 
 from __future__ import annotations
