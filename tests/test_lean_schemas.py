@@ -16,7 +16,7 @@ from modelops_mcp.listing import listed_tools
 from modelops_mcp.runtime import load_settings_catalog
 from modelops_mcp.tools.lean import lean_output
 from modelops_mcp.tools.portable import single_types
-from tests.support import RunningSandbox, in_process, structured
+from tests.support import RunningSandbox, error_of, in_process, structured
 
 pytestmark = pytest.mark.anyio
 
@@ -143,3 +143,42 @@ def test_single_types_accepts_exactly_the_values_the_type_list_did(schema: dict[
     for value in samples:
         before = Draft202012Validator(schema).is_valid(value)
         assert Draft202012Validator(portable).is_valid(value) is before, (schema, value)
+
+
+async def test_answers_are_checked_against_the_schema_the_tool_list_shows(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    """A field deep inside an answer that the full schema would refuse passes the lean one the client holds;
+    a top-level one the lean schema describes is still caught."""
+    from modelops_mcp.sandbox.datarobot_state import DEMO_MODEL_ID
+    from modelops_mcp.sandbox.faults import Fault
+
+    args = {"customModelId": DEMO_MODEL_ID}
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as c:
+        tool = next(t for t in (await c.list_tools()).tools if t.name == "datarobot_get_custom_model")
+        real = structured(await c.call_tool("datarobot_get_custom_model", args))
+        # latestVersion.id is documented as a string: the full schema refuses a number there.
+        deep = {**real, "latestVersion": {**real["latestVersion"], "id": 7}}
+        sandbox.emulators.faults.add(
+            Fault(backend="datarobot", path=f"/customModels/{DEMO_MODEL_ID}/", status=200, body=deep, times=1)
+        )
+        result = await c.call_tool("datarobot_get_custom_model", args)
+        assert not result.is_error
+        assert tool.output_schema is not None
+        assert Draft202012Validator(tool.output_schema).is_valid(result.structured_content)
+        sandbox.emulators.faults.add(
+            Fault(
+                backend="datarobot", path=f"/customModels/{DEMO_MODEL_ID}/", status=200, body={**real, "id": 7}, times=1
+            )
+        )
+        top = await c.call_tool("datarobot_get_custom_model", args)
+        assert error_of(top)["code"] == "unexpected_response"
+    sandbox.emulators.faults.add(
+        Fault(backend="datarobot", path=f"/customModels/{DEMO_MODEL_ID}/", status=200, body=deep, times=1)
+    )
+    async with (
+        in_process(sandbox.env(), state_dir, output_schemas="full") as (server, _),
+        Client(server, mode="legacy") as c,
+    ):
+        full = await c.call_tool("datarobot_get_custom_model", args)
+        assert error_of(full)["code"] == "unexpected_response"

@@ -5,6 +5,8 @@ One function, so `modelops-mcp tools --json` prints exactly what tools/list answ
 
 from __future__ import annotations
 
+from typing import Any
+
 import mcp_types as types
 
 from modelops_mcp import discovery, job_tools
@@ -20,12 +22,22 @@ def listed_tools(settings: Settings, catalog: Catalog, exposed: dict[str, Operat
         backends = sorted({op.backend for op in exposed.values()})
         return [portable(tool) for tool in [*discovery.definitions(backends, settings.read_only), *jobs]]
     tools = [op.tool() for op in exposed.values()]
-    if settings.output_schemas == "lean":
-        names = catalog.operations.keys()
-        for tool in tools:
-            if tool.output_schema is not None:
-                tool.output_schema = lean_output(tool.output_schema, names)
+    shown = shown_output_schemas(settings, catalog)
+    for tool in tools:
+        tool.output_schema = shown.get(tool.name, tool.output_schema)
     return [portable(tool) for tool in [*tools, *jobs]]
+
+
+def shown_output_schemas(settings: Settings, catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """The output schema tools/list shows for each operation, which its answers are checked against."""
+    if settings.output_schemas == "full":
+        return {}
+    names = catalog.operations.keys()
+    return {
+        op.tool_name: lean_output(op.output_schema, names)
+        for op in catalog.every_operation()
+        if op.output_schema is not None
+    }
 
 
 def portable(tool: types.Tool) -> types.Tool:

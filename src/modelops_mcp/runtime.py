@@ -13,6 +13,7 @@ from modelops_mcp.backends import BackendClient, BackendConfig
 from modelops_mcp.config import Limits, Settings
 from modelops_mcp.jobs import JobStore
 from modelops_mcp.jobs.tracker import PollPolicy, Tracker
+from modelops_mcp.listing import shown_output_schemas
 from modelops_mcp.redact import RedactingFilter, Redactor
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import Catalog, Operation, load_catalog
@@ -80,7 +81,8 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
         sessions=SessionKeys(settings.sessions_file),
         downloads=settings.downloads_dir.expanduser().resolve(),
     )
-    executor = Executor(catalog, clients, settings.limits, redactor, workspace)
+    shown = shown_output_schemas(settings, catalog)
+    executor = Executor(catalog, clients, settings.limits, redactor, workspace, shown)
     store = JobStore(settings.jobs_db)
     tracker = Tracker(store, catalog, Calls(executor), redactor, poll_policy(settings.limits), executor.base_url)
     executor.jobs = tracker

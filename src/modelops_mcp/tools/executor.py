@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,10 @@ class Executor:
         limits: Limits,
         redactor: Redactor,
         workspace: Workspace,
+        output_schemas: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
+        """`output_schemas`: what each tool's answers must match, by tool name: the schemas the tool list
+        shows (a lean one is also far cheaper to check on every call); the documents' own by default."""
         self.catalog = catalog
         self._clients = clients
         self._limits = limits
@@ -88,8 +92,11 @@ class Executor:
         self._workspace = workspace
         every = catalog.every_operation()  # internal operations are validated like tools
         self._inputs = {op.tool_name: ArgumentValidator(op.input_schema) for op in every}
+        shown = output_schemas or {}
         self._outputs = {
-            op.tool_name: Draft202012Validator(op.output_schema) for op in every if op.output_schema is not None
+            op.tool_name: Draft202012Validator(shown.get(op.tool_name, op.output_schema))
+            for op in every
+            if op.output_schema is not None
         }
         self.jobs: Tracker | None = None
 
