@@ -54,7 +54,13 @@ def huge_text() -> st.SearchStrategy[str]:
     )
 
 
+def _branches(schema: Schema) -> list[Schema]:
+    return [b for key in ("anyOf", "oneOf") for b in schema.get(key, []) if isinstance(b, dict)]
+
+
 def _types(schema: Schema) -> list[str]:
+    if _branches(schema):  # `anyOf: [{type: integer, …}, {type: null}]`, as the listed schemas spell nullable
+        return [t for branch in _branches(schema) for t in _types(branch)]
     declared = schema.get("type")
     if isinstance(declared, list):
         return [str(t) for t in declared]
@@ -193,6 +199,9 @@ def _sites(schema: Any, value: Any, at: Path = ()) -> list[tuple[Path, Schema]]:
     if not isinstance(schema, dict):
         return []
     found = [(at, schema)]
+    matching = [b for b in _branches(schema) if validator(b).is_valid(value)]
+    if matching:  # deeper, through the branch the value took
+        return found + _sites(matching[0], value, at)[1:]
     if isinstance(value, dict):
         for key, sub in schema.get("properties", {}).items():
             if key in value:
@@ -228,7 +237,7 @@ _OF_TYPE: dict[str, st.SearchStrategy[Any]] = {
 
 def _wrong_type(schema: Schema) -> st.SearchStrategy[Any] | None:
     allowed = set(_types(schema))
-    if not allowed or "enum" in schema or "oneOf" in schema or "anyOf" in schema:
+    if not allowed or "enum" in schema or any("type" not in b for b in _branches(schema)):
         return None
     if "number" in allowed:
         allowed.add("integer")
@@ -237,6 +246,8 @@ def _wrong_type(schema: Schema) -> st.SearchStrategy[Any] | None:
 
 
 def _out_of_range(schema: Schema) -> list[st.SearchStrategy[Any]]:
+    if _branches(schema):  # out of one branch's bounds; the final check drops what another branch accepts
+        return [fault for branch in _branches(schema) for fault in _out_of_range(branch)]
     found: list[st.SearchStrategy[Any]] = []
     kinds = set(_types(schema))
     if kinds & {"integer", "number"}:
