@@ -280,13 +280,13 @@ def jobs_rows(r: dict[str, Any]) -> list[Row]:
             "≤ bound",
             loaded["peak_polls_in_flight"] <= bounds["poll_concurrency"],
         ),
-        row(
-            f"{n:,} unfinished jobs: jobs_list p50 / p99 (ms)",
-            f"{loaded['jobs_list']['p50_ms']:.1f} / {loaded['jobs_list']['p99_ms']:.1f}",
-        ),
-        row(
-            f"{n:,} unfinished jobs: jobs_get p50 / p99 (ms)",
-            f"{loaded['jobs_get']['p50_ms']:.1f} / {loaded['jobs_get']['p99_ms']:.1f}",
+        *(
+            row(
+                f"{n:,} unfinished jobs: {tool} p50 / p99 / max (ms)",
+                f"{loaded[tool]['p50_ms']:.1f} / {loaded[tool]['p99_ms']:.1f} / {loaded[tool]['max_ms']:.0f}",
+                f"n = {loaded[tool]['n']}",
+            )
+            for tool in ("jobs_list", "jobs_get")
         ),
         row(
             "Polls per job per minute at rest (policy compressed)",

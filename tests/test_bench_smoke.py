@@ -35,7 +35,7 @@ def test_the_jobs_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
     assert at_scale["tracked_jobs"] == 100
     assert at_scale["loaded_server"]["polls_per_s"] > 0  # the server process followed the seeded jobs
     assert at_scale["loaded_server"]["peak_polls_in_flight"] <= at_scale["bounds"]["poll_concurrency"]
-    assert at_scale["loaded_server"]["jobs_get"]["n"] == 10
+    assert 1 <= at_scale["loaded_server"]["jobs_get"]["n"] <= 10  # bounded in count and in time
 
 
 def test_the_files_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
