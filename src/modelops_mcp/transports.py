@@ -22,6 +22,9 @@ async def run_http(server: Server[object], host: str, port: int) -> None:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listening before the URL is printed: a client that connects at once queues in the backlog until
+    # uvicorn accepts, instead of being refused while uvicorn is still starting.
+    sock.listen(128)
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
     config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
