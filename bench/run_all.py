@@ -6,7 +6,7 @@ each figure: ours, the peer or reference it is compared with, the ratio, the tar
 Each script runs as its own process and writes its JSON next to the summary; one that fails is reported in
 the summary and the others still run. `--quick` uses tiny sizes (the figures are noise; it checks the
 scripts run) and writes under the temp dir unless --out-dir says otherwise, so it never overwrites the
-committed figures. A full run takes about 10 minutes on a 2-core machine.
+committed figures. A full run takes about 7 minutes on a 2-core machine.
 """
 
 from __future__ import annotations
