@@ -123,3 +123,23 @@ async def test_a_status_answer_arriving_after_a_cancel_does_not_revive_the_job(
         job = await get_job(client, handle["id"])
     assert cancelled["status"] == "cancelled"
     assert job["status"] == "cancelled"
+
+
+async def test_a_read_does_not_wait_behind_a_queue_of_background_polls(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    """One poll slot, held 3 s by a slow status answer for job A: job B's own poll queues behind it, but
+    jobs_get on B answers from the store within the read wait instead of waiting the 3 s out."""
+    import time
+
+    limits = Limits(poll_min_interval_s=0.05, poll_max_s=0.1, poll_concurrency=1)
+    async with in_process(sandbox.env(), state_dir, limits) as (server, _), Client(server, mode="legacy") as client:
+        first = structured(await client.call_tool("caila_fit_service", CAILA_FIT))
+        sandbox.emulators.faults.add(Fault(backend="caila", method="GET", path=f"/job/{first['jobId']}$", delay_s=3))
+        second = structured(await client.call_tool("caila_fit_service", CAILA_FIT))
+        await anyio.sleep(0.5)  # A's poll holds the slot; B's is queued behind it
+        started = time.monotonic()
+        job = await get_job(client, second["job"]["id"])
+        waited = time.monotonic() - started
+    assert job["status"] == "working"
+    assert waited < 2.0, waited

@@ -39,6 +39,8 @@ from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.errors import ToolError, ToolFailure
 
 log = logging.getLogger(__name__)
+# Longest a reader (jobs_get, jobs_wait) waits for a poll another task already has on its way.
+READ_WAIT_S = 1.0
 
 Listener = Callable[[Job], Awaitable[None]]
 # A progress stream that keeps dropping is reopened at most this often per job; polls carry on after that.
@@ -98,6 +100,10 @@ class Tracker:
         self._seq = 0
         self._wake = anyio.Event()
         self._limiter = anyio.CapacityLimiter(self.policy.concurrency)
+        # A poll a reader asks for (jobs_get, jobs_wait) has its own slots: with thousands of jobs due, a
+        # read queued behind the background polls waited tens of seconds. Still one poll per job at a time
+        # and none closer than min_interval, so the backend sees at most twice `concurrency` at once.
+        self._read_limiter = anyio.CapacityLimiter(self.policy.concurrency)
         self._changed: dict[str, anyio.Event] = {}
         self._listeners: list[Listener] = []
         self._tg: TaskGroup | None = None
@@ -164,10 +170,13 @@ class Tracker:
         entry = self._entries.get(job_id)
         if entry is not None and not entry.streaming:
             if entry.inflight is not None:
-                await entry.inflight.wait()
+                # A background poll of this job may sit in a queue of thousands: the reader gets the stored
+                # state (kept fresh by those polls) rather than wait behind all of them.
+                with anyio.move_on_after(READ_WAIT_S):
+                    await entry.inflight.wait()
             elif time.monotonic() - entry.last_poll >= self.policy.min_interval:
                 self._begin(entry)
-                await self._poll(entry)
+                await self._poll(entry, self._read_limiter)
         return self.get(job_id)
 
     async def wait(self, job_id: str, seconds: float, on_update: Listener | None = None) -> Job:
@@ -273,11 +282,11 @@ class Tracker:
         # Set before any await, so a reader arriving in the same tick waits for this poll instead of starting one.
         entry.inflight = anyio.Event()
 
-    async def _poll(self, entry: _Entry) -> None:
+    async def _poll(self, entry: _Entry, limiter: anyio.CapacityLimiter | None = None) -> None:
         assert entry.inflight is not None
         retry_after: float | None = None
         try:
-            async with self._limiter:
+            async with limiter or self._limiter:
                 retry_after = await self._poll_once(entry)
         finally:
             entry.last_poll = time.monotonic()
