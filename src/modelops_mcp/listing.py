@@ -16,13 +16,20 @@ from modelops_mcp.tools.lean import lean_output
 from modelops_mcp.tools.portable import single_types
 
 
-def listed_tools(settings: Settings, catalog: Catalog, exposed: dict[str, Operation]) -> list[types.Tool]:
+def listed_tools(
+    settings: Settings,
+    catalog: Catalog,
+    exposed: dict[str, Operation],
+    shown: dict[str, dict[str, Any]] | None = None,
+) -> list[types.Tool]:
+    """`shown`: shown_output_schemas' answer when the caller already has it (the runtime computes it once)."""
     jobs = job_tools.definitions(sorted(catalog.backends), settings.read_only)
     if settings.discovery == "search":
         backends = sorted({op.backend for op in exposed.values()})
         return [portable(tool) for tool in [*discovery.definitions(backends, settings.read_only), *jobs]]
     tools = [op.tool() for op in exposed.values()]
-    shown = shown_output_schemas(settings, catalog)
+    if shown is None:
+        shown = shown_output_schemas(settings, catalog)
     for tool in tools:
         tool.output_schema = shown.get(tool.name, tool.output_schema)
     return [portable(tool) for tool in [*tools, *jobs]]

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
@@ -34,6 +35,8 @@ class Runtime:
     workspace: Workspace
     # The operations the tool list offers (toolsets, allowlist, read-only); the catalog stays whole.
     exposed: dict[str, Operation]
+    # The output schema the tool list shows per tool, which answers are checked against.
+    shown_outputs: dict[str, dict[str, Any]]
 
 
 def load_settings_catalog(settings: Settings) -> Catalog:
@@ -102,6 +105,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
                     jobs=tracker,
                     workspace=workspace,
                     exposed=exposed,
+                    shown_outputs=shown,
                 )
             except BaseException as exc:
                 body_error = exc

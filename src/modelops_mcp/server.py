@@ -58,7 +58,7 @@ def build_server(runtime: Runtime) -> Server[object]:
     text_limit = settings.limits.text_chars
     job_tools = JobTools(runtime.jobs, sorted(runtime.catalog.backends), text_limit, settings.read_only)
     discovery = DiscoveryTools(exposed, settings.read_only, text_limit) if settings.discovery == "search" else None
-    tools = listed_tools(settings, runtime.catalog, exposed)
+    tools = listed_tools(settings, runtime.catalog, exposed, runtime.shown_outputs)
     subscriptions = Subscriptions()
     tasks = Tasks(runtime.jobs, runtime.catalog)
 
