@@ -14,6 +14,7 @@ from typing import Any
 
 import mcp_types as types
 
+from modelops_mcp.job_tools import READ_ONLY, object_tool
 from modelops_mcp.tools.catalog import Operation
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.tools.portable import single_types
@@ -30,8 +31,6 @@ DESCRIBE_MAX = 10
 Invoke = Callable[[str, dict[str, Any]], Awaitable[types.CallToolResult | dict[str, Any]]]
 
 _NAME = {"type": "string", "minLength": 1, "maxLength": 64}
-# The spec reads destructiveHint and idempotentHint only when readOnlyHint is false: left out here.
-_READ_ONLY = types.ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
 def definitions(backends: list[str], read_only: bool) -> list[types.Tool]:
@@ -42,42 +41,31 @@ def definitions(backends: list[str], read_only: bool) -> list[types.Tool]:
         "required": ["name", "summary"],
     }
     return [
-        types.Tool(
-            name="ops_search",
-            title="Search operations",
-            description="Find operations (fits, tests, uploads, downloads...) by a plain-language query, best "
-            "first. Then ops_describe, then ops_call.",
-            input_schema={
-                "type": "object",
-                "properties": {
-                    "query": {"type": "string", "minLength": 1, "maxLength": 500},
-                    "backend": {"type": "string", "enum": backends},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 25, "default": SEARCH_LIMIT_DEFAULT},
-                },
-                "required": ["query"],
-                "additionalProperties": False,
+        object_tool(
+            "ops_search",
+            "Search operations",
+            "Find operations (fits, tests, uploads, downloads...) by a plain-language query, best first. Then "
+            "ops_describe, then ops_call.",
+            {
+                "query": {"type": "string", "minLength": 1, "maxLength": 500},
+                "backend": {"type": "string", "enum": backends},
+                "limit": {"type": "integer", "minimum": 1, "maximum": 25, "default": SEARCH_LIMIT_DEFAULT},
             },
-            output_schema={
+            ["query"],
+            {
                 "type": "object",
                 "properties": {"operations": {"type": "array", "items": summary}},
                 "required": ["operations"],
             },
-            annotations=_READ_ONLY,
+            READ_ONLY,
         ),
-        types.Tool(
-            name="ops_describe",
-            title="Describe operations",
-            description="Full description, input schema (the arguments ops_call takes) and output schema of "
-            "operations, by name.",
-            input_schema={
-                "type": "object",
-                "properties": {
-                    "names": {"type": "array", "items": _NAME, "minItems": 1, "maxItems": DESCRIBE_MAX},
-                },
-                "required": ["names"],
-                "additionalProperties": False,
-            },
-            output_schema={
+        object_tool(
+            "ops_describe",
+            "Describe operations",
+            "Full description, input schema (the arguments ops_call takes) and output schema of operations, by name.",
+            {"names": {"type": "array", "items": _NAME, "minItems": 1, "maxItems": DESCRIBE_MAX}},
+            ["names"],
+            {
                 "type": "object",
                 "properties": {
                     "operations": {"type": "array", "items": {"type": "object"}},
@@ -85,20 +73,17 @@ def definitions(backends: list[str], read_only: bool) -> list[types.Tool]:
                 },
                 "required": ["operations"],
             },
-            annotations=_READ_ONLY,
+            READ_ONLY,
         ),
-        types.Tool(
-            name="ops_call",
-            title="Call an operation",
-            description="Run an operation with its arguments: the same validation, result, errors and job "
-            "handle as its own tool. Jobs: jobs_wait.",
-            input_schema={
-                "type": "object",
-                "properties": {"name": _NAME, "arguments": {"type": "object", "default": {}}},
-                "required": ["name"],
-                "additionalProperties": False,
-            },
-            annotations=types.ToolAnnotations(
+        object_tool(
+            "ops_call",
+            "Call an operation",
+            "Run an operation with its arguments: the same validation, result, errors and job handle as its "
+            "own tool. Jobs: jobs_wait.",
+            {"name": _NAME, "arguments": {"type": "object", "default": {}}},
+            ["name"],
+            None,
+            types.ToolAnnotations(
                 read_only_hint=read_only,
                 destructive_hint=not read_only,
                 idempotent_hint=read_only,

@@ -30,18 +30,19 @@ Reporter = Callable[[float, float | None, str | None], Awaitable[None]]
 
 _JOB_ID = {"type": "string", "minLength": 1, "maxLength": 64, "description": "From a job handle."}
 # The spec reads destructiveHint and idempotentHint only when readOnlyHint is false: left out here.
-_READ_ONLY = types.ToolAnnotations(read_only_hint=True, open_world_hint=False)
+READ_ONLY = types.ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
-def _tool(
+def object_tool(
     name: str,
     title: str,
     description: str,
     properties: dict[str, Any],
     required: list[str],
-    output: dict[str, Any],
+    output: dict[str, Any] | None,
     annotations: types.ToolAnnotations,
 ) -> types.Tool:
+    """A tool the server defines itself (jobs_*, ops_*): one closed object of arguments."""
     return types.Tool(
         name=name,
         title=title,
@@ -60,7 +61,7 @@ def definitions(backends: list[str], read_only: bool = False) -> list[types.Tool
 def _definitions(backends: list[str]) -> list[types.Tool]:
     one_job = {"type": "object", "properties": {"job": JOB_SCHEMA}, "required": ["job"]}
     return [
-        _tool(
+        object_tool(
             "jobs_list",
             "List jobs",
             "List the jobs this server follows (fits, trainings, tests, builds), newest first, without their "
@@ -82,9 +83,9 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
                 "properties": {"jobs": {"type": "array", "items": JOB_SCHEMA}, "next_cursor": {"type": "string"}},
                 "required": ["jobs"],
             },
-            _READ_ONLY,
+            READ_ONLY,
         ),
-        _tool(
+        object_tool(
             "jobs_get",
             "Get a job",
             "A job: status, progress (0..1), message, operation (the tool that started it), remote (the "
@@ -93,9 +94,9 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
             {"job_id": _JOB_ID},
             ["job_id"],
             one_job,
-            _READ_ONLY,
+            READ_ONLY,
         ),
-        _tool(
+        object_tool(
             "jobs_wait",
             "Wait for a job",
             f"Wait until a job ends or timeout_s passes (default {WAIT_DEFAULT_S:g}, at most {WAIT_MAX_S:g}), "
@@ -111,9 +112,9 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
                 "properties": {"job": JOB_SCHEMA, "timed_out": {"type": "boolean"}},
                 "required": ["job", "timed_out"],
             },
-            _READ_ONLY,
+            READ_ONLY,
         ),
-        _tool(
+        object_tool(
             "jobs_cancel",
             "Cancel a job",
             "Cancel a running job through the backend's cancel operation when it has one; otherwise stop "
