@@ -96,6 +96,12 @@ class BackendClient:
         self._limits = limits
         self._redactor = redactor
         redactor.add(config.credential)
+        # A password in the base URL (basic auth through a proxy) is a credential too, in both spellings:
+        # httpx logs the URL percent-encoded, and an error may echo it decoded.
+        userinfo = httpx.URL(config.base_url).userinfo.decode("ascii")
+        if ":" in userinfo:
+            redactor.add(userinfo.partition(":")[2])
+            redactor.add(httpx.URL(config.base_url).password)
         self._http = httpx.AsyncClient(
             verify=_tls_context(),
             timeout=httpx.Timeout(limits.read_timeout_s, connect=limits.connect_timeout_s),
@@ -121,8 +127,9 @@ class BackendClient:
 
     @property
     def known_base_url(self) -> str | None:
-        """The URL calls go to now; None while a local service has yet to be found."""
-        return self.config.base_url if self.config.discovery is None else self._found
+        """The URL calls go to now, without any user:password; None while a local service has yet to be found."""
+        url = self.config.base_url if self.config.discovery is None else self._found
+        return None if url is None else str(httpx.URL(url).copy_with(username=None, password=None))
 
     def forget_discovered(self) -> None:
         """After a connection failure: the service may have moved to another port, so probe again next time."""

@@ -108,8 +108,11 @@ class Executor:
         try:
             return await self._call(op, arguments or {}, roots)
         except ToolFailure as failure:
-            log.info("%s failed: %s", name, failure.error.one_line())
-            return error_result(failure.error)
+            # Masked as a whole, whichever part echoes a secret: a backend's message, or our own violations
+            # naming a key the agent pasted as an argument.
+            error = ToolError.model_validate(self._redactor.value(failure.error.model_dump()))
+            log.info("%s failed: %s", name, error.one_line())
+            return error_result(error)
         except Exception as exc:  # the server must keep serving whatever one call meets
             log.exception("%s: unexpected failure", name)
             error = ToolError(
