@@ -330,10 +330,16 @@ class Tracker:
     async def _poll_failed(self, entry: _Entry, job: Job, error: ToolError) -> float | None:
         before = job.visible()
         job.polls = self._polled(job, error.one_line())
-        if error.kind == "not_found":
-            # The backend no longer knows the job: it will never report an end, so say so now.
+        # The backend no longer knows the job, or we refused the status request ourselves (a Location off the
+        # configured endpoint, say) and will refuse it every time: no end will ever be reported, so say so now.
+        refused = error.kind == "validation" and error.status is None
+        if error.kind == "not_found" or refused:
             job.status = "failed"
-            job.message = f"the backend no longer knows this job: {error.message}"
+            job.message = (
+                f"the status of this job cannot be checked: {error.message}"
+                if refused
+                else f"the backend no longer knows this job: {error.message}"
+            )
             job.error = error.model_dump(exclude_none=True)
             job.finished_at = job.updated_at = now_iso()
             self._drop(job.id)

@@ -27,7 +27,7 @@ from modelops_mcp.tools.openapi import resolve_pointer
 from modelops_mcp.tools.payloads import PAYLOADS, Payload, PayloadError
 from modelops_mcp.tools.request import SetMember, build_request
 from modelops_mcp.tools.response import error_from_response, parse_body, success_result
-from modelops_mcp.tools.routes import route_url
+from modelops_mcp.tools.routes import route_url, same_origin
 from modelops_mcp.tools.sessions import SessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, RootsProvider
 from modelops_mcp.tools.validation import ArgumentValidator
@@ -286,8 +286,9 @@ class Executor:
         client = self._clients[op.backend]
         base = httpx.URL(await client.base_url(op.tool_name))
         target = httpx.URL(url) if isinstance(url, str) and url else None
-        # A presigned URL is followed only to https (object storage) or to the configured host itself.
-        if target is None or not (target.scheme == "https" or (target.scheme, target.host) == (base.scheme, base.host)):
+        # A presigned URL is followed only to https (object storage) or to the configured endpoint's own origin:
+        # scheme, host AND port, since another port on the same host is another service.
+        if target is None or not (target.scheme == "https" or same_origin(target, base)):
             shown = "no upload URL" if target is None else f"an upload URL on {target.scheme}://{target.host}"
             ids = [str(v) for k, v in body.items() if k.endswith("id")] if isinstance(body, dict) else []
             record_id = ids[0] if ids else "?"
@@ -297,7 +298,7 @@ class Executor:
                     code="upload_url_refused",
                     # Not the body: a presigned URL's signature is a credential of its own.
                     message=f"the record {record_id} was created but the backend gave {shown}, which is neither "
-                    "https nor the configured host; nothing was uploaded",
+                    "https nor the configured endpoint; nothing was uploaded",
                     backend=op.backend,
                     operation=op.tool_name,
                 )
