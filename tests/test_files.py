@@ -7,9 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from mcp import Client
 
+from modelops_mcp.sandbox import Fault
+from modelops_mcp.sandbox.datarobot_state import DEMO_MODEL_ID
 from modelops_mcp.tools.downloads import disposition_name, safe_file_name, save_response
 from modelops_mcp.tools.uploads import PathRefused, check_path
+from tests.support import RunningSandbox, dump, in_process
 
 pytestmark = pytest.mark.anyio
 
@@ -102,3 +106,34 @@ def test_no_allowed_directory_refuses_everything(tmp_path: Path) -> None:
     with pytest.raises(PathRefused) as refused:
         check_path(str(tmp_path / "a.csv"), [], MiB)
     assert refused.value.code == "path_not_allowed"
+
+
+async def test_a_hostile_download_name_lands_inside_the_output_dir_and_never_through_a_symlink(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """End to end: a backend names its file `../../escape.sh`, and a symlink of that name already waits in the
+    output dir pointing outside; the download still lands as a new file inside the output dir."""
+    output, outside = tmp_path / "out", tmp_path / "outside.sh"
+    outside.write_text("untouched\n")
+    (output / "datarobot").mkdir(parents=True)
+    (output / "datarobot" / "escape.sh").symlink_to(outside)
+    hostile = {"Content-Disposition": 'attachment; filename="../../escape.sh"', "Content-Type": "text/plain"}
+    sandbox.emulators.faults.add(
+        Fault(backend="datarobot", method="GET", path="/download/$", status=200, body="#!/bin/sh\n", headers=hostile)
+    )
+    async with (
+        in_process(sandbox.env(), tmp_path / "state", output_dir=output) as (server, _),
+        Client(server, mode="legacy") as client,
+    ):
+        result = await client.call_tool("datarobot_download_custom_model", {"customModelId": DEMO_MODEL_ID})
+    assert not result.is_error, dump(result)
+    assert_landed_inside(Path((result.structured_content or {})["path"]), output / "datarobot", tmp_path)
+
+
+def assert_landed_inside(saved: Path, folder: Path, tmp_path: Path) -> None:
+    assert saved.parent == folder.resolve()
+    assert saved.name == "escape-1.sh"
+    assert not saved.is_symlink()
+    assert saved.read_text() == "#!/bin/sh\n"
+    assert (tmp_path / "outside.sh").read_text() == "untouched\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "outside.sh", "state"]
