@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -60,12 +60,22 @@ def poll_policy(limits: Limits) -> PollPolicy:
     )
 
 
-def install_log_redaction(redactor: Redactor) -> None:
-    """Every handler on the root logger masks secrets, whichever library logs them."""
+def install_log_redaction(redactor: Redactor) -> Callable[[], None]:
+    """Every handler on the root logger masks this runtime's secrets, whichever library logs them.
+
+    Returns the undo, run when the runtime closes: a handler that outlives it (another runtime in the same
+    process, a test harness's capture handler) must get the next runtime's filter, not keep a stale one.
+    """
     root = logging.getLogger()
-    for handler in root.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter(redactor))
+    added = [(handler, RedactingFilter(redactor)) for handler in root.handlers]
+    for handler, log_filter in added:
+        handler.addFilter(log_filter)
+
+    def remove() -> None:
+        for handler, log_filter in added:
+            handler.removeFilter(log_filter)
+
+    return remove
 
 
 @asynccontextmanager
@@ -77,7 +87,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
         name: BackendClient(BackendConfig.from_env(spec, env), settings.limits, redactor)
         for name, spec in catalog.backends.items()
     }
-    install_log_redaction(redactor)
+    remove_log_redaction = install_log_redaction(redactor)
     settings.ensure_state_dir()
     workspace = Workspace(
         files=LocalFiles(UploadPolicy(tuple(settings.allow_dirs), settings.limits.max_upload_bytes)),
@@ -115,5 +125,6 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
         store.close()
         for client in clients.values():
             await client.aclose()
+        remove_log_redaction()
     if body_error is not None:
         raise body_error
