@@ -192,15 +192,19 @@ def server_env(extra: Mapping[str, str], state_dir: Path) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def stdio_server(env: Mapping[str, str], state_dir: Path, *args: str) -> AsyncIterator[tuple[Client, Path]]:
-    """`modelops-mcp serve` as a child process over stdio; yields the client and the file its stderr goes to."""
+async def stdio_server(
+    env: Mapping[str, str], state_dir: Path, *args: str, **client_options: Any
+) -> AsyncIterator[tuple[Client, Path]]:
+    """`modelops-mcp serve` as a child process over stdio; yields the client and the file its stderr goes to.
+
+    `client_options`: more of the Client's settings, e.g. an `elicitation_callback`."""
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "modelops_mcp", "serve", *FAST_ARGS, *args],
         env=server_env(env, state_dir),
     )
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as errlog:
-        async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
+        async with Client(stdio_client(params, errlog=errlog), mode="legacy", **client_options) as client:
             yield client, Path(errlog.name)
 
 

@@ -14,6 +14,7 @@ import anyio
 
 from modelops_mcp import __version__
 from modelops_mcp.config import (
+    NO_CONFIRM_ENV,
     READ_ONLY_ENV,
     TOOLS_ENV,
     TOOLSETS_ENV,
@@ -52,6 +53,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         read_only=flag_or_env(getattr(args, "read_only", False), READ_ONLY_ENV),
         discovery=discovery_mode(getattr(args, "discovery", None)),
         output_schemas=output_schemas_mode(getattr(args, "output_schemas", None)),
+        confirm=not flag_or_env(getattr(args, "no_confirm", False), NO_CONFIRM_ENV),
     )
 
 
@@ -99,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port; 0 picks a free one (default 8000)")
     serve.add_argument("--sandbox", action="store_true", help="start the local emulators and point every backend there")
+    serve.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="run destructive calls (deletes, cancels, stops, force_restart) without asking the user first, "
+        "for unattended use (env MODELOPS_NO_CONFIRM=1); clients without elicitation are never asked",
+    )
     serve.add_argument(
         "--auth-token",
         metavar="TOKEN",
