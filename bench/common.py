@@ -143,7 +143,8 @@ def serve_flags() -> frozenset[str]:
 def serve_command(*extra: str, transport: str = "stdio") -> list[str]:
     cmd = [*ours_command(), "serve"]
     if transport != "stdio":
-        cmd += ["--transport", transport, "--port", "0"]
+        # Loopback and no token: the peer's HTTP server has no auth either, so both sides do the same work.
+        cmd += ["--transport", transport, "--port", "0", "--no-auth"]
     return [*cmd, *extra]
 
 

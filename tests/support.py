@@ -19,7 +19,9 @@ import mcp_types as types
 from jsonschema import Draft202012Validator
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.server import Server
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 from modelops_mcp.config import Limits, Settings
 from modelops_mcp.runtime import Runtime, open_runtime
@@ -190,24 +192,42 @@ def server_env(extra: Mapping[str, str], state_dir: Path) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def stdio_server(env: Mapping[str, str], state_dir: Path, *args: str) -> AsyncIterator[tuple[Client, Path]]:
-    """`modelops-mcp serve` as a child process over stdio; yields the client and the file its stderr goes to."""
+async def stdio_server(
+    env: Mapping[str, str], state_dir: Path, *args: str, **client_options: Any
+) -> AsyncIterator[tuple[Client, Path]]:
+    """`modelops-mcp serve` as a child process over stdio; yields the client and the file its stderr goes to.
+
+    `client_options`: more of the Client's settings, e.g. an `elicitation_callback`."""
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "modelops_mcp", "serve", *FAST_ARGS, *args],
         env=server_env(env, state_dir),
     )
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as errlog:
-        async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
+        async with Client(stdio_client(params, errlog=errlog), mode="legacy", **client_options) as client:
             yield client, Path(errlog.name)
 
 
-def start_http_server(env: Mapping[str, str], state_dir: Path, *args: str) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """`modelops-mcp serve --transport http --port 0` as a child process: the process, its /mcp URL, its stderr."""
+# The flags and variable that choose how the HTTP server authenticates; without any, tests not about auth
+# pass --no-auth (the server binds loopback).
+_AUTH_CHOICES = ("--auth-token", "--no-auth", "--host")
+SERVE_HTTP = (sys.executable, "-m", "modelops_mcp", "serve", "--transport", "http")
+
+
+def start_http_server(
+    env: Mapping[str, str], state_dir: Path, *args: str, open_access: bool = True
+) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`modelops-mcp serve --transport http --port 0` as a child process: the process, its /mcp URL, its stderr.
+
+    Unless `args` or `env` say how to authenticate, or `open_access` is False (the server then generates a
+    token), the server runs with --no-auth on 127.0.0.1: most tests are not about auth.
+    """
     errlog = Path(tempfile.mkstemp(suffix=".log")[1])
+    chosen = any(a.split("=", 1)[0] in _AUTH_CHOICES for a in args) or "MODELOPS_AUTH_TOKEN" in env
+    auth = ("--no-auth",) if open_access and not chosen else ()
     with errlog.open("w") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "modelops_mcp", "serve", "--transport", "http", "--port", "0", *FAST_ARGS, *args],
+            [*SERVE_HTTP, "--port", "0", *FAST_ARGS, *auth, *args],
             env=server_env(env, state_dir),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -222,9 +242,11 @@ def start_http_server(env: Mapping[str, str], state_dir: Path, *args: str) -> tu
 
 
 @contextmanager
-def http_server_process(env: Mapping[str, str], state_dir: Path, *args: str) -> Iterator[tuple[str, Path]]:
+def http_server_process(
+    env: Mapping[str, str], state_dir: Path, *args: str, open_access: bool = True
+) -> Iterator[tuple[str, Path]]:
     """`modelops-mcp serve --transport http --port 0` as a child process; yields its /mcp URL and its stderr file."""
-    proc, url, errlog = start_http_server(env, state_dir, *args)
+    proc, url, errlog = start_http_server(env, state_dir, *args, open_access=open_access)
     try:
         yield url, errlog
     finally:
@@ -234,6 +256,30 @@ def http_server_process(env: Mapping[str, str], state_dir: Path, *args: str) -> 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@asynccontextmanager
+async def http_client(url: str, token: str | None = None, **options: Any) -> AsyncIterator[Client]:
+    """An mcp Client over Streamable HTTP that sends `Authorization: Bearer <token>` on every request."""
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else None
+    # The SDK's own factory, for its long read timeout; a client passed in is ours to close.
+    async with create_mcp_http_client(headers=headers) as http:
+        transport = streamable_http_client(url, http_client=http)
+        async with Client(transport, mode=options.pop("mode", "legacy"), **options) as client:
+            yield client
+
+
+def printed_token(errlog: Path, timeout_s: float = 10.0) -> str:
+    """The bearer token a server without one generated and printed at start."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        match = re.search(r"Authorization: Bearer (\S+)$", errlog.read_text(), flags=re.MULTILINE)
+        if match:
+            return match.group(1)
+        time.sleep(0.05)
+    raise AssertionError(f"no generated token printed: {errlog.read_text()}")
 
 
 def _wait_for_url(proc: subprocess.Popen[bytes], errlog: Path, timeout_s: float = 30.0) -> str:

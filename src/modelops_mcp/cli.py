@@ -14,6 +14,7 @@ import anyio
 
 from modelops_mcp import __version__
 from modelops_mcp.config import (
+    NO_CONFIRM_ENV,
     READ_ONLY_ENV,
     TOOLS_ENV,
     TOOLSETS_ENV,
@@ -52,6 +53,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         read_only=flag_or_env(getattr(args, "read_only", False), READ_ONLY_ENV),
         discovery=discovery_mode(getattr(args, "discovery", None)),
         output_schemas=output_schemas_mode(getattr(args, "output_schemas", None)),
+        confirm=not flag_or_env(getattr(args, "no_confirm", False), NO_CONFIRM_ENV),
     )
 
 
@@ -99,6 +101,34 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port; 0 picks a free one (default 8000)")
     serve.add_argument("--sandbox", action="store_true", help="start the local emulators and point every backend there")
+    serve.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="run destructive calls (deletes, cancels, stops, force_restart) without asking the user first, "
+        "for unattended use (env MODELOPS_NO_CONFIRM=1); clients without elicitation are never asked",
+    )
+    serve.add_argument(
+        "--auth-token",
+        metavar="TOKEN",
+        help="HTTP: the bearer token clients must send (prefer env MODELOPS_AUTH_TOKEN: a flag shows in `ps`); "
+        "without either, one is generated and printed at start",
+    )
+    serve.add_argument(
+        "--no-auth", action="store_true", help="HTTP: accept requests without a token (loopback binds only)"
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="HOST",
+        help="HTTP: a Host header to accept besides the loopback names and the bound address, e.g. the public "
+        "name of a 0.0.0.0 bind; repeatable, comma-separated (env MODELOPS_ALLOW_HOSTS)",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="HTTP: a browser Origin to accept (https://app.example.com); repeatable (env MODELOPS_ALLOW_ORIGINS)",
+    )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     serve.add_argument(
         "--poll-interval", type=float, metavar="S", help="minimum seconds between two status checks of a job (1)"
@@ -155,10 +185,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from modelops_mcp.http_auth import http_access
     from modelops_mcp.serve import serve
 
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(args)
+    access = None
+    if args.transport == "http":
+        # Decided before anything listens: an unsafe combination stops the start (exit 2).
+        access = http_access(
+            args.host,
+            token=args.auth_token,
+            no_auth=args.no_auth,
+            allow_hosts=args.allow_host,
+            allow_origins=args.allow_origin,
+            env=os.environ,
+        )
     anyio.run(
         lambda: serve(
             settings,
@@ -167,6 +209,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             sandbox=args.sandbox,
+            access=access,
         )
     )
     return 0

@@ -16,6 +16,7 @@ OUTPUT_DIR_ENV = "MODELOPS_OUTPUT_DIR"
 TOOLSETS_ENV = "MODELOPS_TOOLSETS"  # comma-separated, like the flag
 TOOLS_ENV = "MODELOPS_TOOLS"
 READ_ONLY_ENV = "MODELOPS_READ_ONLY"  # 1 / true / yes
+NO_CONFIRM_ENV = "MODELOPS_NO_CONFIRM"  # 1 / true / yes: destructive calls run without asking the user
 DISCOVERY_ENV = "MODELOPS_DISCOVERY"  # tools | search
 OUTPUT_SCHEMAS_ENV = "MODELOPS_OUTPUT_SCHEMAS"  # lean | full
 Discovery = Literal["tools", "search"]
@@ -57,6 +58,8 @@ class Settings(BaseModel):
     discovery: Discovery = "tools"
     # The output schemas tools/list carries: the result's shape (lean) or its full documentation.
     output_schemas: OutputSchemas = "lean"
+    # Ask the user (elicitation, when the client offers it) before a destructive call is sent.
+    confirm: bool = True
 
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)

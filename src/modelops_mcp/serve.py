@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 from typing import Literal
 
 from modelops_mcp.config import Settings
+from modelops_mcp.http_auth import HttpAccess, http_access
 from modelops_mcp.runtime import open_runtime
 from modelops_mcp.server import build_server
 from modelops_mcp.transports import run_http, run_stdio
@@ -22,7 +23,9 @@ async def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     sandbox: bool = False,
+    access: HttpAccess | None = None,
 ) -> None:
+    """`access`: who may use the HTTP transport; None generates a token (printed once at start)."""
     async with AsyncExitStack() as stack:
         if sandbox:
             # Imported here: the sandbox is a separate concern that a production server never loads.
@@ -36,4 +39,4 @@ async def serve(
         if transport == "stdio":
             await run_stdio(server)
         else:
-            await run_http(server, host, port)
+            await run_http(server, host, port, access or http_access(host))

@@ -12,9 +12,11 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from modelops_mcp import __version__, prompts, resources
+from modelops_mcp.confirm import Confirmation, cancel_question, operation_question
 from modelops_mcp.discovery import DiscoveryTools
 from modelops_mcp.job_tools import JobTools
 from modelops_mcp.jobs import Job
+from modelops_mcp.jobs.tracker import UnknownJob
 from modelops_mcp.listing import listed_tools
 from modelops_mcp.roots import client_roots
 from modelops_mcp.runtime import Runtime
@@ -61,6 +63,7 @@ def build_server(runtime: Runtime) -> Server[object]:
     tools = listed_tools(settings, runtime.catalog, exposed, runtime.shown_outputs)
     subscriptions = Subscriptions()
     tasks = Tasks(runtime.jobs, runtime.catalog)
+    confirmation = Confirmation(settings.confirm)
 
     async def job_changed(job: Job) -> None:
         await subscriptions.publish(job.uri)
@@ -76,9 +79,21 @@ def build_server(runtime: Runtime) -> Server[object]:
         ctx: ServerRequestContext[object], params: types.CallToolRequestParams
     ) -> types.CallToolResult | dict[str, Any]:
         if params.name in job_tools:
+            if params.name == "jobs_cancel":
+                stop = await confirm_cancel(ctx, params)
+                if stop is not None:
+                    return stop
             return await job_tools.call(params.name, params.arguments, ctx.session.report_progress)
 
         async def invoke(name: str, arguments: dict[str, Any] | None) -> types.CallToolResult | dict[str, Any]:
+            op = exposed[name]
+            if op.destructive_call(arguments or {}):
+                # Bad arguments are refused first: the user is never asked about a call that cannot run.
+                stop = executor.refusal(name, arguments or {}) or await confirmation.ask(
+                    ctx, params, name, arguments or {}, operation_question(op, arguments or {}), op.backend
+                )
+                if stop is not None:
+                    return stop
             result = await executor.call(name, arguments, client_roots(ctx))
             if exposed[name].job is not None and client_wants_tasks(ctx):
                 return tasks.created(result) or result
@@ -90,6 +105,18 @@ def build_server(runtime: Runtime) -> Server[object]:
         if params.name not in exposed:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
         return await invoke(params.name, params.arguments)
+
+    async def confirm_cancel(
+        ctx: ServerRequestContext[object], params: types.CallToolRequestParams
+    ) -> types.CallToolResult | dict[str, Any] | None:
+        arguments = params.arguments or {}
+        try:
+            job = runtime.jobs.get(str(arguments.get("job_id")))
+        except UnknownJob:
+            return None  # jobs_cancel itself says so
+        if job.terminal:
+            return None  # nothing left to cancel: nothing is sent
+        return await confirmation.ask(ctx, params, "jobs_cancel", arguments, cancel_question(job), job.backend)
 
     async def list_resources(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None

@@ -80,10 +80,20 @@ class Operation:
     upload: UploadSpec | None = None
     # The operation's first OpenAPI tag: its toolset group, selected as `<backend>.<group>`.
     group: str | None = None
+    # Arguments that make a call destructive (x-mcp `confirm_when`); empty: the destructiveHint decides.
+    confirm_when: tuple[str, ...] = ()
 
     @property
     def idempotent(self) -> bool:
         return bool(self.annotations.idempotent_hint)
+
+    def destructive_call(self, arguments: dict[str, Any]) -> bool:
+        """Whether this call, with these arguments, is one a user should confirm before it is sent."""
+        if not self.annotations.destructive_hint:
+            return False
+        if not self.confirm_when:
+            return True
+        return any(arguments.get(name) not in (None, 0, False, "", "0") for name in self.confirm_when)
 
     def tool(self) -> types.Tool:
         return types.Tool(
@@ -350,6 +360,10 @@ def load_backend(path: Path | Traversable, *, check_schemas: bool = True) -> Bac
             if check_schemas:
                 _check_schema(flat.schema, source, at)
                 _check_schema(output_schema, source, pointer_join(at, "responses"))
+            unknown = [name for name in op_ext.confirm_when if name not in {f.arg for f in flat.fields}]
+            if unknown:
+                where = pointer_join(at, "x-mcp", "confirm_when")
+                raise SchemaError(source, where, f"{unknown[0]!r} is not an argument of {op_ext.tool}")
             title = op_ext.title or str(raw.get("summary") or op_ext.tool)
             hints = method_annotations(method, ext.open_world, title)
             if op_ext.annotations is not None:
@@ -383,6 +397,7 @@ def load_backend(path: Path | Traversable, *, check_schemas: bool = True) -> Bac
                     pagination=pagination,
                     upload=op_ext.upload,
                     group=_first_tag(raw),
+                    confirm_when=tuple(op_ext.confirm_when),
                 )
             )
     _check_jobs(source, operations)

@@ -123,6 +123,15 @@ class Executor:
             )
             return error_result(error)
 
+    def refusal(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult | None:
+        """The validation error a call would get, checked before the user is asked to confirm it."""
+        op = self.catalog.operations[name]
+        try:
+            self._inputs[name].check(arguments, name, op.backend)
+        except ToolFailure as failure:
+            return error_result(failure.error)
+        return None
+
     async def invoke(self, op: Operation, arguments: dict[str, Any]) -> Reply:
         """One operation for the server's own use (job status checks): the parsed answer, or `ToolFailure`."""
         arguments = self._prepare(op, arguments)

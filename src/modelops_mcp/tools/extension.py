@@ -201,6 +201,9 @@ class OperationExtension(_Strict):
     internal: bool = False
     files: FileSetSpec | None = None
     upload: UploadSpec | None = None
+    # Confirm a destructive call only when one of these arguments is set (not 0, false or empty), e.g. a
+    # `force_restart` that wipes state; without it every call of a destructive tool is confirmed.
+    confirm_when: list[str] = Field(default_factory=list)
 
     @field_validator("tool")
     @classmethod
