@@ -8,12 +8,14 @@ or the command line (`modelops-mcp sandbox --fault JSON`); the middleware that a
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, get_args
 
-__all__ = ["DEFAULT_OVERSIZED_BYTES", "FAULT_KINDS", "Fault", "FaultKind", "FaultPlan"]
+__all__ = ["DEFAULT_OVERSIZED_BYTES", "FAULT_KINDS", "Fault", "FaultKind", "FaultPlan", "faults_from_cli"]
 
 FaultKind = Literal["latency", "status", "reset", "truncated", "malformed", "html", "oversized", "ws_close"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
@@ -150,3 +152,26 @@ class FaultPlan:
     def to_json(self) -> list[dict[str, Any]]:
         with self._lock:
             return [f.to_json() for f in self._faults]
+
+
+def faults_from_cli(items: list[str], files: list[str]) -> list[Fault]:
+    """Faults from `--fault JSON` (one object each) and `--faults FILE` (a list); ValueError says which is bad."""
+    faults: list[Fault] = []
+    for item in items:
+        try:
+            faults.append(Fault.from_json(json.loads(item)))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"--fault {item!r}: {exc}") from None
+    for name in files:
+        try:
+            raw = json.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"--faults {name}: {exc}") from None
+        if not isinstance(raw, list):
+            raise ValueError(f"--faults {name}: the file must hold a JSON list of faults")
+        for index, entry in enumerate(raw):
+            try:
+                faults.append(Fault.from_json(entry))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"--faults {name}, fault {index}: {exc}") from None
+    return faults
