@@ -9,7 +9,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -55,6 +57,15 @@ def cli_sandbox(*args: str) -> Iterator[tuple[str, dict[str, str], list[str]]]:
             proc.wait(timeout=10)
 
 
+def requests_seen(url: str) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = httpx.get(f"{url}/_sandbox/requests", timeout=10).json()["requests"]
+    return seen
+
+
+def file_size(path: str) -> int:
+    return Path(path).stat().st_size
+
+
 def test_a_bad_fault_stops_the_sandbox_before_it_serves() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "modelops_mcp", "sandbox", "--port", "0", "--fault", '{"kind": "reset", "when": 1}'],
@@ -91,14 +102,14 @@ async def test_faults_from_the_command_line_reach_a_server_over_stdio(state_dir:
             models = await client.call_tool("tunethemodel_list_models", {})
             pieces = await client.call_tool("pieces_list_models", {})
             pieces_again = await client.call_tool("pieces_list_models", {})
-        seen = httpx.get(f"{url}/_sandbox/requests", timeout=10).json()["requests"]
+        seen = await anyio.to_thread.run_sync(requests_seen, url)
     assert not datasets.is_error, text_of(datasets)  # the reset, retried: GET is idempotent
     assert [r["status"] for r in seen if r["path"].endswith("/dataset")] == [0, 200]
     assert error_of(fit)["code"] == "invalid_response"
     assert len([r for r in seen if r["path"].endswith("/fit")]) == 1  # a POST is sent once
     too_large = error_of(models)
     assert too_large["code"] == "response_too_large"
-    assert Path(too_large["saved"]["path"]).stat().st_size == too_large["saved"]["size"] > 1024 * 1024
+    assert file_size(too_large["saved"]["path"]) == too_large["saved"]["size"] > 1024 * 1024
     assert error_of(pieces)["code"] == "invalid_response"
     assert structured(pieces_again)["iterable"]  # served again once the one-off fault is spent
     assert CANARY not in errlog.read_text()

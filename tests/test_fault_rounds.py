@@ -120,7 +120,9 @@ async def test_random_faults_across_routes_yield_documented_outcomes(sandbox: Ru
             if "unexpected failure" in text:
                 crashes += 1
             if outcome not in allowed(kind, idempotent, fault.times) or CANARY in text or len(text) > 16 * 1024:
-                unexpected.append({"round": round_no, "tool": tool, "fault": kind, "times": fault.times, "got": outcome})
+                unexpected.append(
+                    {"round": round_no, "tool": tool, "fault": kind, "times": fault.times, "got": outcome}
+                )
             sandbox.emulators.faults.clear()
             await anyio.sleep(0.6 if kind == "slow" else 0)  # the timed-out request finishes on the emulator
             control = await client.call_tool("pieces_list_models", {})
@@ -142,7 +144,7 @@ async def test_random_faults_across_routes_yield_documented_outcomes(sandbox: Ru
         "control_calls_ok": ROUNDS,
     }
     if target := os.environ.get("MODELOPS_FAULT_REPORT"):
-        Path(target).write_text(json.dumps(report, indent=2) + "\n")
+        await anyio.Path(target).write_text(json.dumps(report, indent=2) + "\n")
     assert unexpected == [], report
     assert crashes == 0, report
     assert leaked <= 0, report

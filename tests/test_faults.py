@@ -97,7 +97,8 @@ async def test_each_fault_class_yields_its_documented_error(
     error = error_of(result)
     assert (error["kind"], error["code"]) == expected, error
     assert error["retryable"] is retryable
-    assert error["backend"] == "caila" and error["operation"] == tool[0]
+    assert error["backend"] == "caila"
+    assert error["operation"] == tool[0]
     assert sent == requests, [(r.method, r.path, r.status) for r in sandbox.requests("caila")]
     assert "<" not in error["message"]  # no markup of an HTML page reaches the agent
 
@@ -124,13 +125,14 @@ async def test_an_idempotent_call_rides_out_a_transient_fault(
 async def test_a_reset_is_a_dropped_connection_not_an_answer(sandbox: RunningSandbox, state_dir: Path) -> None:
     result, _ = await call_under(sandbox, state_dir, Fault(backend="caila", kind="reset"), FIT)
     assert "dropped the connection" in error_of(result)["message"]
-    assert [r.status for r in sandbox.requests("caila")][0] == 0  # the emulator answered nothing
+    assert next(r.status for r in sandbox.requests("caila")) == 0  # the emulator answered nothing
 
 
 async def test_a_truncated_answer_says_so_with_a_short_excerpt(sandbox: RunningSandbox, state_dir: Path) -> None:
     result, _ = await call_under(sandbox, state_dir, Fault(backend="caila", kind="truncated"), LIST)
     message = error_of(result)["message"]
-    assert "not valid JSON" in message and "cut off" in message
+    assert "not valid JSON" in message
+    assert "cut off" in message
     assert len(message) <= 500
 
 
@@ -141,6 +143,16 @@ async def test_an_html_page_where_json_is_documented_is_named_by_its_title(
     message = error_of(result)["message"]
     assert "HTML page ('503 Service Temporarily Unavailable')" in message
     assert "nginx" not in message
+
+
+def saved_file(path: Path, state_dir: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {
+        "under_downloads": path.is_relative_to(state_dir.resolve() / "downloads" / "caila"),
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "last_item": json.loads(data)["items"][-1],
+    }
 
 
 async def test_an_oversized_answer_is_saved_whole_and_linked_in_bounded_memory(
@@ -159,11 +171,12 @@ async def test_an_oversized_answer_is_saved_whole_and_linked_in_bounded_memory(
     assert (error["kind"], error["code"], error["retryable"]) == ("backend", "response_too_large", False)
     saved = error["saved"]
     path = Path(saved["path"])
-    assert path.is_relative_to(state_dir.resolve() / "downloads" / "caila")
-    assert saved["size"] == path.stat().st_size > size - 2048  # the whole body, not the cut one
+    facts = saved_file(path, state_dir)
+    assert facts["under_downloads"]
+    assert saved["size"] == facts["size"] > size - 2048  # the whole body, not the cut one
     assert saved["limit"] == limit
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == saved["sha256"]
-    assert json.loads(path.read_bytes())["items"][-1] == "end"  # valid JSON, complete
+    assert facts["sha256"] == saved["sha256"]
+    assert facts["last_item"] == "end"  # valid JSON, complete
     links = [c for c in result.content if c.type == "resource_link"]
     assert [link.uri for link in links] == [path.as_uri()]
     assert str(path) in text_of(result)

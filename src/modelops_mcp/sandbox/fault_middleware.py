@@ -108,7 +108,11 @@ async def _oversized(fault: Fault, send: Send) -> None:
     item = b'"' + b"x" * 1021 + b'",'
     count = max(0, (fault.size - len(head) - len(tail)) // len(item))
     # No Content-Length: the client cannot know the size before it has read past any limit it keeps.
-    start = {"type": "http.response.start", "status": fault.status or 200, "headers": _json_headers(None, fault.headers)}
+    start = {
+        "type": "http.response.start",
+        "status": fault.status or 200,
+        "headers": _json_headers(None, fault.headers),
+    }
     await send(start)
     await send({"type": "http.response.body", "body": head, "more_body": True})
     chunk = item * _CHUNK_ITEMS
