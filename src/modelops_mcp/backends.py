@@ -11,6 +11,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import anyio
@@ -19,8 +20,10 @@ import httpx
 from modelops_mcp import __version__
 from modelops_mcp.config import Limits
 from modelops_mcp.redact import Redactor
+from modelops_mcp.tools.bounded import ERROR_BODY_BYTES, Overflow, read_within, with_content
 from modelops_mcp.tools.catalog import AuthSpec, BackendSpec
-from modelops_mcp.tools.errors import ToolError, ToolFailure
+from modelops_mcp.tools.downloads import save_response
+from modelops_mcp.tools.errors import SavedBody, ToolError, ToolFailure
 from modelops_mcp.tools.extension import DiscoverySpec, expand_ports
 
 log = logging.getLogger(__name__)
@@ -190,17 +193,28 @@ class BackendClient:
         request.headers[auth.header] = value
 
     async def send(
-        self, request: httpx.Request, *, idempotent: bool, operation: str, stream: bool = False
+        self,
+        request: httpx.Request,
+        *,
+        idempotent: bool,
+        operation: str,
+        stream: bool = False,
+        spill_to: Path | None = None,
     ) -> httpx.Response:
-        """Send; retry 429/502/503/504 and connect errors only if safe.
+        """Send; retry 429/502/503/504, and connections refused, reset or dropped, only if safe.
 
-        The body is read before this returns, unless `stream`: then the caller reads it and must close it.
+        The body is read before this returns (within `Limits.max_response_bytes`: a larger answer is a
+        `response_too_large` failure, saved whole under `spill_to` when given), unless `stream`: then the
+        caller reads it and must close it.
         """
         attempts = self._limits.max_attempts if idempotent else 1
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             try:
-                response = await self._http.send(request, stream=stream)
+                response = await self._http.send(request, stream=True)
+                retry, retry_after = self._verdict(response, last)
+                if not retry:
+                    return response if stream else await self._read(response, operation, spill_to)
             except httpx.TimeoutException as exc:
                 # Only a connect timeout proves the request never arrived; a read timeout may have run it.
                 if isinstance(exc, httpx.ConnectTimeout) and not last:
@@ -208,21 +222,73 @@ class BackendClient:
                     continue
                 raise self._network_failure("timeout", exc, request, operation) from None
             except httpx.TransportError as exc:
-                if isinstance(exc, httpx.ConnectError) and not last:
+                # Refused, reset, or closed before the answer was whole: sending again is safe for an idempotent
+                # request (`attempts` is 1 for the others, which may have been acted on).
+                if not last:
+                    log.info("%s: %s, retrying (attempt %d of %d)", operation, type(exc).__name__, attempt, attempts)
                     await anyio.sleep(self._delay(attempt, None))
                     continue
                 if isinstance(exc, httpx.ConnectError):
                     self.forget_discovered()
                 raise self._network_failure("network", exc, request, operation) from None
-            if response.status_code not in RETRY_STATUSES or last:
-                return response
-            retry_after = retry_after_seconds(response)
-            if retry_after is not None and retry_after > self._limits.max_retry_after_s:
-                return response
             await response.aclose()
             log.info("%s: HTTP %s, retrying (attempt %d of %d)", operation, response.status_code, attempt, attempts)
             await anyio.sleep(self._delay(attempt, retry_after))
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def _verdict(self, response: httpx.Response, last: bool) -> tuple[bool, float | None]:
+        """Whether to send again, and the Retry-After to wait first (None: the usual backoff)."""
+        if response.status_code not in RETRY_STATUSES or last:
+            return False, None
+        retry_after = retry_after_seconds(response)
+        if retry_after is not None and retry_after > self._limits.max_retry_after_s:
+            return False, None  # handed to the agent as rate_limited / retry_after rather than slept on
+        return True, retry_after
+
+    async def _read(self, response: httpx.Response, operation: str, spill_to: Path | None) -> httpx.Response:
+        """The answer read, within the limits; the connection is released whatever happens."""
+        try:
+            if not response.is_success:
+                body = await read_within(response, ERROR_BODY_BYTES)
+                return with_content(response, body if isinstance(body, bytes) else body.head[:ERROR_BODY_BYTES])
+            limit = self._limits.max_response_bytes
+            body = await read_within(response, limit)
+            if isinstance(body, bytes):
+                return with_content(response, body)
+            raise await self._too_large(response, body, operation, spill_to)
+        finally:
+            await response.aclose()
+
+    async def _too_large(
+        self, response: httpx.Response, overflow: Overflow, operation: str, spill_to: Path | None
+    ) -> ToolFailure:
+        limit = self._limits.max_response_bytes
+        # A cut JSON body is no answer (it matches no schema), and the whole one would flood the agent's
+        # context: the call fails, and the body is kept as a file the agent (or its user) can open.
+        error = ToolError(
+            kind="backend",
+            status=response.status_code,
+            code="response_too_large",
+            message=f"the answer is larger than the {limit}-byte limit for inline answers and was not kept",
+            backend=self.config.name,
+            operation=operation,
+        )
+        if spill_to is None:
+            return ToolFailure(error)
+        saved = await save_response(response, spill_to, operation, head=overflow.head, rest=overflow.rest)
+        error.message = (
+            f"the answer is {saved.size} bytes, more than the {limit}-byte limit for inline answers: saved whole "
+            f"to {saved.path} (sha256 {saved.sha256}). Open the file, or ask for less (a filter, a smaller page)."
+        )
+        error.saved = SavedBody(
+            path=str(saved.path),
+            uri=saved.path.as_uri(),
+            size=saved.size,
+            sha256=saved.sha256,
+            limit=limit,
+            content_type=saved.content_type,
+        )
+        return ToolFailure(error)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -235,7 +301,12 @@ class BackendClient:
         self, kind: Literal["timeout", "network"], exc: Exception, request: httpx.Request, operation: str
     ) -> ToolFailure:
         detail = self._redactor.text(str(exc) or type(exc).__name__)
-        what = "timed out" if kind == "timeout" else "could not be reached"
+        if kind == "timeout":
+            what = "timed out"
+        elif isinstance(exc, httpx.ConnectError):
+            what = "could not be reached"
+        else:
+            what = "dropped the connection before answering in full"
         # Scheme, host and port only: a path may carry a session key or other ids that are not ours to show.
         where = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         return ToolFailure(

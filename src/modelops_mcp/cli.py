@@ -42,6 +42,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         limits.poll_max_s = args.poll_max
     if getattr(args, "max_upload_mb", None) is not None:
         limits.max_upload_bytes = int(args.max_upload_mb * 1024 * 1024)
+    if getattr(args, "max_response_mb", None) is not None:
+        limits.max_response_bytes = max(1024, int(args.max_response_mb * 1024 * 1024))
     return Settings(
         state_dir=state_dir,
         schema_paths=[Path(p) for p in getattr(args, "schema", [])],
@@ -150,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-upload-mb", type=float, metavar="MB", help="largest file an upload may send, in MiB (2048)"
     )
+    serve.add_argument(
+        "--max-response-mb",
+        type=float,
+        metavar="MB",
+        help="largest JSON answer read inline, in MiB; a larger one is saved to a file (8)",
+    )
 
     jobs = sub.add_parser("jobs", help="list the jobs in the state dir, or show one")
     jobs.add_argument("--state-dir", help="where the server keeps its state (env MODELOPS_STATE_DIR)")
@@ -166,6 +174,17 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--speed", type=float, help="simulated seconds per real second (env MODELOPS_SANDBOX_SPEED)")
+    sandbox.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help='inject a fault, e.g. \'{"backend": "caila", "method": "GET", "kind": "reset", "times": 2}\'; kinds: '
+        "latency, status, reset, truncated, malformed, html, oversized, ws_close; repeatable",
+    )
+    sandbox.add_argument(
+        "--faults", action="append", default=[], metavar="FILE", help="inject the faults of a JSON file (a list)"
+    )
 
     demo = sub.add_parser("demo", help="run each backend's journey end to end on the sandbox")
     demo.add_argument("--speed", type=float, default=60.0, help="sandbox speed (default 60: a minute a second)")
@@ -217,11 +236,17 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 def _run_sandbox(args: argparse.Namespace) -> int:
     from modelops_mcp.sandbox import Sandbox, run_sandbox_forever
+    from modelops_mcp.sandbox.faults import faults_from_cli
 
+    faults = faults_from_cli(args.fault, args.faults)  # a bad fault stops the start, before anything listens
     emulators = Sandbox.from_env(os.environ) if args.speed is None else Sandbox(speed=args.speed)
+    for fault in faults:
+        emulators.faults.add(fault)
 
     def ready(url: str) -> None:
         print(f"# modelops-mcp sandbox serving at {url} (speed {emulators.speed:g}x); paste to use it:")
+        for fault in faults:
+            print(f"# fault: {json.dumps(fault.to_json())}")
         for name, value in emulators.env(url).items():
             print(f"export {name}={value}")
         sys.stdout.flush()

@@ -40,6 +40,9 @@ class Limits(BaseModel):
     poll_max_s: float = Field(default=30.0, gt=0)
     poll_concurrency: int = Field(default=8, ge=1)
     max_upload_bytes: int = Field(default=2 * 1024**3, ge=0)
+    # A JSON answer larger than this is not read into memory (nor into the agent's context): it is saved to a
+    # file and the call says where. Files (downloads) are streamed to disk whatever their size.
+    max_response_bytes: int = Field(default=8 * 1024**2, ge=1024)
 
 
 class Settings(BaseModel):

@@ -12,11 +12,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from . import caila, datarobot, pieces, training, tunethemodel
 from .clock import SimClock
 from .emulator import SANDBOX_API_KEY, Emulator, EmulatorContext, EmulatorSpec
-from .faults import Fault, FaultMiddleware, FaultPlan
+from .fault_middleware import ConnectionAccess, FaultMiddleware
+from .faults import Fault, FaultPlan
 from .log import RequestLog
 from .recorder import RequestLogMiddleware
 
@@ -66,7 +68,7 @@ class Sandbox:
             key = self.api_keys.get(spec.name) if self.api_keys is not None else None
             self.specs[spec.name] = spec
             self.emulators[spec.name] = spec.build(EmulatorContext(name=spec.name, clock=self.clock, api_key=key))
-        self.app = self._build_app()
+        self.app: ASGIApp = ConnectionAccess(self._build_app())
 
     @classmethod
     def from_env(
@@ -145,7 +147,7 @@ class Sandbox:
             fault = self.faults.add(Fault.from_json(payload))
         except (ValueError, TypeError) as exc:
             return _error(400, f"not a fault: {exc}")
-        return JSONResponse(dict(vars(fault)), status_code=201)
+        return JSONResponse(fault.to_json(), status_code=201)
 
     def _build_app(self) -> Starlette:
         routes: list[BaseRoute] = [

@@ -26,7 +26,7 @@ class LoggedRequest:
     headers: dict[str, str]  # names lower-cased; repeated headers joined with ", "
     body: JsonValue  # parsed JSON when the body is JSON, else text; None when empty
     body_truncated: bool
-    status: int
+    status: int  # 0: no response was sent (the connection was dropped)
     time: float  # wall-clock seconds since the epoch
 
     def to_json(self) -> dict[str, Any]:

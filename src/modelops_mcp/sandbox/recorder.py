@@ -123,8 +123,17 @@ class RequestLogMiddleware:
                 write()
             await send(message)
 
+        started = False
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_and_log(message)
+
         try:
-            await self.app(scope, replay, send_and_log)
+            await self.app(scope, replay, send_and_watch)
+            if not started:
+                status = 0  # the app dropped the connection (an injected reset): no response at all
         finally:
             write()
 

@@ -12,6 +12,7 @@ import mimetypes
 import os
 import re
 import unicodedata
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -122,17 +123,30 @@ def _claim(directory: Path, name: str) -> tuple[Path, int]:
     raise FileExistsError(f"no free file name for {name!r} in {directory}")
 
 
-async def save_response(response: httpx.Response, directory: Path, operation: str) -> SavedFile:
-    """Stream a (not yet read) response body into `directory`; the partial file is removed on any failure."""
+async def save_response(
+    response: httpx.Response,
+    directory: Path,
+    operation: str,
+    *,
+    head: bytes = b"",
+    rest: AsyncIterator[bytes] | None = None,
+) -> SavedFile:
+    """Stream a (not yet read) response body into `directory`; the partial file is removed on any failure.
+
+    `head` and `rest`: a body whose first bytes were already read from the iterator `rest` (an answer found
+    too large to read inline on the way), saved whole all the same.
+    """
     content_type = response.headers.get("content-type", "").split(";", 1)[0].strip() or None
     name = safe_file_name(disposition_name(response), _fallback_name(operation, content_type))
     await anyio.Path(directory).mkdir(parents=True, exist_ok=True)
     path, fd = await anyio.to_thread.run_sync(_claim, directory, name)
-    digest = hashlib.sha256()
-    size = 0
+    digest = hashlib.sha256(head)
+    size = len(head)
     try:
         with os.fdopen(fd, "wb") as out:
-            async for chunk in response.aiter_bytes(CHUNK):
+            if head:
+                await anyio.to_thread.run_sync(out.write, head)
+            async for chunk in rest if rest is not None else response.aiter_bytes(CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
                 await anyio.to_thread.run_sync(out.write, chunk)

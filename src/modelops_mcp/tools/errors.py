@@ -19,6 +19,17 @@ class Violation(BaseModel):
     message: str
 
 
+class SavedBody(BaseModel):
+    """Where an answer too large to return went: the whole body, saved as a file on the server's machine."""
+
+    path: str
+    uri: str
+    size: int
+    sha256: str
+    limit: int
+    content_type: str | None = None
+
+
 class ToolError(BaseModel):
     kind: ErrorKind
     message: str
@@ -29,6 +40,7 @@ class ToolError(BaseModel):
     backend: str | None = None
     operation: str | None = None
     violations: list[Violation] | None = None
+    saved: SavedBody | None = None
 
     def one_line(self) -> str:
         where = f"{self.operation}: " if self.operation else ""
@@ -48,8 +60,19 @@ class ToolFailure(Exception):
 def error_result(error: ToolError) -> types.CallToolResult:
     lines = [error.one_line()]
     lines += [f"  {v.pointer or '/'}: {v.message}" for v in error.violations or []]
+    content: list[types.ContentBlock] = [types.TextContent(type="text", text="\n".join(lines))]
+    if error.saved is not None:
+        name = error.saved.path.replace("\\", "/").rsplit("/", 1)[-1]
+        link = types.ResourceLink(
+            type="resource_link",
+            uri=error.saved.uri,
+            name=name,
+            mime_type=error.saved.content_type,
+            size=error.saved.size,
+        )
+        content.append(link)
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text="\n".join(lines))],
+        content=content,
         structured_content={"error": error.model_dump(exclude_none=True)},
         is_error=True,
     )

@@ -26,7 +26,7 @@ from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.tools.openapi import resolve_pointer
 from modelops_mcp.tools.payloads import PAYLOADS, Payload, PayloadError
 from modelops_mcp.tools.request import SetMember, build_request
-from modelops_mcp.tools.response import error_from_response, parse_body, success_result
+from modelops_mcp.tools.response import error_from_response, parse_answer, success_result
 from modelops_mcp.tools.routes import route_url, same_origin
 from modelops_mcp.tools.sessions import SessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, RootsProvider
@@ -135,8 +135,11 @@ class Executor:
     async def invoke(self, op: Operation, arguments: dict[str, Any]) -> Reply:
         """One operation for the server's own use (job status checks): the parsed answer, or `ToolFailure`."""
         arguments = self._prepare(op, arguments)
-        response = await self._send(op, arguments, None)
-        return Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
+        # Not spilled to a file: a status check repeats, and nobody would open what it saved.
+        response = await self._send(op, arguments, None, spill=False)
+        return Reply(
+            response.status_code, self._redactor.value(parse_answer(op, response, self._redactor)), response.headers
+        )
 
     async def base_url(self, backend: str) -> str:
         return await self._clients[backend].base_url(backend)
@@ -186,7 +189,13 @@ class Executor:
         return {**arguments, op.session_arg: key}
 
     async def _send(
-        self, op: Operation, arguments: dict[str, Any], roots: RootsProvider | None, *, stream: bool = False
+        self,
+        op: Operation,
+        arguments: dict[str, Any],
+        roots: RootsProvider | None,
+        *,
+        stream: bool = False,
+        spill: bool = True,
     ) -> httpx.Response:
         client = self._clients[op.backend]
         paths = {f.arg: arguments[f.arg] for f in op.fields if f.file and f.arg in arguments}
@@ -216,7 +225,10 @@ class Executor:
                 raise _refused(op, "invalid_url", f"the arguments make an invalid request URL ({exc})") from None
             if op.authenticated:
                 client.authorize(request, op.tool_name)
-            response = await client.send(request, idempotent=op.idempotent, operation=op.tool_name, stream=stream)
+            spill_to = self._workspace.downloads / op.backend if spill else None
+            response = await client.send(
+                request, idempotent=op.idempotent, operation=op.tool_name, stream=stream, spill_to=spill_to
+            )
         if response.status_code in op.redirects:
             await response.aread()
             return response  # a documented redirect is an answer (a finished job's Location), read by the caller
@@ -240,7 +252,9 @@ class Executor:
         if op.upload is not None:
             return await self._presigned_upload(op, arguments, roots)
         response = await self._send(op, arguments, roots)
-        reply = Reply(response.status_code, self._redactor.value(parse_body(response)), response.headers)
+        reply = Reply(
+            response.status_code, self._redactor.value(parse_answer(op, response, self._redactor)), response.headers
+        )
         validator = self._outputs.get(op.tool_name)
         result = success_result(op, reply.status, reply.body, validator, self._limits.text_chars)
         self._remember_session(op, reply)
@@ -290,7 +304,7 @@ class Executor:
         assert op.upload is not None
         payload = await self._payload(op, arguments, roots)
         response = await self._send(op, arguments, roots)
-        body = parse_body(response)
+        body = parse_answer(op, response, self._redactor)
         url = resolve_pointer(body, op.upload.url[len("$response.body#") :])
         client = self._clients[op.backend]
         base = httpx.URL(await client.base_url(op.tool_name))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from modelops_mcp.tools.openapi import pointer_join
 _MESSAGE_KEYS = ("message", "detail", "errorMessage", "error_description", "error", "title")
 _CODE_KEYS = ("errorCode", "code", "error")
 _MAX_MESSAGE = 500
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def parse_body(response: httpx.Response) -> Any:
@@ -27,6 +29,55 @@ def parse_body(response: httpx.Response) -> Any:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         return response.text
+
+
+def _excerpt(text: str, redactor: Redactor) -> str:
+    flat = " ".join(text.split())
+    shown = flat if len(flat) <= 120 else f"{flat[:80]} … {flat[-40:]}"
+    return redactor.text(shown)
+
+
+def _title(page: str) -> str | None:
+    match = _TITLE.search(page)
+    return " ".join(match.group(1).split())[:100] if match else None
+
+
+def parse_answer(op: Operation, response: httpx.Response, redactor: Redactor) -> Any:
+    """A 2xx answer's body, parsed. One that claims to be JSON and is not (cut off, garbled), or an HTML page
+    (a proxy's, where the API documents JSON), is a backend error rather than a success that means nothing."""
+    body = parse_body(response)
+    if not isinstance(body, str) or not body:
+        return body
+    content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    html = "html" in content_type or body.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
+    if not html and "json" not in content_type:
+        return body  # a documented text answer (a health check's "ok")
+    if html:
+        title = _title(body)
+        what = f"an HTML page{f' ({redactor.text(title)!r})' if title else ''}, not the documented JSON: a proxy or "
+        what += "gateway in front of the API may be failing"
+    else:
+        try:
+            json.loads(body)
+            problem = "not valid JSON"
+        except json.JSONDecodeError as exc:
+            problem = f"not valid JSON ({exc.msg} at character {exc.pos})"
+        except ValueError:  # not UTF-8
+            problem = "not valid JSON (not UTF-8)"
+        what = f"{len(response.content)} bytes of {content_type} that are {problem}; it may have been cut off on "
+        what += f"the way. It begins: {_excerpt(body, redactor)}"
+    raise ToolFailure(
+        ToolError(
+            kind="backend",
+            status=response.status_code,
+            code="invalid_response",
+            message=f"HTTP {response.status_code} answered with {what}"[:_MAX_MESSAGE],
+            # The same call may well get a whole answer; repeating it is only safe when it is idempotent.
+            retryable=op.idempotent,
+            backend=op.backend,
+            operation=op.tool_name,
+        )
+    )
 
 
 def compact(value: Any, limit: int) -> str:

@@ -1,0 +1,117 @@
+"""`modelops-mcp sandbox --fault JSON --faults FILE` as a real process, and the server over stdio against it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from tests.conftest import CANARY
+from tests.support import error_of, stdio_server, structured, text_of
+
+pytestmark = pytest.mark.anyio
+
+
+@contextmanager
+def cli_sandbox(*args: str) -> Iterator[tuple[str, dict[str, str], list[str]]]:
+    """The sandbox subcommand on an ephemeral port: its base URL, the env it prints, its fault lines."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelops_mcp", "sandbox", "--port", "0", "--speed", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        env: dict[str, str] = {}
+        faults: list[str] = []
+        url = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(env) < 8:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the sandbox exited: {proc.stderr.read() if proc.stderr else ''}")
+            if line.startswith("# modelops-mcp sandbox serving at "):
+                url = line.split()[5]
+            elif line.startswith("# fault: "):
+                faults.append(line[len("# fault: ") :].strip())
+            elif line.startswith("export "):
+                name, _, value = line[len("export ") :].strip().partition("=")
+                env[name] = value
+        yield url, env, faults
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def requests_seen(url: str) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = httpx.get(f"{url}/_sandbox/requests", timeout=10).json()["requests"]
+    return seen
+
+
+def file_size(path: str) -> int:
+    return Path(path).stat().st_size
+
+
+def test_a_bad_fault_stops_the_sandbox_before_it_serves() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "modelops_mcp", "sandbox", "--port", "0", "--fault", '{"kind": "reset", "when": 1}'],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "unknown fault fields: ['when']" in done.stderr
+    assert "serving" not in done.stdout
+
+
+async def test_faults_from_the_command_line_reach_a_server_over_stdio(state_dir: Path, tmp_path: Path) -> None:
+    listed = [
+        {"backend": "tunethemodel", "method": "GET", "path": "^/v0/models$", "kind": "oversized", "size": 3_000_000},
+        {"backend": "pieces", "path": "^/models$", "kind": "truncated", "times": 1},
+    ]
+    faults_file = tmp_path / "faults.json"
+    faults_file.write_text(json.dumps(listed))
+    reset = {"backend": "caila", "method": "GET", "path": "/dataset$", "kind": "reset", "times": 1}
+    html = {"backend": "caila", "method": "POST", "path": "/fit$", "kind": "html"}
+    with cli_sandbox("--fault", json.dumps(reset), "--fault", json.dumps(html), "--faults", str(faults_file)) as (
+        url,
+        env,
+        shown,
+    ):
+        assert [json.loads(line)["kind"] for line in shown] == ["reset", "html", "oversized", "truncated"]
+        env["CAILA_API_KEY"] = CANARY
+        async with stdio_server(env, state_dir, "--max-response-mb", "1") as (client, errlog):
+            datasets = await client.call_tool("caila_list_datasets", {"account": "demo"})
+            fit = await client.call_tool(
+                "caila_fit_service", {"account": "demo", "model": "text-classifier", "datasetId": 501}
+            )
+            models = await client.call_tool("tunethemodel_list_models", {})
+            pieces = await client.call_tool("pieces_list_models", {})
+            pieces_again = await client.call_tool("pieces_list_models", {})
+        seen = await anyio.to_thread.run_sync(requests_seen, url)
+    assert not datasets.is_error, text_of(datasets)  # the reset, retried: GET is idempotent
+    assert [r["status"] for r in seen if r["path"].endswith("/dataset")] == [0, 200]
+    assert error_of(fit)["code"] == "invalid_response"
+    assert len([r for r in seen if r["path"].endswith("/fit")]) == 1  # a POST is sent once
+    too_large = error_of(models)
+    assert too_large["code"] == "response_too_large"
+    assert file_size(too_large["saved"]["path"]) == too_large["saved"]["size"] > 1024 * 1024
+    assert error_of(pieces)["code"] == "invalid_response"
+    assert structured(pieces_again)["iterable"]  # served again once the one-off fault is spent
+    assert CANARY not in errlog.read_text()
+    for result in (datasets, fit, models, pieces):
+        assert CANARY not in json.dumps(result.model_dump(mode="json"))
