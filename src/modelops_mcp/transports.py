@@ -12,10 +12,14 @@ from starlette.types import ASGIApp
 
 from modelops_mcp.http_auth import AUTH_TOKEN_ENV, BearerAuth, HttpAccess
 
+from modelops_mcp.wire_errors import AnsweringReader
+
 
 async def run_stdio(server: Server[object]) -> None:
     async with stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
+        # Lines that are not JSON-RPC get their parse / invalid-request error instead of silence.
+        reader = AnsweringReader(read_stream, write_stream)
+        await server.run(reader, write_stream, server.create_initialization_options())
 
 
 async def run_http(server: Server[object], host: str, port: int, access: HttpAccess) -> None:

@@ -12,6 +12,10 @@ from modelops_mcp.tools.errors import ToolError, ToolFailure, Violation
 from modelops_mcp.tools.openapi import pointer_join
 
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+# jsonschema's messages quote the offending value whole: a 20 MB string came back twice in the answer
+# (text and structured). Longer values are cut to their head and their length.
+_SHOWN_VALUE_CHARS = 80
+_MESSAGE_CHARS = 500
 
 
 class ArgumentValidator:
@@ -54,4 +58,12 @@ def _explain(error: ValidationError) -> list[Violation]:
         match = _QUOTED.search(error.message)
         if match:
             return [Violation(pointer=pointer_join(at, match.group(1)), message="required field is missing")]
-    return [Violation(pointer=at, message=error.message)]
+    return [Violation(pointer=at, message=_bounded(error.message, error.instance))]
+
+
+def _bounded(message: str, instance: Any) -> str:
+    shown = repr(instance)
+    if len(shown) > _SHOWN_VALUE_CHARS:
+        size = f"{len(instance)} items" if isinstance(instance, list | dict) else f"{len(shown)} chars"
+        message = message.replace(shown, f"{shown[:_SHOWN_VALUE_CHARS]}... ({size})")
+    return message if len(message) <= _MESSAGE_CHARS else message[:_MESSAGE_CHARS] + "..."
