@@ -20,6 +20,7 @@ from mcp import Client
 from mcp.server import Server
 
 from modelops_mcp.config import Limits
+from modelops_mcp.http_auth import http_access
 from modelops_mcp.runtime import Runtime
 from modelops_mcp.sandbox import Fault
 from modelops_mcp.transports import run_http
@@ -135,13 +136,13 @@ async def job_still_followed_to_the_end(
 
 @asynccontextmanager
 async def http_in_this_loop(server: Server[object]) -> AsyncIterator[str]:
-    """The one place this module serves HTTP: `run_http` on a free loopback port, in the test's event loop
-    (the lead adapts it when the transport needs a token)."""
+    """The one place this module serves HTTP: `run_http` on a free loopback port, in the test's event loop,
+    without a token (`--no-auth` on loopback): these tests are about sessions, tests/test_http_auth.py about auth."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     async with anyio.create_task_group() as tg:
-        tg.start_soon(run_http, server, "127.0.0.1", port)
+        tg.start_soon(run_http, server, "127.0.0.1", port, http_access("127.0.0.1", no_auth=True))
         url = f"http://127.0.0.1:{port}/mcp"
         with anyio.fail_after(15):
             while True:

@@ -169,7 +169,8 @@ HEADERS = {"accept": "application/json, text/event-stream", "content-type": "app
 
 
 def start_http(state_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The one place this module starts an HTTP server (the lead adapts it when the transport needs a token)."""
+    """The one place this module starts an HTTP server: with `--no-auth` on loopback (support's default), since
+    these tests are about messages, tests/test_http_auth.py about tokens."""
     proc, url, _ = start_http_server({}, state_dir)
     return proc, url
 

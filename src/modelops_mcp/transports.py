@@ -11,7 +11,6 @@ from mcp.server.stdio import stdio_server
 from starlette.types import ASGIApp
 
 from modelops_mcp.http_auth import AUTH_TOKEN_ENV, BearerAuth, HttpAccess
-
 from modelops_mcp.wire_errors import AnsweringReader
 
 
