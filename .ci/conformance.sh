@@ -10,7 +10,7 @@
 #   every literal "{port}" in its arguments or, if no argument contains "{port}",
 #   by appending "--port <port>". The suite is pointed at http://127.0.0.1:<port>/mcp.
 #
-#   e.g.  bash .ci/conformance.sh modelops-mcp serve --sandbox --transport http --host 127.0.0.1
+#   e.g.  bash .ci/conformance.sh modelops-mcp serve --sandbox --transport http --host 127.0.0.1 --no-auth
 #
 # Exit status: 0 when every scenario either passed or failed as listed in the
 # expected-failures file; 1 on any unexpected failure, any listed scenario that

@@ -188,6 +188,13 @@ async def test_datasets_of_an_unknown_account_are_not_found(caila: httpx.AsyncCl
     assert_spring_error(await caila.get("/account/9999/dataset"), 404, "/account/9999/dataset")
 
 
+@pytest.mark.parametrize("account", ["\u00b2", "\u0661\u0662", "9" * 5000])
+async def test_a_reference_no_id_can_be_is_an_unknown_name_not_a_500(caila: httpx.AsyncClient, account: str) -> None:
+    """Found by fuzzing: non-ASCII digits and a 5,000-digit number made `int()` raise inside the emulator."""
+    response = await caila.get(f"/account/{account}/dataset")
+    assert response.status_code == 404, response.text
+
+
 # --- fit and job --------------------------------------------------------------------------------------
 
 

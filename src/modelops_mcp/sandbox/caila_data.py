@@ -173,7 +173,7 @@ class CailaState:
 
     # Caila addresses accounts and models by id or by name in the same path segment.
     def find_account(self, ref: str) -> Account | None:
-        if ref.isdigit():
+        if _is_id(ref):
             for account in self.accounts:
                 if account.account_id == int(ref):
                     return account
@@ -181,7 +181,7 @@ class CailaState:
 
     def find_model(self, account: Account, ref: str) -> Model | None:
         owned = [m for m in self.models if m.account_id == account.account_id]
-        if ref.isdigit():
+        if _is_id(ref):
             for model in owned:
                 if model.model_id == int(ref):
                     return model
@@ -354,3 +354,9 @@ def model_info(model: Model, account: Account) -> dict[str, Any]:
     if model.training_fit_config_id is not None:
         info["trainingFitConfigId"] = model.training_fit_config_id
     return info
+
+
+def _is_id(ref: str) -> bool:
+    """A numeric id: ASCII digits of a size an id can have (`int()` refuses "²" and numbers over 4,300 digits,
+    which the fuzzer sent; such a reference is simply a name that matches nothing, so a 404)."""
+    return ref.isascii() and ref.isdigit() and len(ref) <= 19
