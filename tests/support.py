@@ -353,3 +353,59 @@ async def advance_in_steps(sandbox: RunningSandbox, seconds: float, steps: int, 
     for _ in range(steps):
         await anyio.sleep(pause)
         sandbox.emulators.clock.advance(seconds)
+
+
+@dataclass
+class SandboxProcess:
+    """`modelops-mcp sandbox` running as its own process: what it printed at start."""
+
+    url: str
+    env: dict[str, str]  # the `export` lines: every backend's URL and key
+    faults: list[str]  # the `# fault:` lines, one per fault it was started with
+
+
+@contextmanager
+def sandbox_process(*args: str, timeout_s: float = 30.0) -> Iterator[SandboxProcess]:
+    """The sandbox subcommand on an ephemeral port, in its own process (so it outlives a killed server)."""
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelops_mcp", "sandbox", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        started = SandboxProcess(url="", env={}, faults=[])
+        deadline = time.monotonic() + timeout_s
+        # Five backends: a URL each, and a key for the three that have one.
+        while time.monotonic() < deadline and len(started.env) < 8:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the sandbox exited: {proc.stderr.read() if proc.stderr else ''}")
+            if line.startswith("# modelops-mcp sandbox serving at "):
+                started.url = line.split()[5]
+            elif line.startswith("# fault: "):
+                started.faults.append(line[len("# fault: ") :].strip())
+            elif line.startswith("export "):
+                name, _, value = line[len("export ") :].strip().partition("=")
+                started.env[name] = value
+        assert len(started.env) == 8, started
+        yield started
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def record_security_check(check: str, refused: int, of: int) -> None:
+    """One line of the security figures (docs/RELIABILITY.md), when MODELOPS_SECURITY_REPORT names a file."""
+    path = os.environ.get("MODELOPS_SECURITY_REPORT")
+    if path:
+        with open(path, "a") as out:
+            out.write(json.dumps({"check": check, "refused": refused, "of": of}) + "\n")

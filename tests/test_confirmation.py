@@ -7,8 +7,6 @@ With MODELOPS_SECURITY_REPORT=path set, the counts of confirmed, refused and una
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +27,7 @@ from tests.support import (
     http_server_process,
     in_process,
     ok,
+    record_security_check,
     stdio_server,
     structured,
 )
@@ -66,13 +65,6 @@ class User:
         if self.action != "accept":
             return types.ElicitResult(action=self.action)  # type: ignore[arg-type]
         return types.ElicitResult(action="accept", content={"confirm": self.confirm})
-
-
-def record(check: str, count: int, of: int) -> None:
-    path = os.environ.get("MODELOPS_SECURITY_REPORT")
-    if path:
-        with open(path, "a") as out:
-            out.write(json.dumps({"check": check, "refused": count, "of": of}) + "\n")
 
 
 def training_calls(sandbox: RunningSandbox) -> int:
@@ -133,7 +125,7 @@ async def test_force_restart_is_asked_first_and_only_a_yes_sends_it(
     assert "training_start_session" in question.message
     assert "force_restart=1" in question.message
     assert question.requested_schema["properties"]["confirm"]["type"] == "boolean"
-    record(f"declined/cancelled/unchecked force_restart sent nothing ({mode})", 3, 3)
+    record_security_check(f"declined/cancelled/unchecked force_restart sent nothing ({mode})", 3, 3)
 
 
 @pytest.mark.parametrize("mode", ["legacy", MODERN])

@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,45 +13,9 @@ import httpx
 import pytest
 
 from tests.conftest import CANARY
-from tests.support import error_of, stdio_server, structured, text_of
+from tests.support import error_of, sandbox_process, stdio_server, structured, text_of
 
 pytestmark = pytest.mark.anyio
-
-
-@contextmanager
-def cli_sandbox(*args: str) -> Iterator[tuple[str, dict[str, str], list[str]]]:
-    """The sandbox subcommand on an ephemeral port: its base URL, the env it prints, its fault lines."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "modelops_mcp", "sandbox", "--port", "0", "--speed", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        env: dict[str, str] = {}
-        faults: list[str] = []
-        url = ""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(env) < 8:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"the sandbox exited: {proc.stderr.read() if proc.stderr else ''}")
-            if line.startswith("# modelops-mcp sandbox serving at "):
-                url = line.split()[5]
-            elif line.startswith("# fault: "):
-                faults.append(line[len("# fault: ") :].strip())
-            elif line.startswith("export "):
-                name, _, value = line[len("export ") :].strip().partition("=")
-                env[name] = value
-        yield url, env, faults
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def requests_seen(url: str) -> list[dict[str, Any]]:
@@ -87,13 +48,10 @@ async def test_faults_from_the_command_line_reach_a_server_over_stdio(state_dir:
     faults_file.write_text(json.dumps(listed))
     reset = {"backend": "caila", "method": "GET", "path": "/dataset$", "kind": "reset", "times": 1}
     html = {"backend": "caila", "method": "POST", "path": "/fit$", "kind": "html"}
-    with cli_sandbox("--fault", json.dumps(reset), "--fault", json.dumps(html), "--faults", str(faults_file)) as (
-        url,
-        env,
-        shown,
-    ):
-        assert [json.loads(line)["kind"] for line in shown] == ["reset", "html", "oversized", "truncated"]
-        env["CAILA_API_KEY"] = CANARY
+    args = ("--speed", "0", "--fault", json.dumps(reset), "--fault", json.dumps(html), "--faults", str(faults_file))
+    with sandbox_process(*args) as sandbox:
+        url, env = sandbox.url, {**sandbox.env, "CAILA_API_KEY": CANARY}
+        assert [json.loads(line)["kind"] for line in sandbox.faults] == ["reset", "html", "oversized", "truncated"]
         async with stdio_server(env, state_dir, "--max-response-mb", "1") as (client, errlog):
             datasets = await client.call_tool("caila_list_datasets", {"account": "demo"})
             fit = await client.call_tool(

@@ -8,7 +8,6 @@ With MODELOPS_SECURITY_REPORT=path set, each check appends its counts to that fi
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from tests.support import (
     http_client,
     http_server_process,
     printed_token,
+    record_security_check,
     server_env,
     structured,
 )
@@ -66,13 +66,6 @@ FORGED_AUTHORIZATIONS: list[dict[str, str]] = [
 ]
 
 
-def record(check: str, refused: int, of: int) -> None:
-    path = os.environ.get("MODELOPS_SECURITY_REPORT")
-    if path:
-        with open(path, "a") as out:
-            out.write(json.dumps({"check": check, "refused": refused, "of": of}) + "\n")
-
-
 def stderr_text(errlog: Path) -> str:
     return errlog.read_text()
 
@@ -108,7 +101,7 @@ async def test_requests_without_the_right_token_get_401_and_reach_no_backend(
         ok = await raw.post(url, headers={**JSON_HEADERS, "Authorization": f"Bearer {TOKEN}"}, json=INITIALIZE)
         assert ok.status_code == 200, ok.text
     assert sandbox.requests("caila") == []
-    record("forged or missing Authorization refused with 401", refused, sent)
+    record_security_check("forged or missing Authorization refused with 401", refused, sent)
     assert TOKEN not in stderr_text(errlog)
 
 
@@ -204,7 +197,7 @@ def test_no_auth_on_a_non_loopback_bind_is_refused_before_listening(state_dir: P
         refused += 1
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing listens
-    record("--no-auth on a non-loopback bind refused (exit 2)", refused, len(hosts))
+    record_security_check("--no-auth on a non-loopback bind refused (exit 2)", refused, len(hosts))
 
 
 @pytest.mark.parametrize(
@@ -258,7 +251,7 @@ async def test_a_foreign_host_or_origin_is_refused_before_any_tool_runs(
                 answer = await raw.post(url, headers={**authed, **headers}, json=INITIALIZE)
                 assert answer.status_code == 200, (headers, answer.text)
     assert sandbox.requests("caila") == []
-    record("foreign Host (421) or Origin (403) refused", len(forged) * 2, len(forged) * 2)
+    record_security_check("foreign Host (421) or Origin (403) refused", len(forged) * 2, len(forged) * 2)
 
 
 def test_a_wildcard_bind_accepts_loopback_names_and_the_named_hosts_only() -> None:

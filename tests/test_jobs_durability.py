@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +12,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from tests.support import CAILA_FIT, start_http_server, structured
+from tests.support import CAILA_FIT, sandbox_process, start_http_server, structured
 
 pytestmark = pytest.mark.anyio
 
@@ -26,20 +23,8 @@ SPEED = 40
 @pytest.fixture
 def standalone_sandbox() -> Iterator[dict[str, str]]:
     """`modelops-mcp sandbox` as its own process; yields the exports it prints."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "modelops_mcp", "sandbox", "--port", "0", "--speed", str(SPEED)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = "".join(proc.stdout.readline() for _ in range(3))
-        yield dict(re.findall(r"^export (\w+)=(\S+)$", lines, re.MULTILINE))
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
+    with sandbox_process("--speed", str(SPEED)) as sandbox:
+        yield sandbox.env
 
 
 def status_calls_since(env: dict[str, str], remote_job_id: int, since: float) -> int:

@@ -17,11 +17,8 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +28,7 @@ import pytest
 
 from modelops_mcp.jobs.model import TERMINAL
 from tests.raw_stdio import RawStdio
-from tests.support import CAILA_FIT, FAST_ARGS
+from tests.support import CAILA_FIT, FAST_ARGS, sandbox_process
 
 CALLS = 100
 ROUNDS = int(os.environ.get("MODELOPS_KILL_ROUNDS", "1"))
@@ -44,22 +41,8 @@ WAIT_S = 60.0  # the bound on the restarted server's jobs_wait
 @pytest.fixture(scope="module")
 def backend_env() -> Iterator[dict[str, str]]:
     """`modelops-mcp sandbox` as its own process (it must survive the server's death); yields its exports."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "modelops_mcp", "sandbox", "--port", "0", "--speed", str(SPEED)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = "".join(proc.stdout.readline() for _ in range(9))
-        exports = dict(re.findall(r"^export (\w+)=(\S+)$", lines, re.MULTILINE))
-        assert "CAILA_BASE_URL" in exports, lines
-        yield exports
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
+    with sandbox_process("--speed", str(SPEED)) as sandbox:
+        yield sandbox.env
 
 
 def integrity(db: Path) -> str:
