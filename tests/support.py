@@ -250,12 +250,7 @@ def http_server_process(
     try:
         yield url, errlog
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
 
 
 @asynccontextmanager
@@ -395,12 +390,7 @@ def sandbox_process(*args: str, timeout_s: float = 30.0) -> Iterator[SandboxProc
         assert len(started.env) == 8, started
         yield started
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
 
 
 def record_security_check(check: str, refused: int, of: int) -> None:
@@ -409,3 +399,13 @@ def record_security_check(check: str, refused: int, of: int) -> None:
     if path:
         with open(path, "a") as out:
             out.write(json.dumps({"check": check, "refused": refused, "of": of}) + "\n")
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if it has not gone within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
