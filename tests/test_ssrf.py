@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -19,7 +18,7 @@ from mcp import Client
 
 from modelops_mcp.sandbox import Fault
 from modelops_mcp.sandbox.datarobot_state import DEMO_DATASET_ID, DEMO_MODEL_ID, DEMO_VERSION_ID
-from tests.support import RunningSandbox, dump, in_process
+from tests.support import RunningSandbox, dump, error_of, in_process, structured, wait_for_job
 
 pytestmark = pytest.mark.anyio
 
@@ -48,20 +47,6 @@ async def attacker() -> AsyncIterator[tuple[str, list[int]]]:
             tg.cancel_scope.cancel()
 
 
-def error_of(result: Any) -> dict[str, Any]:
-    assert result.is_error, dump(result)
-    return dict((result.structured_content or {})["error"])
-
-
-async def wait_done(client: Client, job_id: str) -> dict[str, Any]:
-    with anyio.fail_after(20):
-        while True:
-            waited = await client.call_tool("jobs_wait", {"job_id": job_id, "timeout_s": 2})
-            job = dict((waited.structured_content or {})["job"])
-            if job["status"] != "working":
-                return job
-
-
 async def test_a_job_location_on_another_host_is_never_polled(sandbox: RunningSandbox, state_dir: Path) -> None:
     async with attacker() as (evil, hits):
         sandbox.emulators.faults.add(
@@ -80,7 +65,7 @@ async def test_a_job_location_on_another_host_is_never_polled(sandbox: RunningSa
             if started.is_error:
                 assert error_of(started)["code"] == "foreign_url"
             else:
-                job = await wait_done(client, (started.structured_content or {})["job"]["id"])
+                job = await wait_for_job(client, structured(started)["job"]["id"])
                 assert job["status"] == "failed"
                 assert "outside datarobot's configured endpoint" in job["message"]
     assert hits == []
@@ -96,7 +81,7 @@ async def test_a_finished_jobs_redirect_to_another_host_is_reported_not_fetched(
         sandbox.emulators.faults.add(
             Fault(backend="datarobot", method="GET", path=r"^/status/", status=303, headers={"Location": evil})
         )
-        job = await wait_done(client, (started.structured_content or {})["job"]["id"])
+        job = await wait_for_job(client, structured(started)["job"]["id"])
     assert job["status"] == "completed"
     assert "was not fetched" in job["message"]
     assert job["result"] == {"location": evil}
