@@ -294,8 +294,11 @@ PATHS: dict[str, dict[str, Schema]] = {
             "bindDatasets",
             "Bind a train and a validation file to a model.",
             tool="bind_datasets",
-            description="Both files must be FileReady and of the model's type. The model then reads DatasetsLoaded "
-            "and can be fitted.",
+            # The service takes a bind while the files are still loading: the official client (tune-the-model
+            # 0.1.33) uploads both files and binds at once, without reading their status.
+            description="Both files must be of the model's type; they may still be loading (the service binds "
+            "them as they are, as the official client does right after the upload). The model reads "
+            "DatasetsLoaded once both files are ready, and can then be fitted.",
             parameters=MODEL_ID,
             request=body(
                 {
