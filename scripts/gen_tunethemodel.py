@@ -295,7 +295,8 @@ PATHS: dict[str, dict[str, Schema]] = {
             "Bind a train and a validation file to a model.",
             tool="bind_datasets",
             # The service takes a bind while the files are still loading: the official client (tune-the-model
-            # 0.1.33) uploads both files and binds at once, without reading their status.
+            # 0.1.33, tune_the_model/cli.py:381-387) uploads both files and binds at once, without reading their
+            # status.
             description="Both files must be of the model's type; they may still be loading (the service binds "
             "them as they are, as the official client does right after the upload). The model reads "
             "DatasetsLoaded once both files are ready, and can then be fitted.",
