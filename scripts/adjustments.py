@@ -158,8 +158,9 @@ def record(generated: Json, target: Json, why: str, tokens: list[str] | None = N
 
 def _record_object(generated: dict[str, Json], target: dict[str, Json], why: str, tokens: list[str]) -> list[Entry]:
     kept = [k for k in generated if k in target]
-    if kept != [k for k in target if k in generated]:
-        # The kept keys changed order: a patch cannot move keys, so the object is replaced whole.
+    if kept != [k for k in target if k in generated] or (generated and target and not kept):
+        # The kept keys changed order (a patch cannot move keys), or nothing is kept (say, a schema wrapped in
+        # anyOf): the object is replaced whole, one readable entry.
         return [{"op": "replace", "path": pointer(tokens), "value": target, "why": why}]
     entries: list[Entry] = [
         {"op": "remove", "path": pointer([*tokens, k]), "why": why} for k in generated if k not in target
