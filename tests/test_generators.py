@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 SCHEMAS = ROOT / "src" / "modelops_mcp" / "schemas"
@@ -171,3 +173,27 @@ def test_toolset_tags_of_all_five_documents() -> None:
         for op in tags.operations(doc):
             del op["tags"]
         assert tags.dumps(backend, tags.apply_tags(backend, doc)) == text, backend
+
+
+def test_recorded_adjustments_reproduce_the_target_key_order_included(tmp_path: Path) -> None:
+    adj = load_script("adjustments")
+    generated = {"a": 1, "c": {"x": [1, 2], "s": {"type": "object", "description": "d"}}, "z": "old"}
+    target = {"a": 1, "b": 2, "c": {"x": [1, 2, 3], "s": {"anyOf": [{"type": "object"}, {"type": "null"}]}}, "z": "new"}
+    entries = adj.record(generated, target, "because")
+    assert {(e["op"], e["path"]) for e in entries} == {
+        ("add", "/b"),
+        ("add", "/c/x/-"),
+        ("replace", "/c/s"),
+        ("replace", "/z"),
+    }
+    assert next(e for e in entries if e["path"] == "/b")["after"] == "a"
+    assert json.dumps(adj.apply(json.loads(json.dumps(generated)), entries)) == json.dumps(target)
+
+    path = tmp_path / "adjustments.json"
+    adj.save(path, entries)
+    assert adj.load(path) == entries
+    path.write_text(json.dumps([{"op": "replace", "path": "/z", "value": 1}]))
+    with pytest.raises(adj.AdjustmentError, match="every adjustment says why"):
+        adj.load(path)
+    with pytest.raises(adj.AdjustmentError, match="/c/missing/key: no 'missing' there"):
+        adj.apply(generated, [{"op": "replace", "path": "/c/missing/key", "value": 1, "why": "w"}])
