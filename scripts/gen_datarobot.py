@@ -7,8 +7,8 @@
 The seed (../shared/seeds/003_86e9bcfdbd582f67.txt beside the clone; --seed to point elsewhere) gives every
 operation's path, prose, parameters, bodies, responses and their JSON Schemas. What it does not give is
 written here (the document's header, the operation ids) or recorded in scripts/datarobot_adjustments.json,
-each entry with its reason: curated summaries, `x-mcp` declarations (jobs, file sets, annotations), the
-status route from API-FACTS, fixes to the seed. Toolset tags come from scripts/tag_toolsets.py.
+each entry with its reason: `x-mcp` declarations (jobs, file sets, annotations), the status route from
+API-FACTS, and any curated text or fix to the seed. Toolset tags come from scripts/tag_toolsets.py.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def clean_schema(schema: Any) -> Any:
     for key, value in schema.items():
         if key in ("x-versionadded", "x-versiondeprecated"):
             continue
-        if key == "description" and deprecated is not None and isinstance(value, str):
+        if key == "description" and deprecated is not None and isinstance(value, str):  # (every one has one)
             value = f"Deprecated since {deprecated}. {value}"
         out[key] = value if key in ("enum", "default", "example", "required") else clean_schema(value)
     return out
@@ -223,8 +223,8 @@ def responses(op: seed_reference.Operation, summary: str) -> dict[str, Any]:
             media = next((m for word, m in DOWNLOAD_TYPES if re.search(word, summary)), "application/octet-stream")
             response["content"] = {media: {"schema": {"type": "string", "format": "binary"}}}
         if headers:
-            # The header table's Format column is empty in the scrape, so a row has four cells and the fifth
-            # (Description) is missing: the description stays empty, as in the first generation.
+            # The scrape dropped the header table's empty Format cell, so a row's description sits in its fourth
+            # cell; the first generation read the fifth, and these descriptions stayed empty.
             response["headers"] = {
                 h[1]: {"description": h[4] if len(h) > 4 else "", "schema": {"type": h[2]}} for h in headers
             }
@@ -233,7 +233,9 @@ def responses(op: seed_reference.Operation, summary: str) -> dict[str, Any]:
 
 
 def operation(op: seed_reference.Operation, named: dict[str, Any]) -> dict[str, Any]:
-    operation_id = OPERATION_IDS[(op.method, op.path)]
+    operation_id = OPERATION_IDS.get((op.method, op.path))
+    if operation_id is None:
+        raise SystemExit(f"the seed's {op.method.upper()} {op.path} has no operation id: add it to OPERATION_IDS")
     summary, description = prose(op)
     out: dict[str, Any] = {"operationId": operation_id, "summary": summary}
     if description:

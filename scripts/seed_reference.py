@@ -18,7 +18,6 @@ HEADER = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) /api/v2(/\S*)¶$")
 # Section titles inside an operation; anything else is prose or table or JSON.
 SECTIONS = ("Body parameter¶", "Parameters", "Enumerated Values¶", "Example responses¶", "Responses¶")
 RESPONSE_EXAMPLE = re.compile(r"^(\d{3}) Response$")
-STATUS_ROW = re.compile(r"^(\d{3}) \| ")
 AUTH_LINE = "To perform this operation, you must be authenticated by means of one of the following methods:"
 
 
