@@ -16,8 +16,11 @@ document can be turned into entries (with one reason) instead of being written o
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
+
+from tag_toolsets import dumps
 
 Json = Any
 Entry = dict[str, Any]
@@ -222,3 +225,42 @@ def _get(doc: Json, path: str) -> Json:
 def _short(value: Json, width: int = 100) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def run_mode(
+    backend: str, expected: Json, document: Path, path: Path, entries: list[Entry], *, check: bool, why: str | None
+) -> int:
+    """A generator's three modes: write `expected` to `document`; --check it against the committed one;
+    --record WHY: append the entries that turn `expected` into the committed (hand-edited) document."""
+    script = f"scripts/gen_{backend}.py"
+    if why is not None:
+        if not why.strip():
+            print("--record needs a reason", file=sys.stderr)
+            return 2
+        new = record(expected, json.loads(document.read_text(encoding="utf-8")), why)
+        if not new:
+            print(f"nothing to record: {document.name} is the generation")
+            return 0
+        save(path, entries + new)
+        print(f"recorded {len(new)} adjustment(s) in {path.name}:")
+        for entry in new:
+            print(f"  {entry['op']} {entry['path']}")
+        return 0
+    if not check:
+        document.write_text(dumps(backend, expected), encoding="utf-8")
+        print(f"wrote {document}")
+        return 0
+    text = document.read_text(encoding="utf-8")
+    if dumps(backend, expected) == text:
+        print(f"{document.name}: {script} and {len(entries)} adjustments give the committed document")
+        return 0
+    print(f"{document.name} differs from {script} + {len(entries)} recorded adjustments:", file=sys.stderr)
+    for line in summary(expected, json.loads(text)):
+        print(line, file=sys.stderr)
+    if dumps(backend, json.loads(text)) == text:
+        print(f"record deliberate hand edits with: python {script} --record 'why'", file=sys.stderr)
+    else:
+        print(
+            "(and its formatting differs from the generator's: json.dumps as in tag_toolsets.FORMATS)", file=sys.stderr
+        )
+    return 1

@@ -23,7 +23,7 @@ from typing import Any
 
 import adjustments
 import seed_reference
-from tag_toolsets import apply_tags, dumps
+from tag_toolsets import apply_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "src" / "modelops_mcp" / "schemas" / "datarobot.json"
@@ -285,44 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     entries = adjustments.load(args.adjustments) if args.adjustments.exists() else []
     expected = build(args.seed.read_text(encoding="utf-8"), entries)
-    if args.record is not None:
-        return record(expected, args.document, args.adjustments, entries, args.record)
-    if args.check:
-        return check(expected, args.document, len(entries))
-    args.document.write_text(dumps("datarobot", expected), encoding="utf-8")
-    print(f"wrote {args.document}")
-    return 0
-
-
-def record(expected: Any, document: Path, path: Path, entries: list[adjustments.Entry], why: str) -> int:
-    """Append the entries that turn the generation into the (hand-edited) document."""
-    if not why.strip():
-        print("--record needs a reason", file=sys.stderr)
-        return 2
-    new = adjustments.record(expected, json.loads(document.read_text(encoding="utf-8")), why)
-    if not new:
-        print(f"nothing to record: {document.name} is the generation")
-        return 0
-    adjustments.save(path, entries + new)
-    print(f"recorded {len(new)} adjustment(s) in {path.name}:")
-    for entry in new:
-        print(f"  {entry['op']} {entry['path']}")
-    return 0
-
-
-def check(expected: Any, document: Path, count: int) -> int:
-    text = document.read_text(encoding="utf-8")
-    if dumps("datarobot", expected) == text:
-        print(f"{document.name}: the seed and {count} adjustments give the committed document")
-        return 0
-    print(f"{document.name} differs from the seed + {count} recorded adjustments:", file=sys.stderr)
-    for line in adjustments.summary(expected, json.loads(text)):
-        print(line, file=sys.stderr)
-    if dumps("datarobot", json.loads(text)) == text:
-        print("record deliberate hand edits with: python scripts/gen_datarobot.py --record 'why'", file=sys.stderr)
-    else:
-        print("(and its formatting differs: write it with json.dumps(doc, indent=1) + a newline)", file=sys.stderr)
-    return 1
+    return adjustments.run_mode(
+        "datarobot", expected, args.document, args.adjustments, entries, check=args.check, why=args.record
+    )
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 """Generate src/modelops_mcp/schemas/tunethemodel.json, the Tune the Model document.
 
-    python scripts/gen_tunethemodel.py            # write the document (this source + toolset tags)
-    python scripts/gen_tunethemodel.py --check    # exit 1, with a summary, when the committed one differs
+    python scripts/gen_tunethemodel.py                 # write the document (this source + tags + adjustments)
+    python scripts/gen_tunethemodel.py --check         # exit 1, with a summary, when the committed one differs
+    python scripts/gen_tunethemodel.py --record "why"  # turn hand edits of the committed document into adjustments
 
 The seed (../shared/seeds/002_73af3c805b4c51db.txt) documents four operations in prose and curl examples
 (list, create, status and delete of models); API-FACTS' Tune the Model section lists the rest of the surface
 the official `tune-the-model` SDK uses. Neither is a schema, so this file is the curated source: the
 operations below are written from them, and --check also verifies that every route the two sources name
 is here with its method (when ../shared/ is beside the clone; --shared to point elsewhere).
-Toolset tags come from scripts/tag_toolsets.py.
+Toolset tags come from scripts/tag_toolsets.py. Edit this source; a hand edit of the document (say, from a
+merge) can instead be recorded in scripts/tunethemodel_adjustments.json with --record, as for DataRobot.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import adjustments
-from tag_toolsets import apply_tags, dumps
+from tag_toolsets import apply_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "src" / "modelops_mcp" / "schemas" / "tunethemodel.json"
@@ -30,6 +32,7 @@ DOCUMENT = ROOT / "src" / "modelops_mcp" / "schemas" / "tunethemodel.json"
 SHARED = Path(os.environ.get("MODELOPS_SHARED", ROOT.parent / "shared"))
 SEED = Path("seeds") / "002_73af3c805b4c51db.txt"
 FACTS = Path("API-FACTS.md")
+ADJUSTMENTS = Path(__file__).resolve().parent / "tunethemodel_adjustments.json"
 
 Schema = dict[str, Any]
 
@@ -463,6 +466,7 @@ def source_problems(doc: dict[str, Any], shared: Path) -> list[str]:
     """What the seed or API-FACTS name that the document lacks: routes, and the status values it lists."""
     seed, facts = shared / SEED, shared / FACTS
     if not (seed.is_file() and facts.is_file()):
+        print(f"(not cross-checked: {seed} or {facts} is missing; MODELOPS_SHARED names shared/)", file=sys.stderr)
         return []
     facts_text = facts.read_text(encoding="utf-8")
     documented = {(method, path) for path, item in doc["paths"].items() for method in item}
@@ -478,26 +482,22 @@ def source_problems(doc: dict[str, Any], shared: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="exit 1 when the committed document differs")
     parser.add_argument("--shared", type=Path, default=SHARED, help=f"the shared sources (default {SHARED})")
+    parser.add_argument("--document", type=Path, default=DOCUMENT, help="the document to write or check")
+    parser.add_argument("--adjustments", type=Path, default=ADJUSTMENTS, help="the adjustments file (optional)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="exit 1 when the committed document differs")
+    mode.add_argument("--record", metavar="WHY", help="record the committed document's differences, with WHY")
     args = parser.parse_args(argv)
-    doc = generate()
-    text = dumps("tunethemodel", doc)
-    problems = source_problems(doc, args.shared)
+    entries = adjustments.load(args.adjustments) if args.adjustments.exists() else []
+    expected = adjustments.apply(generate(), entries)
+    problems = source_problems(expected, args.shared)
     if problems:
         print("the document disagrees with seed 002 / API-FACTS:", *problems, sep="\n  ", file=sys.stderr)
         return 1
-    if not args.check:
-        DOCUMENT.write_text(text, encoding="utf-8")
-        print(f"wrote {DOCUMENT.relative_to(ROOT)}")
-        return 0
-    if text == DOCUMENT.read_text(encoding="utf-8"):
-        print(f"{DOCUMENT.name}: scripts/gen_tunethemodel.py gives the committed document")
-        return 0
-    print(f"{DOCUMENT.name} differs from scripts/gen_tunethemodel.py:", file=sys.stderr)
-    for line in adjustments.summary(doc, json.loads(DOCUMENT.read_text(encoding="utf-8"))):
-        print(line, file=sys.stderr)
-    return 1
+    return adjustments.run_mode(
+        "tunethemodel", expected, args.document, args.adjustments, entries, check=args.check, why=args.record
+    )
 
 
 if __name__ == "__main__":

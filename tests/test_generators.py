@@ -197,3 +197,26 @@ def test_recorded_adjustments_reproduce_the_target_key_order_included(tmp_path: 
         adj.load(path)
     with pytest.raises(adj.AdjustmentError, match="/c/missing/key: no 'missing' there"):
         adj.apply(generated, [{"op": "replace", "path": "/c/missing/key", "value": 1, "why": "w"}])
+
+
+def test_a_hand_edit_of_tunethemodel_can_be_recorded_too(tmp_path: Path) -> None:
+    require_shared()
+    document, recorded = tmp_path / "tunethemodel.json", tmp_path / "adjustments.json"
+    doc = json.loads((SCHEMAS / "tunethemodel.json").read_text(encoding="utf-8"))
+    doc["components"]["schemas"]["Model"]["properties"]["status"]["type"] = ["string", "null"]
+    document.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    options = ("--document", str(document), "--adjustments", str(recorded))
+    failed = run("gen_tunethemodel.py", "--check", *options)
+    assert failed.returncode == 1
+    assert "/components/schemas/Model/properties/status/type" in failed.stderr
+    assert run("gen_tunethemodel.py", "--record", "a null status is no status", *options).returncode == 0
+    assert json.loads(recorded.read_text(encoding="utf-8")) == [
+        {
+            "op": "replace",
+            "path": "/components/schemas/Model/properties/status/type",
+            "value": ["string", "null"],
+            "why": "a null status is no status",
+        }
+    ]
+    passed = run("gen_tunethemodel.py", "--check", *options)
+    assert passed.returncode == 0, passed.stderr
