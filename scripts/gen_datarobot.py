@@ -4,8 +4,8 @@
     python scripts/gen_datarobot.py --check          # exit 1, with a summary, when the committed one differs
     python scripts/gen_datarobot.py --record "why"   # turn hand edits of the committed document into adjustments
 
-The seed (../shared/seeds/003_86e9bcfdbd582f67.txt beside the clone; --seed to point elsewhere) gives every
-operation's path, prose, parameters, bodies, responses and their JSON Schemas. What it does not give is
+The seed (scripts/sources/seeds/003_86e9bcfdbd582f67.txt, a copy of shared/seeds/; --seed to point elsewhere)
+gives every operation's path, prose, parameters, bodies, responses and their JSON Schemas. What it does not give is
 written here (the document's header, the operation ids) or recorded in scripts/datarobot_adjustments.json,
 each entry with its reason: `x-mcp` declarations (jobs, file sets, annotations), the status route from
 API-FACTS, and any curated text or fix to the seed. Toolset tags come from scripts/tag_toolsets.py.
@@ -28,8 +28,9 @@ from tag_toolsets import apply_tags
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "src" / "modelops_mcp" / "schemas" / "datarobot.json"
 ADJUSTMENTS = Path(__file__).resolve().parent / "datarobot_adjustments.json"
-# CI has shared/ beside the clone; MODELOPS_SHARED names it elsewhere (a worktree, a user's checkout).
-SHARED = Path(os.environ.get("MODELOPS_SHARED", ROOT.parent / "shared"))
+# Copies of shared/'s seeds ship in scripts/sources/ (CI checks them against shared/); MODELOPS_SHARED names
+# another copy, such as the shared/ folder itself.
+SHARED = Path(os.environ.get("MODELOPS_SHARED", ROOT / "scripts" / "sources"))
 SEED = SHARED / "seeds" / "003_86e9bcfdbd582f67.txt"
 
 HEADER: dict[str, Any] = {
@@ -278,8 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.seed.is_file():
         print(
-            f"seed not found: {args.seed}\n(CI keeps shared/ beside the clone; set MODELOPS_SHARED to its "
-            "directory, or pass --seed)",
+            f"seed not found: {args.seed}\n(a copy ships in scripts/sources/seeds/; MODELOPS_SHARED names "
+            "a folder holding seeds/, --seed a file)",
             file=sys.stderr,
         )
         return 2

@@ -4,11 +4,11 @@
     python scripts/gen_tunethemodel.py --check         # exit 1, with a summary, when the committed one differs
     python scripts/gen_tunethemodel.py --record "why"  # turn hand edits of the committed document into adjustments
 
-The seed (../shared/seeds/002_73af3c805b4c51db.txt) documents four operations in prose and curl examples
-(list, create, status and delete of models); API-FACTS' Tune the Model section lists the rest of the surface
-the official `tune-the-model` SDK uses. Neither is a schema, so this file is the curated source: the
-operations below are written from them, and --check also verifies that every route the two sources name
-is here with its method (when ../shared/ is beside the clone; --shared to point elsewhere).
+The seed (scripts/sources/seeds/002_73af3c805b4c51db.txt, a copy of shared/seeds/) documents four operations
+in prose and curl examples (list, create, status and delete of models); API-FACTS' Tune the Model section
+lists the rest of the surface the official `tune-the-model` SDK uses. Neither is a schema, so this file is the
+curated source: the operations below are written from them, and --check also verifies that every route the
+two sources name is here with its method (from scripts/sources/, the copies of shared/; --shared to point elsewhere).
 Toolset tags come from scripts/tag_toolsets.py. Edit this source; a hand edit of the document (say, from a
 merge) can instead be recorded in scripts/tunethemodel_adjustments.json with --record, as for DataRobot.
 """
@@ -28,8 +28,9 @@ from tag_toolsets import apply_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "src" / "modelops_mcp" / "schemas" / "tunethemodel.json"
-# CI has shared/ beside the clone; MODELOPS_SHARED names it elsewhere (a worktree, a user's checkout).
-SHARED = Path(os.environ.get("MODELOPS_SHARED", ROOT.parent / "shared"))
+# Copies of shared/'s seeds ship in scripts/sources/ (CI checks them against shared/); MODELOPS_SHARED names
+# another copy, such as the shared/ folder itself.
+SHARED = Path(os.environ.get("MODELOPS_SHARED", ROOT / "scripts" / "sources"))
 SEED = Path("seeds") / "002_73af3c805b4c51db.txt"
 FACTS = Path("API-FACTS.md")
 ADJUSTMENTS = Path(__file__).resolve().parent / "tunethemodel_adjustments.json"

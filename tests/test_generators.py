@@ -1,9 +1,9 @@
 """The bundled schema documents are what scripts/ generate: DataRobot's from the seed plus recorded adjustments,
 Tune the Model's from its curated source, the toolset tags of all five from tag_toolsets.py.
 
-The DataRobot and Tune the Model checks read the seeds in shared/, which CI keeps beside the clone
-(`../shared`); MODELOPS_SHARED names it elsewhere. Without it these tests fail and say so: a check that
-passes without its input would prove nothing, and CI always has it.
+The DataRobot and Tune the Model checks read the seeds' copies in scripts/sources/ (CI also checks those against
+shared/ and regenerates from shared/ itself); MODELOPS_SHARED names another copy. Without their input these tests
+fail and say so: a check that passes without its input would prove nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 SCHEMAS = ROOT / "src" / "modelops_mcp" / "schemas"
-SHARED = Path(os.environ.get("MODELOPS_SHARED", ROOT.parent / "shared"))
+SHARED = Path(os.environ.get("MODELOPS_SHARED", ROOT / "scripts" / "sources"))
 SEED = SHARED / "seeds" / "003_86e9bcfdbd582f67.txt"
 
 
@@ -33,8 +33,8 @@ def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def require_shared() -> None:
     assert SEED.is_file(), (
-        f"the DataRobot seed is not at {SEED}: CI keeps shared/ beside the clone; "
-        "set MODELOPS_SHARED to the shared/ directory to run these checks elsewhere"
+        f"the DataRobot seed is not at {SEED}: it ships in scripts/sources/seeds/; "
+        "MODELOPS_SHARED, when set, must name a folder with seeds/ in it"
     )
 
 
