@@ -155,3 +155,20 @@ async def test_every_request_our_server_sends_in_a_fit_journey_conforms(
     assert not any(problems.values()), problems
     covered = {_operation(r.method, r.path) for r in sent}
     assert covered == set(FLOW_OPERATIONS), covered
+
+
+async def test_the_validator_catches_an_answer_or_request_off_the_document(checked: Checked) -> None:
+    """A control: the same check on a real exchange with one field wrong, either side, does find it."""
+    real = await checked.http.post("/account/demo/model/text-classifier/fit", json={"datasetId": 501})
+    assert exchange_errors(real) == []
+    answer = {k: v for k, v in real.json().items() if k != "done"}
+    tampered = httpx.Response(200, json={**answer, "jobId": str(answer["jobId"])}, request=real.request)
+    (problem,) = exchange_errors(tampered)
+    assert "'done' is a required property" in problem
+    assert "is not of type 'integer'" in problem
+
+    refused = await checked.http.post("/account/demo/model/text-classifier/fit", json={"datasetId": "501"})
+    assert refused.status_code == 400  # the emulator refuses it, like Jackson would
+    problems = exchange_errors(refused)
+    assert any(p.startswith("request InvalidRequestBody") and "'501' is not of type 'integer'" in p for p in problems)
+    assert any(p.startswith("response ResponseNotFound") for p in problems)  # no error answer is documented
