@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # Run the official MCP conformance suite (@modelcontextprotocol/conformance) against
 # an MCP server served over Streamable HTTP on 127.0.0.1, and compare per-scenario
-# results with .ci/conformance-expected-failures.txt.
+# results with an expected-failures file (.ci/conformance-expected-failures.txt by default).
 #
 # Usage:
-#   bash .ci/conformance.sh <server-command...>
+#   bash .ci/conformance.sh [options] [--] <server-command...>
+#
+#   --suite-version V        suite version to install and run (default 0.1.16, npm "latest");
+#                            installed into .ci/node for 0.1.16, into .ci/node-V for any other
+#   --expected-failures F    expected-failures file (default .ci/conformance-expected-failures.txt);
+#                            one "<scenario>  # <reason>" per line: a line without a reason is an error
+#   --requirements R         run exactly the server scenarios the suite lists for spec revision R
+#                            (e.g. 2026-07-28), each at that revision's wire (--spec-version R --force,
+#                            as the suite's own --requirements run does); default: every server scenario
 #
 #   The server command gets the port it must listen on either by substituting
 #   every literal "{port}" in its arguments or, if no argument contains "{port}",
 #   by appending "--port <port>". The suite is pointed at http://127.0.0.1:<port>/mcp.
 #
 #   e.g.  bash .ci/conformance.sh modelops-mcp serve --sandbox --transport http --host 127.0.0.1 --no-auth
+#         bash .ci/conformance.sh --suite-version 0.2.0-alpha.12 --requirements 2026-07-28 \
+#              --expected-failures .ci/conformance-2026-07-28-expected-failures.txt -- modelops-mcp serve ...
 #
-# Exit status: 0 when every scenario either passed or failed as listed in the
-# expected-failures file; 1 on any unexpected failure, any listed scenario that
-# now passes, or when no scenario ran; 2 on usage/setup errors.
+# Exit status: 0 when every scenario either passed, failed as listed in the
+# expected-failures file, or was skipped by the suite itself (unlisted); 1 on any
+# unexpected failure, any listed scenario that now passes or is skipped, or when no
+# scenario ran; 2 on usage/setup errors.
 #
 # Environment (all optional):
 #   CONFORMANCE_SCENARIOS          space-separated subset of scenarios to run (default: all server scenarios)
@@ -23,7 +34,7 @@
 #   CONFORMANCE_STARTUP_TIMEOUT    seconds to wait for the server port to answer (default 30)
 #   CONFORMANCE_INSTALL_TIMEOUT    seconds for the one-off npm install (default 600)
 #   CONFORMANCE_RESULTS_DIR        where checks.json files, logs and summary.tsv go
-#                                  (default .ci/node/results, wiped at each run; gitignored)
+#                                  (default <node dir>/results, wiped at each run; gitignored)
 #   CONFORMANCE_NODE               path to a Node >= 22 binary to use instead of the pinned one
 #
 # See .ci/README-conformance.md.
@@ -32,15 +43,13 @@ set -euo pipefail
 
 # ---- pins -------------------------------------------------------------------
 CONFORMANCE_PKG="@modelcontextprotocol/conformance"
-CONFORMANCE_VERSION="0.1.16"   # latest stable (npm dist-tag "latest"); the one tested
+DEFAULT_VERSION="0.1.16"       # latest stable (npm dist-tag "latest"); the default run
 NODE_VERSION="22.23.3"         # the suite imports fs.globSync: needs Node >= 22
 SDK_VERSION="1.32.2"           # the suite's MCP client (@modelcontextprotocol/sdk, ^1.27.1 upstream), pinned via overrides
 MCP_PATH="/mcp"
 HOST="127.0.0.1"
 
 CI_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-NODE_DIR="$CI_DIR/node"
-EXPECTED_FILE="$CI_DIR/conformance-expected-failures.txt"
 
 SCENARIO_TIMEOUT="${CONFORMANCE_SCENARIO_TIMEOUT:-90}"
 TOTAL_TIMEOUT="${CONFORMANCE_TOTAL_TIMEOUT:-900}"
@@ -50,10 +59,41 @@ INSTALL_TIMEOUT="${CONFORMANCE_INSTALL_TIMEOUT:-600}"
 log() { printf 'conformance: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 2; }
 
+usage() { sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
 ((BASH_VERSINFO[0] >= 4)) || die "bash >= 4 is required (this is $BASH_VERSION)"
-if [[ $# -eq 0 || "$1" == "-h" || "$1" == "--help" ]]; then
-  sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-  [[ $# -eq 0 ]] && exit 2 || exit 0
+CONFORMANCE_VERSION="$DEFAULT_VERSION"
+EXPECTED_FILE="$CI_DIR/conformance-expected-failures.txt"
+REQUIREMENTS=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -h | --help) usage; exit 0 ;;
+    --suite-version | --expected-failures | --requirements)
+      [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value"
+      case "$1" in
+        --suite-version) CONFORMANCE_VERSION="$2" ;;
+        --expected-failures) EXPECTED_FILE="$2" ;;
+        --requirements) REQUIREMENTS="$2" ;;
+      esac
+      shift 2 ;;
+    --) shift; break ;;
+    -*) die "unknown option '$1' (see --help)" ;;
+    *) break ;;
+  esac
+done
+if [[ $# -eq 0 ]]; then
+  usage
+  exit 2
+fi
+[[ "$CONFORMANCE_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$ ]] \
+  || die "--suite-version must be an exact version such as 0.2.0-alpha.12 (got '$CONFORMANCE_VERSION')"
+[[ -z "$REQUIREMENTS" || "$REQUIREMENTS" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] \
+  || die "--requirements must be a spec revision such as 2026-07-28 (got '$REQUIREMENTS')"
+# Each suite version has its own Node prefix, so two pinned runs never reinstall each other.
+if [[ "$CONFORMANCE_VERSION" == "$DEFAULT_VERSION" ]]; then
+  NODE_DIR="$CI_DIR/node"
+else
+  NODE_DIR="$CI_DIR/node-$CONFORMANCE_VERSION"
 fi
 for v in SCENARIO_TIMEOUT TOTAL_TIMEOUT STARTUP_TIMEOUT INSTALL_TIMEOUT; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
@@ -124,8 +164,21 @@ fi
 suite() { "$NODE" "$SUITE_JS" "$@"; }
 
 # ---- scenario list ------------------------------------------------------------
-mapfile -t ALL_SCENARIOS < <(suite list --server | sed -n 's/^[[:space:]]*-[[:space:]]*\([^[:space:]]*\).*/\1/p')
-[[ ${#ALL_SCENARIOS[@]} -gt 0 ]] || { log "error: the suite lists no server scenarios"; exit 1; }
+SCENARIO_ARGS=()
+if [[ -n "$REQUIREMENTS" ]]; then
+  # The revision's server scenarios (scored), then the server ones it runs but never scores (extensions,
+  # pending): the suite's own --requirements run runs both, and so do we.
+  mapfile -t ALL_SCENARIOS < <(suite list --server --requirements "$REQUIREMENTS" | awk '
+    /^Server scenarios/ { in_server = 1; next }
+    /^[^[:space:]]/ { in_server = 0 }
+    in_server && /^  - / { print $2 }
+    /^    - [^[:space:]]+ \[server\]$/ { print $2 }')
+  # --scenario cannot be combined with --requirements; this is what the suite runs for each of them.
+  SCENARIO_ARGS=(--spec-version "$REQUIREMENTS" --force)
+else
+  mapfile -t ALL_SCENARIOS < <(suite list --server | sed -n 's/^[[:space:]]*-[[:space:]]*\([^[:space:]]*\).*/\1/p')
+fi
+[[ ${#ALL_SCENARIOS[@]} -gt 0 ]] || { log "error: the suite lists no server scenarios${REQUIREMENTS:+ for $REQUIREMENTS}"; exit 1; }
 
 is_known() { local x; for x in "${ALL_SCENARIOS[@]}"; do [[ "$x" == "$1" ]] && return 0; done; return 1; }
 
@@ -136,17 +189,24 @@ else
   SCENARIOS=("${ALL_SCENARIOS[@]}")
 fi
 
-# expected failures: "<scenario>  # reason" per line; blank lines and comment lines ignored
+# expected failures: "<scenario>  # reason" per line; blank lines and comment lines ignored.
+# Every listed scenario needs its reason, and may be listed once.
 declare -A EXPECTED=()
+lineno=0
 while IFS= read -r line || [[ -n "$line" ]]; do
+  lineno=$((lineno + 1))
   reason=""
   [[ "$line" == *"#"* ]] && reason="${line#*#}"
   line="${line%%#*}"
-  read -r name _rest <<<"$line" || true
+  name="" rest=""
+  read -r name rest <<<"$line" || true
   [[ -z "${name:-}" ]] && continue
-  is_known "$name" || die "$EXPECTED_FILE lists unknown scenario '$name'"
+  [[ -z "$rest" ]] || die "$EXPECTED_FILE:$lineno: one scenario name per line, then '# reason' (got '$name $rest')"
+  is_known "$name" || die "$EXPECTED_FILE:$lineno lists unknown scenario '$name'${REQUIREMENTS:+ (not in the $REQUIREMENTS requirements)}"
+  [[ -z "${EXPECTED[$name]:-}" ]] || die "$EXPECTED_FILE:$lineno lists '$name' twice"
   reason="$(sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$reason")"
-  EXPECTED["$name"]="${reason:-listed}"
+  [[ -n "$reason" ]] || die "$EXPECTED_FILE:$lineno: '$name' has no reason: write '$name  # why it fails'"
+  EXPECTED["$name"]="$reason"
 done <"$EXPECTED_FILE"
 
 # ---- results dir --------------------------------------------------------------
@@ -245,12 +305,13 @@ until port_open; do
   fi
   sleep 0.25
 done
-log "server answers on $URL; running ${#SCENARIOS[@]} scenario(s) with $CONFORMANCE_PKG@$CONFORMANCE_VERSION"
+log "server answers on $URL; running ${#SCENARIOS[@]} scenario(s) with $CONFORMANCE_PKG@$CONFORMANCE_VERSION${REQUIREMENTS:+ (requirements $REQUIREMENTS)}"
 
 # ---- run + judge --------------------------------------------------------------
 # A scenario passes when its checks.json holds at least one check and none has status
 # FAILURE or WARNING (the same rule the suite's own --expected-failures mode uses).
 # ERROR (timeout, no/unreadable checks.json) is never accepted as an expected failure.
+# SKIP: every check is SKIPPED (the suite itself declined to test it); neither a pass nor a failure.
 judge() {
   "$NODE" -e '
     const fs = require("fs"), path = require("path");
@@ -266,6 +327,10 @@ judge() {
     try { checks = JSON.parse(fs.readFileSync(found.sort().pop(), "utf8")); }
     catch (e) { console.log("ERROR\tunreadable checks.json: " + e.message); process.exit(0); }
     if (!Array.isArray(checks) || checks.length === 0) { console.log("ERROR\tno checks recorded"); process.exit(0); }
+    if (checks.every((c) => c.status === "SKIPPED")) {
+      const why = (checks[0].errorMessage || checks[0].description || "").replace(/\s+/g, " ");
+      console.log("SKIP\t" + why.slice(0, 300)); process.exit(0);
+    }
     const bad = checks.filter((c) => c.status === "FAILURE" || c.status === "WARNING");
     const ok = checks.filter((c) => c.status === "SUCCESS").length;
     if (bad.length === 0) { console.log("PASS\t" + ok + " check(s) passed"); process.exit(0); }
@@ -276,7 +341,7 @@ judge() {
 }
 
 printf 'scenario\tresult\texpected_failure\tdetail\n' >"$RESULTS/summary.tsv"
-n_run=0 n_pass=0 n_xfail=0 n_fail=0 n_xpass=0
+n_run=0 n_pass=0 n_xfail=0 n_fail=0 n_xpass=0 n_skip=0
 run_deadline=$((SECONDS + TOTAL_TIMEOUT))
 for s in "${SCENARIOS[@]}"; do
   expected="${EXPECTED[$s]:-}"
@@ -295,7 +360,7 @@ for s in "${SCENARIOS[@]}"; do
     rc=0
     # in the background + wait, so INT/TERM traps fire at once instead of after the scenario
     timeout --kill-after=5 "$t" "$NODE" "$SUITE_JS" server --url "$URL" --scenario "$s" \
-      -o "$RESULTS/$s" >"$RESULTS/$s.log" 2>&1 </dev/null &
+      ${SCENARIO_ARGS[@]+"${SCENARIO_ARGS[@]}"} -o "$RESULTS/$s" >"$RESULTS/$s.log" 2>&1 </dev/null &
     SUITE_PID=$!
     wait "$SUITE_PID" || rc=$?
     SUITE_PID=""
@@ -306,7 +371,14 @@ for s in "${SCENARIOS[@]}"; do
     fi
     n_run=$((n_run + 1))
   fi
-  if [[ "$verdict" == "PASS" && -z "$expected" ]]; then
+  if [[ "$verdict" == "SKIP" && -z "$expected" ]]; then
+    n_skip=$((n_skip + 1)); tag="skipped"
+    printf '  skip   %s  -- the suite skipped it: %s\n' "$s" "$detail"
+  elif [[ "$verdict" == "SKIP" ]]; then
+    n_xpass=$((n_xpass + 1)); tag="UNEXPECTED-SKIP"
+    printf '  XSKIP  %s  -- listed as expected failure (%s) but the suite skipped it: remove it from %s\n' \
+      "$s" "$expected" "$(basename "$EXPECTED_FILE")"
+  elif [[ "$verdict" == "PASS" && -z "$expected" ]]; then
     n_pass=$((n_pass + 1)); tag="pass"
     printf '  pass   %s\n' "$s"
   elif [[ "$verdict" == "PASS" ]]; then
@@ -328,7 +400,9 @@ if [[ -n "$SERVER_PID" ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
 fi
 stop_server
 
-echo "conformance summary: ${#SCENARIOS[@]} scenarios, $n_run run: $n_pass passed, $n_xfail expected-fail, $n_fail unexpected-fail, $n_xpass unexpected-pass ($CONFORMANCE_PKG@$CONFORMANCE_VERSION; results in $RESULTS)"
+skipped=""
+((n_skip > 0)) && skipped=", $n_skip skipped by the suite"
+echo "conformance summary: ${#SCENARIOS[@]} scenarios, $n_run run: $n_pass passed, $n_xfail expected-fail, $n_fail unexpected-fail, $n_xpass unexpected-pass$skipped ($CONFORMANCE_PKG@$CONFORMANCE_VERSION${REQUIREMENTS:+, requirements $REQUIREMENTS}; results in $RESULTS)"
 
 status=0
 if ((n_run == 0)); then

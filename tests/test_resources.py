@@ -67,11 +67,17 @@ async def test_schema_resource_is_the_backends_openapi_document(sandbox: Running
     assert completion.completion.values == ["caila"]
 
 
-async def test_an_unknown_resource_is_resource_not_found(sandbox: RunningSandbox, state_dir: Path) -> None:
-    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+# -32002 up to 2025-11-25; the 2026-07-28 revision (SEP-2164) makes an unknown resource -32602, invalid params
+# (the conformance suite's sep-2164-resource-not-found scenario warns otherwise).
+@pytest.mark.parametrize(("mode", "code"), [("legacy", -32002), ("auto", -32602)])
+async def test_an_unknown_resource_is_resource_not_found(
+    sandbox: RunningSandbox, state_dir: Path, mode: str, code: int
+) -> None:
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode=mode) as client:
         with pytest.raises(MCPError) as caught:
             await client.read_resource("modelops://schemas/nope")
-        assert caught.value.code == -32002
+        assert caught.value.code == code
+        assert "modelops://schemas/nope" in caught.value.error.message
         assert not (await client.call_tool("caila_list_datasets", {"account": "demo"})).is_error
 
 

@@ -159,3 +159,35 @@ async def test_a_client_that_does_not_opt_in_gets_the_plain_result(
         result = await client.call_tool("caila_fit_service", CAILA_FIT)
     assert not result.is_error
     assert structured(result)["job"]["status"] == "working"
+
+
+class TaskUpdateRef(TaskRef):
+    input_responses: dict[str, Any] = Field(default_factory=dict, alias="inputResponses")
+
+
+class TaskUpdate(types.Request[TaskUpdateRef, Literal["tasks/update"]]):
+    method: Literal["tasks/update"] = "tasks/update"
+    name_param = "taskId"
+
+
+async def test_tasks_methods_need_the_extension_on_the_2026_wire(sandbox: RunningSandbox, state_dir: Path) -> None:
+    """SEP-2663: tasks/get, tasks/update and tasks/cancel from a client that did not name the extension are
+    -32021 (missing required client capability), even for a real task; the conformance suite's
+    tasks-capability-negotiation checks it."""
+    async with in_process(sandbox.env(), state_dir) as (server, _):
+        async with Client(server, extensions=[TasksClient()]) as opted_in:
+            created = await opted_in.session.call_tool("caila_fit_service", CAILA_FIT, allow_claimed=True)
+            assert isinstance(created, CreatedTask)
+        async with Client(server, mode="auto") as plain:
+            requests: list[types.Request[Any, Any]] = [
+                TaskGet(params=TaskRef(taskId=created.task_id)),
+                TaskUpdate(params=TaskUpdateRef(taskId=created.task_id)),
+                TaskCancel(params=TaskRef(taskId=created.task_id)),
+            ]
+            for request in requests:
+                with pytest.raises(MCPError) as refused:
+                    await plain.session.send_request(request, RAW)
+                assert refused.value.code == types.MISSING_REQUIRED_CLIENT_CAPABILITY, request.method
+                assert refused.value.error.data == {"requiredCapabilities": {"extensions": {TASKS: {}}}}
+            job = structured(await plain.call_tool("jobs_get", {"job_id": created.task_id}))["job"]
+    assert job["status"] == "working"  # the refused cancel did not cancel it

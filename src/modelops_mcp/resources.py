@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 import mcp_types as types
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from modelops_mcp.jobs.model import JOB_SCHEME
 from modelops_mcp.jobs.report import describe
@@ -24,6 +25,7 @@ BACKENDS_URI = "modelops://backends"
 SCHEMA_TEMPLATE = "modelops://schemas/{backend}"
 _SCHEMA_PREFIX = "modelops://schemas/"
 JOB_TEMPLATE = JOB_SCHEME + "{job_id}"
+# An unknown resource: -32002 up to 2025-11-25; the 2026-07-28 revision (SEP-2164) says -32602, invalid params.
 RESOURCE_NOT_FOUND = -32002
 # resources/list shows this many recent jobs; jobs_list pages through all of them.
 LISTED_JOBS = 50
@@ -36,6 +38,11 @@ class ResourceNotFound(Exception):
     def __init__(self, uri: str) -> None:
         super().__init__(f"Resource not found: {uri}")
         self.uri = uri
+
+
+def not_found_code(protocol_version: str | None) -> int:
+    """The JSON-RPC code for an unknown resource on the request's protocol revision."""
+    return types.INVALID_PARAMS if protocol_version in MODERN_PROTOCOL_VERSIONS else RESOURCE_NOT_FOUND
 
 
 def list_resources(runtime: Runtime) -> list[types.Resource]:

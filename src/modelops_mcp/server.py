@@ -134,7 +134,7 @@ def build_server(runtime: Runtime) -> Server[object]:
         try:
             return types.ReadResourceResult(contents=[await resources.read(runtime, str(params.uri))])
         except resources.ResourceNotFound as exc:
-            raise MCPError(resources.RESOURCE_NOT_FOUND, str(exc), {"uri": exc.uri}) from None
+            raise MCPError(resources.not_found_code(ctx.protocol_version), str(exc), {"uri": exc.uri}) from None
 
     async def complete(ctx: ServerRequestContext[object], params: types.CompleteRequestParams) -> types.CompleteResult:
         uri = params.ref.uri if isinstance(params.ref, types.ResourceTemplateReference) else ""

@@ -44,6 +44,20 @@ class TaskUpdateParams(TaskParams):
     input_responses: dict[str, Any] = Field(default_factory=dict, alias="inputResponses")
 
 
+def _require_extension(ctx: ServerRequestContext[Any]) -> None:
+    """tasks/get, tasks/update and tasks/cancel from a 2026-07-28 request that does not name the extension are
+    -32021 (SEP-2663 on SEP-2575's missing required client capability; the SDK answers it with HTTP 400)."""
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS and not client_wants_tasks(ctx):
+        required = types.ClientCapabilities(extensions={TASKS_EXTENSION: {}})
+        raise MCPError(
+            types.MISSING_REQUIRED_CLIENT_CAPABILITY,
+            f"This request needs the {TASKS_EXTENSION} extension in the client's capabilities",
+            types.MissingRequiredClientCapabilityErrorData(required_capabilities=required).model_dump(
+                by_alias=True, mode="json", exclude_none=True
+            ),
+        )
+
+
 def client_wants_tasks(ctx: ServerRequestContext[Any]) -> bool:
     """Only a request that names the extension may get a task back (the SEP's MUST NOT otherwise)."""
     if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS or not ctx.meta:
@@ -113,6 +127,7 @@ class Tasks:
         )
 
     async def get(self, ctx: ServerRequestContext[Any], params: TaskParams) -> dict[str, Any]:
+        _require_extension(ctx)
         try:
             job = await self.tracker.refresh(params.task_id)
         except UnknownJob:
@@ -123,6 +138,7 @@ class Tasks:
         return task
 
     async def cancel(self, ctx: ServerRequestContext[Any], params: TaskParams) -> dict[str, Any]:
+        _require_extension(ctx)
         # Acknowledged whatever happens (the SEP: even for an unknown id); the task's status tells the outcome.
         try:
             await self.tracker.cancel(params.task_id)
@@ -133,5 +149,6 @@ class Tasks:
         return {}
 
     async def update(self, ctx: ServerRequestContext[Any], params: TaskUpdateParams) -> dict[str, Any]:
+        _require_extension(ctx)
         # No job asks the client for input yet; the SEP requires an acknowledgement regardless.
         return {}
