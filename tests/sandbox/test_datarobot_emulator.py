@@ -194,8 +194,10 @@ async def test_a_new_model_has_string_description_and_language_and_its_type(dr: 
     model = await new_model(dr, "bare")
     assert (model["description"], model["language"], model["customModelType"]) == ("", "", "inference")
     assert model["createdBy"] == OWNER_USERNAME
-    # No version yet: an empty stand-in, since the seed makes latestVersion a required object.
-    assert (model["latestVersion"]["id"], model["latestVersion"]["items"]) == ("", [])
+    # No version yet: null, as the service sends it (the official client declares latestVersion nullable), and
+    # trainingDataAssignmentInProgress present although no training data was ever assigned (the client requires it).
+    assert model["latestVersion"] is None
+    assert model["trainingDataAssignmentInProgress"] is False
     fetched = (await dr.get(f"/customModels/{model['id']}/")).json()
     assert fetched == model
 

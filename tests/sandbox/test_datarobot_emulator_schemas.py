@@ -48,6 +48,21 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
+def _service_nulls(schema: Any) -> Any:
+    """The seed requires `latestVersion` as an object where the service sends null for a model without versions
+    (the official client declares it `t.Or(CustomModelVersion.schema, t.Null())`, datarobot 3.20.0
+    models/custom_model.py:46), so the emulator sends null and this check admits it."""
+    if isinstance(schema, dict):
+        out = {k: _service_nulls(v) for k, v in schema.items()}
+        latest = out.get("properties", {}).get("latestVersion") if isinstance(out.get("properties"), dict) else None
+        if isinstance(latest, dict) and "customModelId" in latest.get("properties", {}):
+            out["properties"] = {**out["properties"], "latestVersion": {"anyOf": [latest, {"type": "null"}]}}
+        return out
+    if isinstance(schema, list):
+        return [_service_nulls(v) for v in schema]
+    return schema
+
+
 # JSON integers only: a 42.0 where the schema says integer is a bug in the emulator.
 _TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
     "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
@@ -93,7 +108,7 @@ def _check(op: Operation, answer: Answer) -> None:
         return
     media = answer.content_type.split(";")[0]
     if "application/json" in content and media == "application/json":
-        schema = _strict(content["application/json"]["schema"])
+        schema = _service_nulls(_strict(content["application/json"]["schema"]))
         _Validator(schema).validate(json.loads(answer.body))
     elif content:
         assert media in content, f"{op.op_id}: {media} is not among {sorted(content)}"
