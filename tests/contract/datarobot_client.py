@@ -51,6 +51,17 @@ def run(endpoint: str, token: str, folder: str, csv_path: str) -> None:
     assert python_env is not None
     assert r_env is not None
 
+    # A new environment has no version yet: its latestVersion reaches the client as None.
+    made = dr.ExecutionEnvironment.create(name="contract env", programming_language="python")
+    fetched = dr.ExecutionEnvironment.get(made.id)
+    listed_envs = [e.id for e in dr.ExecutionEnvironment.list()]
+    made.delete()
+    step(
+        "execution_environment_without_versions",
+        fetched.id == made.id and fetched.latest_version is None and made.id in listed_envs,
+        latest_version=fetched.latest_version,
+    )
+
     names = [f"contract-model-{i}" for i in range(3)]
     created = [
         dr.CustomInferenceModel.create(

@@ -25,6 +25,7 @@ SPEED = "3000"
 STEPS = [
     "version",
     "execution_environments",
+    "execution_environment_without_versions",
     "create_custom_models",
     "get_custom_model",
     "list_custom_models",

@@ -202,6 +202,13 @@ async def test_a_new_model_has_string_description_and_language_and_its_type(dr: 
     assert fetched == model
 
 
+async def test_an_environment_without_versions_has_null_latest_versions(dr: httpx.AsyncClient) -> None:
+    # Not a stand-in with a blank id: the official client refuses one and takes null as "none".
+    created = (await dr.post("/executionEnvironments/", json={"name": "bare env"})).json()
+    env = (await dr.get(f"/executionEnvironments/{created['id']}/")).json()
+    assert (env["latestVersion"], env["latestSuccessfulVersion"]) == (None, None)
+
+
 async def test_create_model_validates_the_body(dr: httpx.AsyncClient) -> None:
     response = await dr.post("/customModels/", json={"customModelType": "inference"})
     assert response.status_code == 422

@@ -48,15 +48,20 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
+_LATEST = ("latestVersion", "latestSuccessfulVersion")
+
+
 def _service_nulls(schema: Any) -> Any:
-    """The seed requires `latestVersion` as an object where the service sends null for a model without versions
-    (the official client declares it `t.Or(CustomModelVersion.schema, t.Null())`, datarobot 3.20.0
-    models/custom_model.py:46), so the emulator sends null and this check admits it."""
+    """The seed requires the latest version of a model or an environment as an object where the service sends null
+    when there is none: the official client takes null as missing (datarobot 3.20.0, models/custom_model.py:46,
+    models/execution_environment.py:107-108) and refuses a stand-in with a blank id. So the emulator sends null,
+    and this check admits it."""
     if isinstance(schema, dict):
         out = {k: _service_nulls(v) for k, v in schema.items()}
-        latest = out.get("properties", {}).get("latestVersion") if isinstance(out.get("properties"), dict) else None
-        if isinstance(latest, dict) and "customModelId" in latest.get("properties", {}):
-            out["properties"] = {**out["properties"], "latestVersion": {"anyOf": [latest, {"type": "null"}]}}
+        properties = out.get("properties")
+        if isinstance(properties, dict):
+            nullable = {k: {"anyOf": [v, {"type": "null"}]} for k, v in properties.items() if k in _LATEST}
+            out["properties"] = {**properties, **nullable}
         return out
     if isinstance(schema, list):
         return [_service_nulls(v) for v in schema]

@@ -194,23 +194,6 @@ def env_version_json(version: EnvVersion, now: float) -> dict[str, Any]:
     }
 
 
-def _no_env_version(env: Environment) -> dict[str, Any]:
-    # As for custom models: the seed requires an object where the service would send null.
-    return {
-        "id": "",
-        "environmentId": env.id,
-        "label": "",
-        "description": "",
-        "created": iso(env.created),
-        "buildStatus": "submitted",
-        "imageId": "",
-        "dockerContext": None,
-        "dockerContextSize": None,
-        "dockerImage": None,
-        "dockerImageSize": None,
-    }
-
-
 def env_json(env: Environment, now: float) -> dict[str, Any]:
     built = [v for v in env.versions if v.build_status(now) == "success"]
     latest = env.versions[-1] if env.versions else None
@@ -224,6 +207,9 @@ def env_json(env: Environment, now: float) -> dict[str, Any]:
         "created": iso(env.created),
         "username": OWNER_USERNAME,
         "deploymentsCount": 0,
-        "latestVersion": env_version_json(latest, now) if latest else _no_env_version(env),
-        "latestSuccessfulVersion": env_version_json(built[-1], now) if built else _no_env_version(env),
+        # null when there is none, as for custom models: the official client takes null as missing, and refuses
+        # a stand-in whose id is blank (datarobot 3.20.0, models/execution_environment.py:107-108 and
+        # models/execution_environment_version.py:79).
+        "latestVersion": env_version_json(latest, now) if latest else None,
+        "latestSuccessfulVersion": env_version_json(built[-1], now) if built else None,
     }
