@@ -68,8 +68,15 @@ PIECES_TOOLS = {
     "pieces_unload_model",
     "pieces_update_model",
 }
-# All 54 operations of the DataRobot seed, one tool each.
-DATAROBOT_TOOLS = {
+# All 54 operations of the DataRobot seed, one tool each, plus the AI Catalog's four dataset operations (API-FACTS:
+# a custom model test needs a dataset, which the official client makes with Dataset.create_from_file).
+DATAROBOT_DATASET_TOOLS = {
+    "datarobot_upload_dataset",
+    "datarobot_list_datasets",
+    "datarobot_get_dataset",
+    "datarobot_delete_dataset",
+}
+DATAROBOT_TOOLS = DATAROBOT_DATASET_TOOLS | {
     "datarobot_add_custom_model_version_from_repository",
     "datarobot_assign_custom_model_training_data",
     "datarobot_cancel_custom_model_test",

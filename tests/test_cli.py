@@ -141,6 +141,7 @@ def test_demo_runs_the_datarobot_and_tunethemodel_journeys_end_to_end(tmp_path: 
         "datarobot_create_custom_model",
         "datarobot_create_custom_model_version",
         "datarobot_start_dependency_build",
+        "datarobot_upload_dataset",
         "datarobot_create_custom_model_test",
         "tunethemodel_create_model",
         "tunethemodel_upload_dataset",
@@ -153,6 +154,7 @@ def test_demo_runs_the_datarobot_and_tunethemodel_journeys_end_to_end(tmp_path: 
     # The example folder went up as three file parts, and the test's four checks are shown one by one.
     assert "with README.md, custom.py, requirements.txt" in done.stdout
     assert re.search(r"errorCheck +succeeded", done.stdout)
+    assert re.search(r"dataset [0-9a-f]{24} \(sentiment-test\.csv, 10 rows\) is ready to test on", done.stdout)
     assert "passed its test (succeeded)" in done.stdout
     assert "40 rows of sentiment-train.csv sent to the presigned URL (negative=0, positive=1)" in done.stdout
     assert "completed, state Ready" in done.stdout

@@ -39,6 +39,7 @@ DESTRUCTIVE = {
     "datarobot_cancel_custom_model_test",
     "datarobot_cancel_dependency_build",
     "datarobot_delete_custom_model",
+    "datarobot_delete_dataset",
     "datarobot_delete_execution_environment",
     "datarobot_permanently_delete_execution_environments",
     "datarobot_stop_custom_model_conversion",

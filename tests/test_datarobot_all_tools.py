@@ -1,4 +1,4 @@
-"""Every one of DataRobot's 54 tools, called once through a real MCP client against the emulator, its result checked
+"""Every one of DataRobot's 58 tools, called once through a real MCP client against the emulator, its result checked
 against the tool's own outputSchema."""
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from modelops_mcp.sandbox.datarobot_state import (
     PYTHON_ENV_ID,
     PYTHON_ENV_VERSION_ID,
 )
-from tests.support import DATAROBOT_TOOLS, RunningSandbox, assert_matches_output_schema, in_process, text_of
+from tests.support import (
+    DATAROBOT_TOOLS,
+    EXAMPLE_DATA,
+    RunningSandbox,
+    assert_matches_output_schema,
+    in_process,
+    text_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -68,7 +75,7 @@ async def test_every_datarobot_tool_answers_schema_valid_results(
     sandbox: RunningSandbox, state_dir: Path, tmp_path: Path
 ) -> None:
     context = docker_context(tmp_path)
-    allowed = [EXAMPLE_MODEL, tmp_path]
+    allowed = [EXAMPLE_MODEL, EXAMPLE_DATA, tmp_path]
     async with (
         in_process(sandbox.env(), state_dir, allow_dirs=allowed) as (server, _),
         Client(server, mode="legacy") as client,
@@ -148,5 +155,11 @@ async def test_every_datarobot_tool_answers_schema_valid_results(
         await call("datarobot_delete_execution_environment", {"environmentId": environment})
         await call("datarobot_permanently_delete_execution_environments", {"executionEnvironmentIds": [environment]})
 
+        # Datasets of the AI Catalog.
+        uploaded = await call("datarobot_upload_dataset", {"file": str(EXAMPLE_DATA / "sentiment-test.csv")})
+        await call("datarobot_list_datasets", {"limit": 2})
+        await call("datarobot_get_dataset", {"datasetId": uploaded["catalogId"]})
+        await call("datarobot_delete_dataset", {"datasetId": uploaded["catalogId"]})
+
     assert call.called == DATAROBOT_TOOLS
-    assert len(call.called) == 54
+    assert len(call.called) == 58

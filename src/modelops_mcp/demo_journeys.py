@@ -147,8 +147,10 @@ async def _until_files_ready(client: Client, printer: Printer, file_ids: list[st
         await anyio.sleep(0.2)
 
 
-# The sandbox's seeded "Python 3.11 Drop-In" environment and test dataset (a real account has its own).
+# The sandbox's seeded "Python 3.11 Drop-In" environment (a real account has its own), and the example file the
+# journey uploads as the test's dataset.
 DATAROBOT_ENVIRONMENT = "Python 3.11 Drop-In"
+DATAROBOT_TEST_DATA = "sentiment-test.csv"
 
 
 async def datarobot(client: Client, printer: Printer, options: DemoOptions) -> None:
@@ -180,7 +182,7 @@ async def datarobot(client: Client, printer: Printer, options: DemoOptions) -> N
     built = await follow_job(client, printer, build["job"])
     if built["status"] != "completed":
         raise DemoFailed(f"the dependency build {built['status']}: {built.get('message') or 'no message'}")
-    dataset = await _datarobot_dataset(client, printer)
+    dataset = await _datarobot_dataset(client, printer, options)
     started = await call(client, printer, "datarobot_create_custom_model_test", {**ids, "datasetId": dataset})
     printer.line(f"202 Accepted, status job {started['statusId']}: followed until its 303 names the finished test")
     final = await follow_job(client, printer, started["job"])
@@ -194,18 +196,16 @@ async def datarobot(client: Client, printer: Printer, options: DemoOptions) -> N
     printer.line(f"custom model {model['id']} passed its test ({test.get('overallStatus')})")
 
 
-async def _datarobot_dataset(client: Client, printer: Printer) -> str:
-    """The dataset the newest earlier test used: a real account picks one from its AI Catalog."""
-    tests = (await call(client, printer, "datarobot_list_custom_models", {"limit": 20}))["data"]
-    for model in tests:
-        history = await call(
-            client, printer, "datarobot_list_custom_model_tests", {"customModelId": model["id"], "limit": 1}, quiet=True
-        )
-        for test in history["data"]:
-            if test.get("datasetId"):
-                printer.line(f"testing on dataset {test['datasetId']} (used by {model['name']!r} before)")
-                return str(test["datasetId"])
-    raise DemoFailed("no dataset to test with: no earlier test names one")
+async def _datarobot_dataset(client: Client, printer: Printer, options: DemoOptions) -> str:
+    """A dataset of the AI Catalog to test on, uploaded from the example data and followed until ingested."""
+    path = options.data_dir / DATAROBOT_TEST_DATA
+    uploaded = await call(client, printer, "datarobot_upload_dataset", {"file": str(path)})
+    ingested = await follow_job(client, printer, uploaded["job"])
+    if ingested["status"] != "completed":
+        raise DemoFailed(f"the dataset upload {ingested['status']}: {ingested.get('message') or 'no message'}")
+    rows = (ingested.get("result") or {}).get("rowCount")
+    printer.line(f"dataset {uploaded['catalogId']} ({path.name}, {rows} rows) is ready to test on")
+    return str(uploaded["catalogId"])
 
 
 JOURNEYS: dict[str, Journey] = {

@@ -194,10 +194,19 @@ async def test_a_new_model_has_string_description_and_language_and_its_type(dr: 
     model = await new_model(dr, "bare")
     assert (model["description"], model["language"], model["customModelType"]) == ("", "", "inference")
     assert model["createdBy"] == OWNER_USERNAME
-    # No version yet: an empty stand-in, since the seed makes latestVersion a required object.
-    assert (model["latestVersion"]["id"], model["latestVersion"]["items"]) == ("", [])
+    # No version yet: null, as the service sends it (the official client declares latestVersion nullable), and
+    # trainingDataAssignmentInProgress present although no training data was ever assigned (the client requires it).
+    assert model["latestVersion"] is None
+    assert model["trainingDataAssignmentInProgress"] is False
     fetched = (await dr.get(f"/customModels/{model['id']}/")).json()
     assert fetched == model
+
+
+async def test_an_environment_without_versions_has_null_latest_versions(dr: httpx.AsyncClient) -> None:
+    # Not a stand-in with a blank id: the official client refuses one and takes null as "none".
+    created = (await dr.post("/executionEnvironments/", json={"name": "bare env"})).json()
+    env = (await dr.get(f"/executionEnvironments/{created['id']}/")).json()
+    assert (env["latestVersion"], env["latestSuccessfulVersion"]) == (None, None)
 
 
 async def test_create_model_validates_the_body(dr: httpx.AsyncClient) -> None:

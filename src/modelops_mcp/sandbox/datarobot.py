@@ -1,4 +1,4 @@
-"""DataRobot emulator: the custom models API v2 (models, versions, tests, builds, environments), mounted under
+"""DataRobot emulator: the custom models API v2 (models, versions, tests, builds, environments, datasets), under
 ``/datarobot/api/v2`` so a client's base URL ends in ``/api/v2`` as ``DATAROBOT_ENDPOINT`` does.
 
 Every route has a trailing slash. The same path without it answers 404, as DataRobot's own router does,
@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .datarobot_datasets import DatasetHandlers
 from .datarobot_envs import EnvironmentHandlers
 from .datarobot_http import TokenAuth, http_error
 from .datarobot_models import ModelHandlers
@@ -42,6 +43,7 @@ def build(ctx: EmulatorContext) -> Emulator:
         VersionHandlers(state, ctx.clock),
         TestingHandlers(state, ctx.clock),
         EnvironmentHandlers(state, ctx.clock),
+        DatasetHandlers(state, ctx.clock),
     ):
         routes += handlers.routes()
     app = Starlette(

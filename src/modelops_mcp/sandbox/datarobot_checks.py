@@ -1,8 +1,9 @@
 """DataRobot emulator: custom model tests, feature impact and conversions, each timed on the simulated clock.
 
 A test's outcome is fixed when it is submitted: a version with a ``custom.py`` (any directory) passes every
-check; one without fails the error check with CUSTOM_PY_MISSING. Which checks run follows the request's
-``configuration`` (a check set to "skip" is reported as skipped).
+check; one without fails the error check with CUSTOM_PY_MISSING; a model whose language is not the execution
+environment's (a Python model on the R drop-in) fails the service check, as its model server cannot start.
+Which checks run follows the request's ``configuration`` (a check set to "skip" is reported as skipped).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .datarobot_data import (
     iso,
 )
 
-__all__ = ["CHECKS", "DEFAULT_CONFIG", "FEATURES", "Conversion", "FeatureImpact", "ModelTest"]
+__all__ = ["CHECKS", "DEFAULT_CONFIG", "FEATURES", "Conversion", "FeatureImpact", "ModelTest", "language_mismatch"]
 
 CHECKS = ("errorCheck", "nullValueImputation", "longRunningService", "sideEffects")
 # The seed's defaults for CustomModelTests.configuration.
@@ -46,6 +47,28 @@ _PASSED = {
     "sideEffects": "Batch and row-wise predictions match.",
 }
 
+# The languages a drop-in environment runs, and the file that makes a model one of them (DRUM's entry points).
+_LANGUAGES = ("python", "r", "java", "julia")
+_ENTRY_POINTS = {"custom.py": "python", "custom.r": "r", "custom.jl": "julia"}
+
+
+def language_mismatch(model_language: str, file_names: list[str], env_language: str, env_name: str) -> str | None:
+    """Why the model cannot run in the environment, when both have a known language and they differ.
+
+    The model's language is the one it declares, else the one its entry-point file is written in; an
+    environment of language "other" runs anything.
+    """
+    language = model_language.strip().lower()
+    if not language:
+        language = next((_ENTRY_POINTS[n.lower()] for n in file_names if n.lower() in _ENTRY_POINTS), "")
+    wanted = env_language.strip().lower()
+    if language not in _LANGUAGES or wanted not in _LANGUAGES or language == wanted:
+        return None
+    return (
+        f"The model is written in {language} but the execution environment {env_name!r} runs {wanted}: "
+        "the model server could not start. Test it on an environment of its language."
+    )
+
 
 @dataclass
 class ModelTest:
@@ -67,6 +90,8 @@ class ModelTest:
     config: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CONFIG))
     settings: dict[str, Any] = field(default_factory=dict)  # maximumMemory, replicas, ... echoed back
     cancelled_at: float | None = None
+    failure: str = CUSTOM_PY_MISSING  # why a failing test fails (shown on its failing check and in its log)
+    failed_check: str | None = None  # the check that fails; None: the error check (see _failing_check)
 
     def running(self, now: float) -> bool:
         return self.cancelled_at is None and now < self.started + TEST_RUN_S
@@ -84,6 +109,8 @@ class ModelTest:
         return self.started + TEST_RUN_S if not self.running(now) else None
 
     def _failing_check(self) -> str:
+        if self.failed_check is not None:
+            return self.failed_check
         # The missing custom.py surfaces in the error check, or in the service check when that one is skipped
         # (longRunningService cannot be skipped: its only configuration value is "fail").
         return "errorCheck" if self.config.get("errorCheck") != "skip" else "longRunningService"
@@ -102,7 +129,7 @@ class ModelTest:
             elif self.passes:
                 status, message = "succeeded", _PASSED[name]
             elif name == self._failing_check():
-                status, message = "failed", CUSTOM_PY_MISSING
+                status, message = "failed", self.failure
             else:
                 status, message = "skipped", "Not run: an earlier check failed."
             out[name] = {"status": status, "message": message}
@@ -122,7 +149,7 @@ class ModelTest:
         elif end is not None and self.passes:
             lines.append(f"{iso(end)} All checks passed.")
         elif end is not None:
-            lines.append(f"{iso(end)} ERROR: {CUSTOM_PY_MISSING}")
+            lines.append(f"{iso(end)} ERROR: {self.failure}")
             lines.append(f"{iso(end)} Testing failed.")
         return lines
 

@@ -2,11 +2,13 @@
 
 At start there are two built execution environments (Python and R drop-ins) and, so that every operation can
 be exercised without setting anything up, one demo custom model whose version holds ``custom.py`` and a
-``requirements.txt``, with a finished dependency build, a passed test and computed feature impact.
+``requirements.txt``, with a finished dependency build, a passed test and computed feature impact, and the
+dataset that test ran on.
 """
 
 from __future__ import annotations
 
+from .datarobot_catalog import INGEST_S, Dataset
 from .datarobot_checks import DEFAULT_CONFIG, Conversion, FeatureImpact, ModelTest
 from .datarobot_data import (
     BUILD_S,
@@ -24,6 +26,7 @@ from .datarobot_data import (
 
 __all__ = [
     "DEMO_DATASET_ID",
+    "DEMO_DATASET_VERSION_ID",
     "DEMO_IMAGE_ID",
     "DEMO_ITEM_ID",
     "DEMO_MODEL_ID",
@@ -47,6 +50,7 @@ DEMO_ITEM_ID = "5e8f3b1c9a2d4e6f7a200003"  # custom.py of the demo version
 DEMO_TEST_ID = "5e8f3b1c9a2d4e6f7a200005"
 DEMO_IMAGE_ID = "5e8f3b1c9a2d4e6f7a200006"
 DEMO_DATASET_ID = "5e8f3b1c9a2d4e6f7a200007"
+DEMO_DATASET_VERSION_ID = "5e8f3b1c9a2d4e6f7a200009"
 
 # Ids made at run time: a fixed stem plus a counter, so two runs hand out the same ids in the same order.
 _ID_STEM = "6650a1c0d47a3b29e1"
@@ -67,6 +71,7 @@ def score(data: pd.DataFrame, model, **kwargs) -> pd.DataFrame:
     probabilities = model.predict_proba(data)
     return pd.DataFrame(probabilities, columns=["no", "yes"])
 '''
+_DEMO_CSV = b"tenure_months,monthly_charges,contract_type,churn\n3,70.5,month-to-month,yes\n48,25.0,two-year,no\n"
 _DEMO_REQUIREMENTS = b"# the demo model's dependencies\npandas>=1.5,<3\nscikit-learn==1.4.2\n"
 
 
@@ -82,6 +87,7 @@ class DataRobotState:
         self.jobs: dict[str, Job] = {}  # what /status/{id}/ answers about
         self.feature_impacts: dict[str, FeatureImpact] = {}  # the latest request per model version id
         self.conversions: dict[str, Conversion] = {}
+        self.datasets: dict[str, Dataset] = {}  # the AI Catalog, deleted ones kept (soft delete)
         # (file name, filePath, size) of every uploaded model file part, in order, so tests can check that
         # each file part arrived with its filePath.
         self.uploads: list[tuple[str, str, int]] = []
@@ -101,6 +107,10 @@ class DataRobotState:
     def live_environment(self, env_id: str) -> Environment | None:
         env = self.environments.get(env_id)
         return env if env is not None and not env.deleted else None
+
+    def live_dataset(self, dataset_id: str) -> Dataset | None:
+        dataset = self.datasets.get(dataset_id)
+        return dataset if dataset is not None and not dataset.deleted else None
 
     def add_version(self, model: CustomModel, version: ModelVersion) -> None:
         model.versions.append(version)
@@ -160,7 +170,16 @@ class DataRobotState:
         )
         assert all(v.created + ENV_BUILD_S < 0 for v in (*python.versions, *r_env.versions))
         self.environments = {python.id: python, r_env.id: r_env}
+        self._seed_demo_dataset()
         self._seed_demo_model(python)
+
+    def _seed_demo_dataset(self) -> None:
+        created = -8 * _DAY
+        job = Job("5e8f3b1c9a2d4e6f7a20000b", created, INGEST_S, f"/datasets/{DEMO_DATASET_ID}/", "Dataset upload")
+        self.jobs[job.id] = job
+        dataset = Dataset(DEMO_DATASET_ID, DEMO_DATASET_VERSION_ID, "churn-sample.csv", created, _DEMO_CSV, job)
+        dataset.categories = ["TRAINING"]
+        self.datasets[dataset.id] = dataset
 
     def _seed_demo_model(self, env: Environment) -> None:
         created = -7 * _DAY
@@ -216,7 +235,7 @@ class DataRobotState:
             env_version.label,
             DEMO_IMAGE_ID,
             DEMO_DATASET_ID,
-            "5e8f3b1c9a2d4e6f7a200009",
+            DEMO_DATASET_VERSION_ID,
             started,
             job,
             True,

@@ -6,12 +6,14 @@ INITIALIZED or RUNNING while the job runs and 303 See Other to the finished reso
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from . import datarobot_bodies as bodies
-from .datarobot_checks import DEFAULT_CONFIG, Conversion, FeatureImpact, ModelTest
+from .datarobot_checks import DEFAULT_CONFIG, Conversion, FeatureImpact, ModelTest, language_mismatch
 from .datarobot_data import CONVERSION_S, FEATURE_IMPACT_S, TEST_RUN_S, ModelVersion, iso
 from .datarobot_http import ApiError, Base, absolute, bool_param, invalid, json_body, not_found, paginate
 from .datarobot_views import test_json
@@ -82,6 +84,7 @@ class TestingHandlers(Base):
         if not body.get("datasetId") and model.target_type != "Unstructured":
             why = "required for regular (non-unstructured) custom models"
             raise invalid(f"A datasetId is {why}.", datasetId=why)
+        dataset_version_id = self._dataset_version(body, now)
         env_id = body.get("environmentId") or version.base_env_id
         env = self.state.environments.get(env_id or "")
         if env is None:
@@ -89,6 +92,9 @@ class TestingHandlers(Base):
         env_version_id = body.get("environmentVersionId") or version.base_env_version_id
         env_version = next(
             (v for v in env.versions if v.id == env_version_id), env.versions[-1] if env.versions else None
+        )
+        mismatch = language_mismatch(
+            model.language, [i.file_name for i in version.items], env.programming_language, env.name
         )
         test_id = self.state.new_id()
         job = self.state.add_job(now, TEST_RUN_S, f"/customModelTests/{test_id}/", "Custom model testing")
@@ -104,15 +110,38 @@ class TestingHandlers(Base):
             env_version.label if env_version else "",
             self.state.new_id(),
             body.get("datasetId", ""),
-            body.get("datasetVersionId") or self.state.new_id(),
+            dataset_version_id,
             now,
             job,
-            version.has_custom_py(),
+            version.has_custom_py() and mismatch is None,
             {**DEFAULT_CONFIG, **body.get("configuration", {})},
             {k: body[k] for k in _SETTINGS if body.get(k) is not None},
         )
+        if mismatch is not None and version.has_custom_py():
+            # The image builds, but the model server cannot load the model: the service check fails.
+            test.failure, test.failed_check = mismatch, "longRunningService"
         self.state.tests[test.id] = test
         return self.accepted(request, job)
+
+    def _dataset_version(self, body: dict[str, Any], now: float) -> str:
+        """The version of the test's dataset: 404 when the dataset does not exist, 422 while it is not ingested.
+
+        The seed documents both answers of POST /customModelTests/: 404 "Custom model or dataset not found" and
+        422 when the "dataset used for testing is not snapshotted".
+        """
+        dataset_id = body.get("datasetId")
+        if not dataset_id:
+            return str(body.get("datasetVersionId") or self.state.new_id())  # an unstructured model's test
+        dataset = self.state.live_dataset(dataset_id)
+        if dataset is None:
+            raise ApiError(404, f"Dataset {dataset_id} not found: upload one with POST /datasets/fromFile/")
+        state = dataset.state(now)
+        if state != "COMPLETED":
+            raise ApiError(422, f"Dataset {dataset_id} is not snapshotted: its processingState is {state}")
+        wanted = body.get("datasetVersionId")
+        if wanted and wanted != dataset.version_id:
+            raise ApiError(404, f"Dataset version {wanted} of dataset {dataset_id} not found")
+        return dataset.version_id
 
     async def list_tests(self, request: Request) -> Response:
         model_id = request.query_params.get("customModelId")

@@ -106,22 +106,6 @@ def version_json(version: ModelVersion, now: float) -> dict[str, Any]:
     return body
 
 
-def _no_version(model: CustomModel) -> dict[str, Any]:
-    # The seed makes latestVersion a required object, where the live service sends null for a model without
-    # versions; this empty stand-in (no id, no items, v0.0) keeps the body schema-valid and reads as "none".
-    return {
-        "id": "",
-        "customModelId": model.id,
-        "created": iso(model.created),
-        "description": None,
-        "isFrozen": False,
-        "items": [],
-        "label": "",
-        "versionMajor": 0,
-        "versionMinor": 0,
-    }
-
-
 def model_json(model: CustomModel, now: float) -> dict[str, Any]:
     latest = model.latest(now)
     supports_binary = model.fields.get("supportsBinaryClassification", model.target_type == "Binary")
@@ -137,7 +121,9 @@ def model_json(model: CustomModel, now: float) -> dict[str, Any]:
         "updated": iso(model.updated),
         "createdBy": OWNER_USERNAME,
         "deploymentsCount": 0,
-        "latestVersion": version_json(latest, now) if latest is not None else _no_version(model),
+        # null for a model without versions, as the service sends it; the official client declares it
+        # t.Or(CustomModelVersion.schema, t.Null()) (datarobot 3.20.0, models/custom_model.py:46).
+        "latestVersion": version_json(latest, now) if latest is not None else None,
         "supportsBinaryClassification": supports_binary,
         "supportsRegression": supports_regression,
         "template": dict(model.template),
@@ -145,6 +131,8 @@ def model_json(model: CustomModel, now: float) -> dict[str, Any]:
     body.update({k: v for k, v in model.fields.items() if v is not None})
     body["supportsBinaryClassification"] = bool(body["supportsBinaryClassification"])
     body["supportsRegression"] = bool(body["supportsRegression"])
+    # Always present: the official client requires it (datarobot 3.20.0, models/custom_model.py:438).
+    body["trainingDataAssignmentInProgress"] = False
     if model.training_data is not None:
         assignment = _assignment(model.training_data, model.training_assigned_at, now)
         body["trainingDatasetId"] = assignment.get("datasetId")
@@ -206,23 +194,6 @@ def env_version_json(version: EnvVersion, now: float) -> dict[str, Any]:
     }
 
 
-def _no_env_version(env: Environment) -> dict[str, Any]:
-    # As for custom models: the seed requires an object where the service would send null.
-    return {
-        "id": "",
-        "environmentId": env.id,
-        "label": "",
-        "description": "",
-        "created": iso(env.created),
-        "buildStatus": "submitted",
-        "imageId": "",
-        "dockerContext": None,
-        "dockerContextSize": None,
-        "dockerImage": None,
-        "dockerImageSize": None,
-    }
-
-
 def env_json(env: Environment, now: float) -> dict[str, Any]:
     built = [v for v in env.versions if v.build_status(now) == "success"]
     latest = env.versions[-1] if env.versions else None
@@ -236,6 +207,9 @@ def env_json(env: Environment, now: float) -> dict[str, Any]:
         "created": iso(env.created),
         "username": OWNER_USERNAME,
         "deploymentsCount": 0,
-        "latestVersion": env_version_json(latest, now) if latest else _no_env_version(env),
-        "latestSuccessfulVersion": env_version_json(built[-1], now) if built else _no_env_version(env),
+        # null when there is none, as for custom models: the official client takes null as missing, and refuses
+        # a stand-in whose id is blank (datarobot 3.20.0, models/execution_environment.py:107-108 and
+        # models/execution_environment_version.py:79).
+        "latestVersion": env_version_json(latest, now) if latest else None,
+        "latestSuccessfulVersion": env_version_json(built[-1], now) if built else None,
     }

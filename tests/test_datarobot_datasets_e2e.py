@@ -1,0 +1,119 @@
+"""DataRobot datasets through our MCP server: a custom model test run from tools alone, on a dataset uploaded by a tool.
+
+The server runs as `modelops-mcp serve` over stdio (a real MCP client), the sandbox on loopback HTTP with its clock
+frozen: each test moves the clock while it waits on a job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from modelops_mcp.sandbox.datarobot_catalog import NO_ROWS
+from modelops_mcp.sandbox.datarobot_state import DEMO_MODEL_ID, DEMO_VERSION_ID, R_ENV_ID
+from tests.support import EXAMPLE_DATA, RunningSandbox, advance_in_steps, error_of, ok, stdio_server, wait_for_job
+
+pytestmark = pytest.mark.anyio
+
+CSV = EXAMPLE_DATA / "sentiment-test.csv"
+DEMO = {"customModelId": DEMO_MODEL_ID, "customModelVersionId": DEMO_VERSION_ID}
+
+
+async def waited(client: Client, sandbox: RunningSandbox, job_id: str, seconds: float) -> dict[str, Any]:
+    """The job once it ended, the sandbox clock moved `seconds` in six steps meanwhile."""
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(advance_in_steps, sandbox, seconds / 6, 6)
+        return await wait_for_job(client, job_id)
+
+
+async def upload(client: Client, sandbox: RunningSandbox, path: Path) -> tuple[str, dict[str, Any]]:
+    """(catalogId, the upload's ended job)."""
+    started = await ok(client, "datarobot_upload_dataset", {"file": str(path)})
+    return started["catalogId"], await waited(client, sandbox, started["job"]["id"], 6)
+
+
+async def test_a_custom_model_test_runs_on_a_dataset_uploaded_with_the_upload_tool(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    async with stdio_server(sandbox.env(), state_dir, "--allow-dir", str(EXAMPLE_DATA)) as (client, _):
+        dataset_id, job = await upload(client, sandbox, CSV)
+        assert job["status"] == "completed", job
+        rows = len(CSV.read_text(encoding="utf-8").strip().splitlines()) - 1
+        assert job["result"]["datasetId"] == dataset_id
+        assert (job["result"]["processingState"], job["result"]["rowCount"]) == ("COMPLETED", rows)
+        assert job["result"]["name"] == CSV.name
+
+        listed = await ok(client, "datarobot_list_datasets", {})
+        assert dataset_id in [d["datasetId"] for d in listed["data"]]
+
+        started = await ok(client, "datarobot_create_custom_model_test", {**DEMO, "datasetId": dataset_id})
+        test = await waited(client, sandbox, started["job"]["id"], 36)
+    assert test["status"] == "completed", test
+    assert test["result"]["overallStatus"] == "succeeded"
+    assert test["result"]["datasetId"] == dataset_id
+    # The upload went as one multipart `file` part, and its job was followed 202 → status → 303 to the dataset.
+    (posted,) = [r for r in sandbox.requests("datarobot") if r.path.endswith("/datasets/fromFile/")]
+    assert posted.headers["content-type"].startswith("multipart/form-data")
+    assert posted.status == 202
+    redirects = [r for r in sandbox.requests("datarobot") if "/status/" in r.path and r.status == 303]
+    assert redirects
+
+
+async def test_a_test_on_a_missing_deleted_or_unfinished_dataset_is_refused(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    async with stdio_server(sandbox.env(), state_dir, "--allow-dir", str(EXAMPLE_DATA)) as (client, _):
+        missing = await client.call_tool("datarobot_create_custom_model_test", {**DEMO, "datasetId": "0" * 24})
+        started = await ok(client, "datarobot_upload_dataset", {"file": str(CSV)})
+        # The clock is frozen: the dataset is still being ingested.
+        early = await client.call_tool(
+            "datarobot_create_custom_model_test", {**DEMO, "datasetId": started["catalogId"]}
+        )
+        await waited(client, sandbox, started["job"]["id"], 6)
+        await ok(client, "datarobot_delete_dataset", {"datasetId": started["catalogId"]})
+        deleted = await client.call_tool(
+            "datarobot_create_custom_model_test", {**DEMO, "datasetId": started["catalogId"]}
+        )
+        gone = await client.call_tool("datarobot_get_dataset", {"datasetId": started["catalogId"]})
+    assert (error_of(missing)["kind"], error_of(missing)["status"]) == ("not_found", 404)
+    assert "datasets/fromFile" in error_of(missing)["message"]
+    assert (error_of(early)["kind"], error_of(early)["status"]) == ("validation", 422)
+    assert "not snapshotted" in error_of(early)["message"]
+    assert error_of(deleted)["kind"] == "not_found"
+    assert error_of(gone)["kind"] == "not_found"
+
+
+async def test_a_file_without_rows_ends_its_upload_job_failed(
+    sandbox: RunningSandbox, state_dir: Path, tmp_path: Path
+) -> None:
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text("text,label\n", encoding="utf-8")
+    async with stdio_server(sandbox.env(), state_dir, "--allow-dir", str(tmp_path)) as (client, _):
+        _, job = await upload(client, sandbox, header_only)
+    assert job["status"] == "failed"
+    assert job["message"] == NO_ROWS
+
+
+async def test_a_python_model_on_the_r_environment_fails_its_test(sandbox: RunningSandbox, state_dir: Path) -> None:
+    async with stdio_server(sandbox.env(), state_dir) as (client, _):
+        copy = await ok(client, "datarobot_copy_custom_model", {"customModelId": DEMO_MODEL_ID})
+        on_r = await ok(
+            client,
+            "datarobot_create_custom_model_version_from_latest",
+            {"customModelId": copy["id"], "isMajorUpdate": "false", "baseEnvironmentId": R_ENV_ID},
+        )
+        assert on_r["baseEnvironmentId"] == R_ENV_ID
+        listed = await ok(client, "datarobot_list_datasets", {"limit": 1})
+        ids = {"customModelId": copy["id"], "customModelVersionId": on_r["id"]}
+        started = await ok(
+            client, "datarobot_create_custom_model_test", {**ids, "datasetId": listed["data"][0]["datasetId"]}
+        )
+        job = await waited(client, sandbox, started["job"]["id"], 36)
+    assert job["status"] == "failed"
+    assert job["result"]["overallStatus"] == "failed"
+    assert "longRunningService failed: The model is written in python" in job["message"]
+    assert "'R 4.3 Drop-In' runs r" in job["message"]
