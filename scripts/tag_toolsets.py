@@ -208,6 +208,11 @@ TOOLSETS: dict[str, tuple[Toolset, ...]] = {
             ),
         ),
         Toolset(
+            "datasets",
+            "Datasets of the AI Catalog: upload a local file, list, read, delete (a custom model test runs on one).",
+            ("listDatasets", "createDatasetFromFile", "getDataset", "deleteDataset"),
+        ),
+        Toolset(
             "status",
             "DataRobot's asynchronous status route (followed by the server's jobs).",
             ("getStatus",),
