@@ -37,9 +37,8 @@ from .tunethemodel_data import (
     TtmError,
     TtmModel,
     TtmState,
-    file_json,
-    model_json,
 )
+from .tunethemodel_json import file_json, model_json
 
 __all__ = [
     "BEARER_REFUSED",

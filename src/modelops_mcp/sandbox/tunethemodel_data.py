@@ -1,4 +1,4 @@
-"""Tune the Model emulator state: models and dataset files, their lifecycles on the simulated clock, the JSON.
+"""Tune the Model emulator state: models and dataset files and their lifecycles on the simulated clock.
 
 Nothing here runs in the background. A model's or file's status is a pure function of when it was bound,
 fitted or uploaded and of the simulated time it is read at (``TtmModel.phase`` / ``TtmFile.phase``), so
@@ -17,8 +17,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 __all__ = [
     "CLASSIFIER",
@@ -54,9 +53,6 @@ __all__ = [
     "TtmFile",
     "TtmModel",
     "TtmState",
-    "file_json",
-    "model_json",
-    "timestamp",
 ]
 
 MODEL_TYPES = ("classifier", "generator")
@@ -103,11 +99,6 @@ PUBLIC_GENERATOR_ID = "f9cab2f96d9e65a125264702489cad7a"
 
 def _offset(moment: datetime) -> float:
     return (moment - EPOCH).total_seconds()
-
-
-def timestamp(seconds: float) -> str:
-    """``last_updated_time`` for simulated second ``seconds``: UTC, ``str(datetime)`` style, always with micros."""
-    return (EPOCH + timedelta(seconds=seconds)).isoformat(sep=" ", timespec="microseconds")
 
 
 class TtmError(Exception):
@@ -386,44 +377,3 @@ def _load_problem(file: TtmFile, model: TtmModel) -> str | None:
                 f"classes must be 0 to {model.num_classes - 1}"
             )
     return None
-
-
-# --- the JSON the service sends -------------------------------------------------------------------------
-
-
-def model_json(model: TtmModel, now: float) -> dict[str, Any]:
-    """A Model in both spellings: ``model_id``/``name`` (the SDK) and ``model_name``/``user_name`` (the seed)."""
-    status, since = model.phase(now)
-    body: dict[str, Any] = {
-        "model_id": model.id,
-        "model_name": model.id,
-        "name": model.name,
-        "user_name": model.name,
-        "model_type": model.model_type,
-        "model_params": {"num_classes": model.num_classes, "train_iters": model.train_iters},
-        "base_model": model.base_model,
-        "status": status,
-        "last_updated_time": timestamp(since),
-        "train_file": model.train_file,
-        "validate_file": model.validate_file,
-    }
-    error = model.error(now)
-    if error is not None:
-        body["error"] = error
-    return body
-
-
-def file_json(file: TtmFile, now: float) -> dict[str, Any]:
-    status, since = file.phase(now)
-    body: dict[str, Any] = {
-        "file_id": file.id,
-        "name": file.name,
-        "file_name": file.name,
-        "task_type": file.task_type,
-        "status": status,
-        "num_rows": file.num_rows,
-        "last_updated_time": timestamp(since),
-    }
-    if status == FILE_FAILED:
-        body["error"] = file.error
-    return body
