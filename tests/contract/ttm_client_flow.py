@@ -85,10 +85,11 @@ def main() -> None:
 
     def bad_file() -> dict[str, Any]:
         # Rows the service cannot load (33 labels for 32 texts; the client only checks each has 32): the PUT
-        # succeeds like any presigned upload, and the client binds and fits before loading ends.
+        # succeeds like any presigned upload, and the client binds and fits before loading ends. The bad rows
+        # are the validation file's, the one uploaded last, so a slow machine still binds before it fails.
         bad = ttm.TuneTheModel.create_classifier(name="contract-bad-file", num_classes=2)
         texts, labels = rows(32)
-        bad.fit(train_X=texts, train_y=[*labels, 0], validate_X=validate_x, validate_y=validate_y)
+        bad.fit(train_X=train_x, train_y=train_y, validate_X=texts, validate_y=[*labels, 0])
         after_fit = bad.status.value
         try:
             bad.wait_for_training_finish(sleep_for=0.05)
