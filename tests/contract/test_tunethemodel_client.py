@@ -24,7 +24,8 @@ SPEED = "20"
 
 def offline_env(sandbox_env: dict[str, str]) -> dict[str, str]:
     """The sandbox's TTM_API_URL/TTM_API_KEY, and a dead proxy for everything else: the client asks PyPI for
-    its latest version on import (tune_the_model/__init__.py:28), which must not leave this machine."""
+    its latest version on import (tune_the_model/__init__.py:29, without a timeout), which must not leave
+    this machine."""
     env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
     dead = "http://127.0.0.1:9"
     env.update({"HTTP_PROXY": dead, "HTTPS_PROXY": dead, "NO_PROXY": "127.0.0.1,localhost"})
