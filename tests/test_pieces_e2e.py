@@ -13,6 +13,7 @@ from mcp import Client
 
 from modelops_mcp.sandbox import Sandbox, serve_sandbox
 from modelops_mcp.sandbox import pieces as pieces_emulator
+from modelops_mcp.sandbox.faults import Fault
 from modelops_mcp.sandbox.pieces_data import GPT_4O_ID, LLAMA_3_8B_ID, MISTRAL_7B_ID, PHI_3_MINI_ID, PiecesState
 from tests.support import RunningSandbox, error_of, in_process, structured, text_of, wait_for_job
 
@@ -67,7 +68,8 @@ async def test_download_follows_websocket_progress_then_the_model_loads(
     assert values == sorted(values)
     assert pieces_state(sandbox).sockets_opened == 1
     snapshots = [r for r in sandbox.requests("pieces") if r.method == "GET" and r.path.endswith(LLAMA_3_8B_ID)]
-    assert len(snapshots) == 1  # only the final snapshot that became the job's result
+    # One as the socket opened (a download that ended before it is only in the snapshot), one for the result.
+    assert len(snapshots) == 2
     assert not loaded.is_error, loaded
     assert structured(loaded)["loaded"] is True
 
@@ -120,6 +122,25 @@ async def test_a_failing_download_ends_the_job_failed_with_the_percentage(
     error = error_of(load)
     assert (error["kind"], error["status"]) == ("conflict", 409)
     assert "not downloaded" in error["message"]
+
+
+async def test_a_download_that_ends_before_the_socket_opens_ends_the_job_at_once(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    # Pieces keeps a socket opened on a model that is not downloading open and silent until a download
+    # starts, so a follower that joins after the download ended learns the outcome from the snapshot.
+    # The socket's handshake waits half a second (WebSocket faults are `ws_close` ones; this one never closes).
+    delayed = Fault(backend="pieces", method="WS", kind="ws_close", frames=1000, delay_s=0.5, times=1)
+    sandbox.emulators.faults.add(delayed)
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        handle = await start_download(client, MISTRAL_7B_ID)
+        sandbox.emulators.clock.advance(3600)  # it fails at 40 %, before the delayed socket opens
+        with anyio.fail_after(10):  # not SILENCE_S (60 s) on a silent socket
+            job = await wait_for_job(client, handle["id"])
+
+    assert job["status"] == "failed"
+    assert "not downloaded" in job["message"]
+    assert (delayed.hits, pieces_state(sandbox).sockets_opened) == (1, 1)
 
 
 async def test_cloud_models_are_refused_with_the_backends_reason(sandbox: RunningSandbox, state_dir: Path) -> None:

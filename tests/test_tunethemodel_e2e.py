@@ -163,6 +163,47 @@ async def test_a_fit_that_fails_ends_the_job_failed_with_the_services_reason(
     assert "single class" in job["message"]
 
 
+async def test_files_still_loading_bind_at_once_and_the_fit_job_waits_for_them(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    # The official client's order (tune_the_model/cli.py:381-392): upload both, bind and fit at once.
+    rows = {"task_type": "classifier", "inputs": [f"text {i}" for i in range(32)], "classes": [0, 1] * 16}
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        model_id = (await ok(client, "tunethemodel_create_model", {"model_type": "classifier"}))["model_id"]
+        train = await ok(client, "tunethemodel_upload_dataset", {"name": "train", **rows})
+        validate = await ok(client, "tunethemodel_upload_dataset", {"name": "validate", **rows})
+        files = {"train_file": train["file_id"], "validate_file": validate["file_id"]}
+        bound = await ok(client, "tunethemodel_bind_datasets", {"model_id": model_id, **files})
+        assert (train["status"], bound["status"]) == ("FileLoading", "DatasetsLoaded")
+        fit = await ok(client, "tunethemodel_fit_model", {"model_id": model_id})
+        assert fit["status"] == "InQueue"
+        waiting = (await ok(client, "jobs_get", {"job_id": fit["job"]["id"]}))["job"]
+        assert waiting["status"] == "working"  # InQueue until the files have loaded: the job goes on
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(advance_in_steps, sandbox, 15, 6)
+            job = await wait_for_job(client, fit["job"]["id"])
+    assert (job["status"], job["state"]) == ("completed", "Ready")
+
+
+async def test_a_file_that_fails_to_load_after_the_bind_fails_the_fit_job_with_the_reason(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    # Three labels for a two-class model: the service learns it only when the file has loaded.
+    three = {"task_type": "classifier", "inputs": [f"text {i}" for i in range(33)], "classes": [0, 1, 2] * 11}
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        model_id = (await ok(client, "tunethemodel_create_model", {"model_type": "classifier"}))["model_id"]
+        train = await ok(client, "tunethemodel_upload_dataset", {"name": "train", **three})
+        files = {"train_file": train["file_id"], "validate_file": train["file_id"]}
+        await ok(client, "tunethemodel_bind_datasets", {"model_id": model_id, **files})
+        fit = await ok(client, "tunethemodel_fit_model", {"model_id": model_id})
+        sandbox.emulators.clock.advance(5)
+        job = await wait_for_job(client, fit["job"]["id"])
+    assert (job["status"], job["state"]) == ("failed", "FitFailed")
+    assert job["message"] == (
+        f"File {train['file_id']} has class 2 but model {model_id} has num_classes 2: classes must be 0 to 1"
+    )
+
+
 async def test_an_upload_url_off_the_configured_host_is_not_followed(sandbox: RunningSandbox, state_dir: Path) -> None:
     record = {
         "file_id": "f" * 32,

@@ -118,7 +118,8 @@ async def tunethemodel(client: Client, printer: Printer, options: DemoOptions) -
         files[role] = uploaded["file_id"]
         labels = ", ".join(f"{n}={i}" for i, n in enumerate(uploaded.get("class_names") or []))
         printer.line(f"{uploaded['uploaded_rows']} rows of {name} sent to the presigned URL ({labels})")
-    await _until_files_ready(client, printer, list(files.values()))
+    # Bound at once, as the official client does: the service loads the files meanwhile and the fit below
+    # waits InQueue until they are loaded.
     bound = await call(client, printer, "tunethemodel_bind_datasets", {"model_id": model_id, **files})
     printer.line(f"datasets bound: {bound['status']}")
     started = await call(client, printer, "tunethemodel_fit_model", {"model_id": model_id})
@@ -129,22 +130,6 @@ async def tunethemodel(client: Client, printer: Printer, options: DemoOptions) -
         scores = await call(client, printer, "tunethemodel_classify", {"model_id": model_id, "input": text})
         negative, positive = scores["answer"]["scores"][:2]
         printer.line(f"{text!r}: negative {negative:.2f}, positive {positive:.2f}")
-
-
-async def _until_files_ready(client: Client, printer: Printer, file_ids: list[str]) -> None:
-    """Uploaded files are processed in the background; binding needs them FileReady (seconds on the sandbox)."""
-    deadline = anyio.current_time() + 30
-    while True:
-        states = [
-            (await call(client, printer, "tunethemodel_get_file", {"file_id": f}, quiet=True))["status"]
-            for f in file_ids
-        ]
-        if all(s.lower() == "fileready" for s in states):
-            printer.line("both files are FileReady")
-            return
-        if any(s.lower() == "filefailed" for s in states) or anyio.current_time() > deadline:
-            raise DemoFailed(f"the files did not become ready: {', '.join(states)}")
-        await anyio.sleep(0.2)
 
 
 # The sandbox's seeded "Python 3.11 Drop-In" environment (a real account has its own), and the example file the

@@ -364,17 +364,59 @@ async def test_progress_socket_reports_canceled_after_the_cancel_route(
     ("model_id", "frame"),
     [
         (PHI_3_MINI_ID, {"status": "COMPLETED", "percentage": 100}),
-        (LLAMA_3_8B_ID, {"status": "UNKNOWN"}),
         (GPT_4O_ID, {"status": "UNKNOWN"}),
     ],
-    ids=["downloaded", "not-downloaded", "cloud"],
+    ids=["downloaded", "cloud"],
 )
-async def test_progress_socket_when_not_downloading_sends_one_frame_and_closes(
+async def test_progress_socket_of_a_downloaded_or_cloud_model_sends_one_frame_and_closes(
     progress_url: Callable[[str], str], model_id: str, frame: Frame
 ) -> None:
     async with connect(progress_url(model_id)) as ws:
         frames, code, _ = await until_closed(ws)
     assert frames == [frame]
+    assert code == 1000
+
+
+async def test_a_socket_opened_before_the_download_waits_then_says_initialized_and_follows_it(
+    client: httpx.AsyncClient, sandbox: Sandbox, state: PiecesState, progress_url: Callable[[str], str]
+) -> None:
+    # Pieces' own clients open the socket first and never reconnect: it must stay open until the download.
+    async with connect(progress_url(LLAMA_3_8B_ID)) as ws:
+        sandbox.clock.advance(5)
+        with anyio.move_on_after(0.2):
+            pytest.fail(f"unexpected frame before any download {await ws.recv()!r}")
+        assert state.sockets_alive == 1
+        await post_model(client, f"/model/{LLAMA_3_8B_ID}/download")
+        assert await next_frame(ws) == {"status": "INITIALIZED"}
+        assert await next_frame(ws) == {"status": "IN-PROGRESS", "percentage": 0}
+        assert await advance_and_read(sandbox, ws, 45) == {"status": "IN-PROGRESS", "percentage": 50}
+        sandbox.clock.advance(45)
+        frames, code, _ = await until_closed(ws)
+    assert (frames, code) == ([{"status": "COMPLETED", "percentage": 100}], 1000)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "end", "last"),
+    [(LLAMA_3_8B_ID, "cancel", {"status": "CANCELED", "percentage": 0}), (MISTRAL_7B_ID, "fail", None)],
+)
+async def test_a_socket_opened_first_sees_a_download_that_ends_within_one_tick(
+    client: httpx.AsyncClient,
+    sandbox: Sandbox,
+    progress_url: Callable[[str], str],
+    model_id: str,
+    end: str,
+    last: Frame | None,
+) -> None:
+    async with connect(progress_url(model_id)) as ws:
+        await anyio.sleep(0.05)  # the socket is waiting
+        await post_model(client, f"/model/{model_id}/download")
+        if end == "cancel":
+            await post_model(client, f"/model/{model_id}/download/cancel")
+        else:
+            sandbox.clock.advance(3600)
+        frames, code, _ = await until_closed(ws)
+    assert frames[0] == {"status": "INITIALIZED"}
+    assert frames[-1] == (last or {"status": "FAILED", "percentage": 40})
     assert code == 1000
 
 

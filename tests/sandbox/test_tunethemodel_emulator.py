@@ -407,30 +407,45 @@ async def test_an_upload_with_a_wrong_or_missing_signature_is_refused(
         ("classifier", {"inputs": list(range(ROWS)), "classes": [0] * ROWS}, "Field inputs must be a list of strings"),
     ],
 )
-async def test_bad_rows_are_a_422_and_leave_the_file_empty(
+async def test_bad_rows_are_taken_like_any_presigned_upload_then_the_file_fails_to_load(
     ttm: httpx.AsyncClient,
     anonymous: httpx.AsyncClient,
+    sandbox: Sandbox,
     state: TtmState,
     task_type: str,
     rows: dict[str, Any],
     detail: str,
 ) -> None:
+    # A presigned storage URL cannot judge rows: the service's loading does, and the official client only
+    # ever learns of it from the file's (and the bound model's) status, never from the PUT's answer.
     file = await new_file(ttm, task_type)
-    assert_detail(await anonymous.put(file["upload_url"], json=rows), 422, detail)
-    assert (state.uploads, await status(ttm, "files", file["file_id"])) == (0, "FileCreated")
-    assert ok(await ttm.get(f"/v0/files/{file['file_id']}/status"))["num_rows"] is None
+    assert ok(await anonymous.put(file["upload_url"], json=rows)) == {}
+    assert (state.uploads, await status(ttm, "files", file["file_id"])) == (1, "FileLoading")
+    sandbox.clock.advance(FILE_READY_S)
+    loaded = ok(await ttm.get(f"/v0/files/{file['file_id']}/status"))
+    assert (loaded["status"], loaded["num_rows"], loaded["error"]) == ("FileFailed", None, detail)
+
+
+async def test_a_body_that_is_not_json_fails_the_file_too(
+    ttm: httpx.AsyncClient, anonymous: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    file = await new_file(ttm)
+    assert ok(await anonymous.put(file["upload_url"], content=b"inputs,classes\n")) == {}
+    sandbox.clock.advance(FILE_READY_S)
+    loaded = ok(await ttm.get(f"/v0/files/{file['file_id']}/status"))
+    assert (loaded["status"], loaded["error"]) == ("FileFailed", "The request body must be JSON")
 
 
 # --- bind ------------------------------------------------------------------------------------------------
 
 
-async def test_bind_checks_the_files_exist_are_ready_match_and_fit_the_classes(
+async def test_bind_checks_the_files_exist_have_rows_match_and_fit_the_classes(
     ttm: httpx.AsyncClient, anonymous: httpx.AsyncClient, sandbox: Sandbox
 ) -> None:
     model = (await new_model(ttm, model_params={"num_classes": 3}))["model_id"]
     bind = f"/v0/models/{model}/bind"
     empty = (await new_file(ttm))["file_id"]
-    loading = await uploaded_file(ttm, anonymous, classifier_rows())
+    loaded = await uploaded_file(ttm, anonymous, classifier_rows())
     assert_detail(await ttm.post(bind, json={"train_file": empty}), 422, "Field validate_file is required")
     assert_detail(
         await ttm.post(bind, json={"train_file": UNKNOWN_ID, "validate_file": empty}),
@@ -440,29 +455,88 @@ async def test_bind_checks_the_files_exist_are_ready_match_and_fit_the_classes(
     assert_detail(
         await ttm.post(bind, json={"train_file": empty, "validate_file": empty}),
         409,
-        f"File {empty} is not ready (FileCreated)",
-    )
-    assert_detail(
-        await ttm.post(bind, json={"train_file": loading, "validate_file": loading}),
-        409,
-        f"File {loading} is not ready (FileLoading)",
+        f"File {empty} has no rows yet (FileCreated): PUT them to its upload_url",
     )
     generator_file = await uploaded_file(ttm, anonymous, generator_rows(), "generator")
     four_classes = await uploaded_file(ttm, anonymous, classifier_rows(classes=4))
+    failed = await uploaded_file(ttm, anonymous, {"inputs": ["x"] * ROWS})
     sandbox.clock.advance(FILE_READY_S)
     assert_detail(
-        await ttm.post(bind, json={"train_file": loading, "validate_file": generator_file}),
+        await ttm.post(bind, json={"train_file": loaded, "validate_file": generator_file}),
         409,
         f"File {generator_file} is a generator file but model {model} is a classifier",
     )
     assert_detail(
-        await ttm.post(bind, json={"train_file": loading, "validate_file": four_classes}),
+        await ttm.post(bind, json={"train_file": loaded, "validate_file": four_classes}),
         409,
         f"File {four_classes} has class 3 but model {model} has num_classes 3: classes must be 0 to 2",
     )
+    assert_detail(
+        await ttm.post(bind, json={"train_file": failed, "validate_file": loaded}),
+        409,
+        f"File {failed} failed to load: Field classes is required for a classifier file",
+    )
     assert await status(ttm, "models", model) == "Created"
-    bound = ok(await ttm.post(bind, json={"train_file": loading, "validate_file": loading}))
-    assert (bound["status"], bound["train_file"], bound["validate_file"]) == ("DatasetsLoaded", loading, loading)
+    bound = ok(await ttm.post(bind, json={"train_file": loaded, "validate_file": loaded}))
+    assert (bound["status"], bound["train_file"], bound["validate_file"]) == ("DatasetsLoaded", loaded, loaded)
+
+
+async def test_files_still_loading_bind_at_once_and_a_fit_waits_in_queue_until_they_load(
+    ttm: httpx.AsyncClient, anonymous: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    # The official client's order (tune_the_model/cli.py:381-392): upload both, bind at once, require
+    # DatasetsLoaded right after the bind, fit.
+    model = (await new_model(ttm))["model_id"]
+    train = await uploaded_file(ttm, anonymous, classifier_rows())
+    sandbox.clock.advance(2)
+    validate = await uploaded_file(ttm, anonymous, classifier_rows())
+    assert await status(ttm, "files", validate) == "FileLoading"
+    bound = ok(await ttm.post(f"/v0/models/{model}/bind", json={"train_file": train, "validate_file": validate}))
+    assert bound["status"] == "DatasetsLoaded"
+    assert ok(await ttm.post(f"/v0/models/{model}/fit"))["status"] == "InQueue"
+    # The queue ends FIT_QUEUE_S after the last file has loaded (FILE_READY_S after its upload), not the fit.
+    sandbox.clock.advance(FILE_READY_S + FIT_QUEUE_S - 0.001)
+    assert await status(ttm, "models", model) == "InQueue"
+    sandbox.clock.advance(0.001)
+    assert await status(ttm, "models", model) == "TrainRequested"
+    sandbox.clock.advance(FIT_TRAIN_S)
+    assert await status(ttm, "models", model) == "Ready"
+
+
+@pytest.mark.parametrize("fit", [True, False], ids=["fitted", "not-fitted"])
+async def test_a_bound_file_that_fails_to_load_fails_the_model_with_the_reason(
+    ttm: httpx.AsyncClient, anonymous: httpx.AsyncClient, sandbox: Sandbox, fit: bool
+) -> None:
+    model = (await new_model(ttm))["model_id"]
+    train = await uploaded_file(ttm, anonymous, {**classifier_rows(), "classes": [0, 1] * 16 + [1]})
+    validate = await uploaded_file(ttm, anonymous, classifier_rows())
+    ok(await ttm.post(f"/v0/models/{model}/bind", json={"train_file": train, "validate_file": validate}))
+    if fit:
+        assert ok(await ttm.post(f"/v0/models/{model}/fit"))["status"] == "InQueue"
+    sandbox.clock.advance(FILE_READY_S)
+    failed = ok(await ttm.get(f"/v0/models/{model}/status"))
+    reason = "Fields inputs and classes must have the same length, got 32 and 33"
+    assert (failed["status"], failed["error"]) == ("FitFailed", f"File {train} failed to load: {reason}")
+    assert_detail(await ttm.post(f"/v0/models/{model}/fit"), 409, f"Model {model} cannot be fitted in status FitFailed")
+    # Better files start over.
+    better = await uploaded_file(ttm, anonymous, classifier_rows())
+    rebound = ok(await ttm.post(f"/v0/models/{model}/bind", json={"train_file": better, "validate_file": validate}))
+    assert (rebound["status"], "error" in rebound) == ("DatasetsLoaded", False)
+    sandbox.clock.advance(FILE_READY_S)
+    assert await status(ttm, "models", model) == "DatasetsLoaded"
+
+
+async def test_classes_beyond_the_model_learned_while_loading_fail_the_model(
+    ttm: httpx.AsyncClient, anonymous: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    model = (await new_model(ttm))["model_id"]  # two classes
+    three = await uploaded_file(ttm, anonymous, classifier_rows(classes=3))
+    ok(await ttm.post(f"/v0/models/{model}/bind", json={"train_file": three, "validate_file": three}))
+    assert await status(ttm, "models", model) == "DatasetsLoaded"
+    sandbox.clock.advance(FILE_READY_S)
+    failed = ok(await ttm.get(f"/v0/models/{model}/status"))
+    assert failed["status"] == "FitFailed"
+    assert failed["error"] == f"File {three} has class 2 but model {model} has num_classes 2: classes must be 0 to 1"
 
 
 # --- fit and the model's answers -------------------------------------------------------------------------

@@ -1,8 +1,14 @@
 """Pieces OS model downloads: progress pushed over the `/model/{id}/download/progress` WebSocket.
 
-Each text frame is `{status?, percentage?}`; IN-PROGRESS carries the percentage, and COMPLETED, FAILED or
-CANCELED end the download (the official client closes on any status but IN-PROGRESS). When the socket
-drops or falls silent, the tracker falls back to polling the model snapshot (`downloading`/`downloaded`).
+Each text frame is `{status?, percentage?}`; INITIALIZED says a download started, IN-PROGRESS carries the
+percentage, and COMPLETED, FAILED or CANCELED end the download. When the socket drops or falls silent, the
+tracker falls back to polling the model snapshot (`downloading`/`downloaded`).
+
+Pieces' own clients open the socket before they start the download, and Pieces keeps a socket on a model
+that is not downloading open and silent until a download starts. This follower opens it just after the
+download has started (the job exists only then), so it reads the snapshot once the socket is open: what
+ended before the socket opened is in the snapshot, what happens after comes over the socket; nothing is
+missed, and a download that ended first does not leave the job on a silent socket.
 
 The client is `websockets` (asyncio): the reference WebSocket implementation for Python, and already the
 library uvicorn serves WebSockets with.
@@ -72,6 +78,10 @@ class PiecesDownloadAdapter(DeclaredAdapter):
         url = socket_url(await locate(self.start.backend), str(job.remote["model"]))
         try:
             async with connect(url, open_timeout=OPEN_TIMEOUT_S, close_timeout=2, max_size=MAX_FRAME, proxy=None) as ws:
+                opened = await self.poll(job, call)
+                if opened.status != "working":
+                    await emit(opened)  # it ended before the socket opened, which will not say so
+                    return
                 while True:
                     with anyio.fail_after(SILENCE_S):
                         raw = await ws.recv()

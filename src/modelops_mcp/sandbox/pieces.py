@@ -2,6 +2,12 @@
 
 Pieces OS is a local Dart server without auth; its errors are plain-text sentences. Download progress is
 reported over a WebSocket, which this emulator serves too, driven by the sandbox's simulated clock.
+
+Pieces' own clients open that socket *before* they start the download and never reconnect (the
+``ModelProgressController`` of its TypeScript examples opens one per model from the models snapshot and
+shows ``INITIALIZED`` "when you first press the button to download", then the percentages). So a socket
+opened on a model that is not downloading stays open, says ``INITIALIZED`` when a download starts, then
+``IN-PROGRESS`` frames, then ``COMPLETED``, ``FAILED`` or ``CANCELED``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from .emulator import Emulator, EmulatorContext, EmulatorSpec
 from .pieces_data import (
     COMPLETED,
     IN_PROGRESS,
+    INITIALIZED,
     MODEL_TYPES,
     UNKNOWN,
     Download,
@@ -204,10 +211,22 @@ class _Handlers:
                 await self._follow(frames, model.download)
             elif model.downloaded:
                 await frames.finish({"status": COMPLETED, "percentage": 100})
+            elif model.cloud:
+                await frames.finish({"status": UNKNOWN})  # never downloaded: nothing will ever be reported
             else:
-                await frames.finish({"status": UNKNOWN})
+                download = await self._until_a_download_starts(model)
+                if await frames.send({"status": INITIALIZED}):
+                    await self._follow(frames, download)
         except WebSocketDisconnect:
             pass  # the client left while a frame was going out; nobody is left to tell
+
+    async def _until_a_download_starts(self, model: PiecesModel) -> Download:
+        """The next download of ``model``; the socket waits (open, silent) until the client starts one."""
+        before = model.last_download
+        # Polled like the clock in _follow: the state is plain data shared by the routes, with no events.
+        while (started := model.last_download) is before or started is None:  # noqa: ASYNC110
+            await anyio.sleep(TICK)
+        return started
 
     async def _follow(self, frames: _Frames, download: Download) -> None:
         last: float | None = None

@@ -17,6 +17,7 @@ __all__ = [
     "COMPLETED",
     "FAILED",
     "GPT_4O_ID",
+    "INITIALIZED",
     "IN_PROGRESS",
     "LLAMA_3_8B_ID",
     "MISTRAL_7B_ID",
@@ -41,6 +42,7 @@ MODEL_TYPES = ("UNKNOWN", "BALANCED", "SPEED", "ACCURACY")
 
 # ModelDownloadProgress statuses (the hyphen in IN-PROGRESS is the vendor's).
 UNKNOWN = "UNKNOWN"
+INITIALIZED = "INITIALIZED"
 IN_PROGRESS = "IN-PROGRESS"
 COMPLETED = "COMPLETED"
 FAILED = "FAILED"
@@ -103,6 +105,8 @@ class PiecesModel:
     download_seconds: float = 60.0
     fails_at: float | None = None
     download: Download | None = None  # the running download, if any
+    # The latest download ever started (kept after it ends), so a socket waiting for one can tell it began.
+    last_download: Download | None = None
     version: str = "0.0.1"
     created: datetime = _CREATED
 
@@ -122,6 +126,7 @@ class PiecesModel:
 
     def start_download(self, now: float) -> None:
         self.download = Download(started_at=now, seconds=self.download_seconds, fails_at=self.fails_at)
+        self.last_download = self.download
 
     def cancel_download(self, now: float) -> None:
         if self.download is not None:

@@ -37,9 +37,8 @@ from .tunethemodel_data import (
     TtmError,
     TtmModel,
     TtmState,
-    file_json,
-    model_json,
 )
+from .tunethemodel_json import file_json, model_json
 
 __all__ = [
     "BEARER_REFUSED",
@@ -247,8 +246,15 @@ class _Handlers:
         given = request.query_params.get("signature", "")
         if not hmac.compare_digest(given.encode(), file.signature.encode()):
             raise TtmError(403, "Invalid signature")
-        rows = parse_rows(await _json_body(request), file.task_type)
-        self.state.upload(file, self.clock.now(), rows.inputs, rows.classes, rows.outputs)
+        # Like a presigned storage URL, the PUT takes any body: the rows are judged by the loading that
+        # follows (FileFailed with the reason), which is where the official client, which never reads
+        # this answer (tune_the_model/cli.py:184, resource.py:119), can see a failure.
+        try:
+            rows = parse_rows(await _json_body(request), file.task_type)
+        except TtmError as refused:
+            self.state.upload(file, self.clock.now(), [], None, None, error=refused.detail)
+        else:
+            self.state.upload(file, self.clock.now(), rows.inputs, rows.classes, rows.outputs)
         return JSONResponse({})
 
 

@@ -1,9 +1,15 @@
-"""Tune the Model emulator state: models and dataset files, their lifecycles on the simulated clock, the JSON.
+"""Tune the Model emulator state: models and dataset files and their lifecycles on the simulated clock.
 
 Nothing here runs in the background. A model's or file's status is a pure function of when it was bound,
 fitted or uploaded and of the simulated time it is read at (``TtmModel.phase`` / ``TtmFile.phase``), so
 every route reads the same status and a frozen clock plus ``SimClock.advance`` moves a fit exactly as far
 as a test wants.
+
+Files load in the background on the service: the upload URL takes any body, as a presigned storage URL
+does, and the rows are judged when loading ends (``FileReady`` or ``FileFailed`` with an ``error``). A model
+can be bound to files that are still loading, because the official client (``tune-the-model`` 0.1.33,
+``cli.py`` 381-389) uploads both files, binds at once and expects ``DatasetsLoaded`` straight away; a fit
+asked for meanwhile waits ``InQueue`` until the files are loaded, and a file that fails fails the model.
 """
 
 from __future__ import annotations
@@ -11,8 +17,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 __all__ = [
     "CLASSIFIER",
@@ -48,9 +53,6 @@ __all__ = [
     "TtmFile",
     "TtmModel",
     "TtmState",
-    "file_json",
-    "model_json",
-    "timestamp",
 ]
 
 MODEL_TYPES = ("classifier", "generator")
@@ -99,11 +101,6 @@ def _offset(moment: datetime) -> float:
     return (moment - EPOCH).total_seconds()
 
 
-def timestamp(seconds: float) -> str:
-    """``last_updated_time`` for simulated second ``seconds``: UTC, ``str(datetime)`` style, always with micros."""
-    return (EPOCH + timedelta(seconds=seconds)).isoformat(sep=" ", timespec="microseconds")
-
-
 class TtmError(Exception):
     """A refused request; the emulator answers it as FastAPI's ``{"detail": ...}`` with ``status_code``."""
 
@@ -126,10 +123,17 @@ class TtmFile:
     inputs: list[str] = field(default_factory=list)
     classes: list[int] | None = None  # classifier files
     outputs: list[str] | None = None  # generator files
+    # Why the uploaded body cannot be loaded; decided at the upload, shown once loading ends (FileFailed).
+    error: str | None = None
 
     @property
     def num_rows(self) -> int | None:
-        return None if self.uploaded_at is None else len(self.inputs)
+        return None if self.uploaded_at is None or self.error is not None else len(self.inputs)
+
+    @property
+    def loaded_at(self) -> float | None:
+        """When loading ends (FileReady or FileFailed); None until the rows are uploaded."""
+        return None if self.uploaded_at is None else self.uploaded_at + FILE_READY_S
 
     def phase(self, now: float) -> tuple[str, float]:
         """(status, when it began) at simulated time ``now``."""
@@ -138,7 +142,7 @@ class TtmFile:
         ready_at = self.uploaded_at + FILE_READY_S
         if now < ready_at:
             return FILE_LOADING, self.uploaded_at
-        return FILE_READY, ready_at
+        return (FILE_FAILED if self.error is not None else FILE_READY), ready_at
 
     def status(self, now: float) -> str:
         return self.phase(now)[0]
@@ -157,26 +161,42 @@ class TtmModel:
     set_at: float
     train_file: str | None = None
     validate_file: str | None = None
+    # Fixed at bind from the two files: when both are loaded, and the first reason (and time) one fails.
+    datasets_at: float = 0.0
+    datasets_error: str | None = None
+    datasets_error_at: float = 0.0
     fit_at: float | None = None
     fails: bool = False  # decided when the fit starts (the single-class rule), so later deletes cannot change it
     public: bool = False
 
     def phase(self, now: float) -> tuple[str, float]:
         """(status, when it began) at simulated time ``now``: the one place a model's status is computed."""
+        if self.datasets_error is not None and now >= self.datasets_error_at:
+            return FIT_FAILED, self.datasets_error_at  # a bound file failed to load: fitted or not, no fit can run
         if self.fit_at is None:
             return self.set_status, self.set_at
-        elapsed = now - self.fit_at
+        # A fit asked for while the files load waits in the queue until they are loaded.
+        start = max(self.fit_at, self.datasets_at)
+        elapsed = now - start
         steps = [(FIT_QUEUE_S, TRAIN_REQUESTED), (FIT_REQUEST_S, TRAINING), (FIT_TRAIN_S, READY)]
         if self.fails:
             steps = [*steps[:2], (FIT_FAIL_AT_S, FIT_FAILED)]
         status, since = IN_QUEUE, self.fit_at
         for offset, reached in steps:
             if elapsed >= offset:
-                status, since = reached, self.fit_at + offset
+                status, since = reached, start + offset
         return status, since
 
     def status(self, now: float) -> str:
         return self.phase(now)[0]
+
+    def error(self, now: float) -> str | None:
+        """Why the model is FitFailed at ``now`` (None when it is not)."""
+        if self.status(now) != FIT_FAILED:
+            return None
+        if self.datasets_error is not None and now >= self.datasets_error_at:
+            return self.datasets_error
+        return SINGLE_CLASS_ERROR
 
 
 def _public_models() -> dict[str, TtmModel]:
@@ -267,27 +287,36 @@ class TtmState:
         return self.models.pop(model_id)
 
     def bind(self, model: TtmModel, train_file: str, validate_file: str, now: float) -> None:
+        """Bind two files, loaded or still loading (the official client binds right after its uploads).
+
+        What is known now is refused now (409): a file never uploaded, one that failed to load, the wrong
+        task type, classes beyond the model's; what loading will reveal fails the model when it does."""
         status = model.status(now)
         if status in _BUSY:
             raise TtmError(409, f"Model {model.id} cannot be bound to files in status {status}")
         files = [self.find_file(train_file), self.find_file(validate_file)]
+        problems: list[tuple[float, str]] = []
+        loaded: list[float] = []
         for file in files:
             file_status = file.status(now)
-            if file_status != FILE_READY:
-                raise TtmError(409, f"File {file.id} is not ready ({file_status})")
+            if file.loaded_at is None:
+                raise TtmError(409, f"File {file.id} has no rows yet ({file_status}): PUT them to its upload_url")
+            loaded.append(file.loaded_at)
             if file.task_type != model.model_type:
                 raise TtmError(
                     409, f"File {file.id} is a {file.task_type} file but model {model.id} is a {model.model_type}"
                 )
-            if model.num_classes is not None and file.classes:
-                top = max(file.classes)
-                if top >= model.num_classes:
-                    raise TtmError(
-                        409,
-                        f"File {file.id} has class {top} but model {model.id} has num_classes {model.num_classes}: "
-                        f"classes must be 0 to {model.num_classes - 1}",
-                    )
+            problem = _load_problem(file, model)
+            if problem is None:
+                continue
+            if file_status != FILE_LOADING:  # loaded already: the service knows, and says so now
+                raise TtmError(409, problem)
+            problems.append((file.loaded_at, problem))
         model.train_file, model.validate_file = train_file, validate_file
+        model.datasets_at = max(loaded)
+        model.datasets_error, model.datasets_error_at = None, 0.0
+        if problems:
+            model.datasets_error_at, model.datasets_error = min(problems)
         # Re-binding starts over, so a failed model can be given better files and fitted again.
         model.set_status, model.set_at, model.fit_at, model.fails = DATASETS_LOADED, now, None, False
 
@@ -301,7 +330,8 @@ class TtmState:
         if train is None:
             raise TtmError(409, f"Model {model.id} cannot be fitted: its train file {train_id} was deleted")
         # The deterministic failure rule: a classifier cannot learn from a train file of a single class.
-        model.fails = model.model_type == CLASSIFIER and len(set(train.classes or [])) == 1
+        single_class = model.model_type == CLASSIFIER and len(set(train.classes or [])) == 1
+        model.fails = single_class and model.datasets_error is None
         model.fit_at = now
 
     # --- files ----------------------------------------------------------------------------------------
@@ -318,48 +348,32 @@ class TtmState:
         return self.files.pop(file_id)
 
     def upload(
-        self, file: TtmFile, now: float, inputs: list[str], classes: list[int] | None, outputs: list[str] | None
+        self,
+        file: TtmFile,
+        now: float,
+        inputs: list[str],
+        classes: list[int] | None,
+        outputs: list[str] | None,
+        error: str | None = None,
     ) -> None:
+        """Take the rows of one PUT; ``error`` (rows that cannot be loaded) shows as FileFailed once loading ends."""
         status = file.status(now)
         if status != FILE_CREATED:
             raise TtmError(409, f"File {file.id} was already uploaded (status {status})")
-        file.inputs, file.classes, file.outputs = inputs, classes, outputs
+        file.inputs, file.classes, file.outputs, file.error = inputs, classes, outputs, error
         file.uploaded_at = now
         self.uploads += 1
 
 
-# --- the JSON the service sends -------------------------------------------------------------------------
-
-
-def model_json(model: TtmModel, now: float) -> dict[str, Any]:
-    """A Model in both spellings: ``model_id``/``name`` (the SDK) and ``model_name``/``user_name`` (the seed)."""
-    status, since = model.phase(now)
-    body: dict[str, Any] = {
-        "model_id": model.id,
-        "model_name": model.id,
-        "name": model.name,
-        "user_name": model.name,
-        "model_type": model.model_type,
-        "model_params": {"num_classes": model.num_classes, "train_iters": model.train_iters},
-        "base_model": model.base_model,
-        "status": status,
-        "last_updated_time": timestamp(since),
-        "train_file": model.train_file,
-        "validate_file": model.validate_file,
-    }
-    if status == FIT_FAILED:
-        body["error"] = SINGLE_CLASS_ERROR
-    return body
-
-
-def file_json(file: TtmFile, now: float) -> dict[str, Any]:
-    status, since = file.phase(now)
-    return {
-        "file_id": file.id,
-        "name": file.name,
-        "file_name": file.name,
-        "task_type": file.task_type,
-        "status": status,
-        "num_rows": file.num_rows,
-        "last_updated_time": timestamp(since),
-    }
+def _load_problem(file: TtmFile, model: TtmModel) -> str | None:
+    """Why ``model`` cannot use ``file`` once it is loaded: its own loading error, or classes out of range."""
+    if file.error is not None:
+        return f"File {file.id} failed to load: {file.error}"
+    if model.num_classes is not None and file.classes:
+        top = max(file.classes)
+        if top >= model.num_classes:
+            return (
+                f"File {file.id} has class {top} but model {model.id} has num_classes {model.num_classes}: "
+                f"classes must be 0 to {model.num_classes - 1}"
+            )
+    return None
