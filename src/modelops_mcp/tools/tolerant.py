@@ -89,7 +89,7 @@ def tolerance_for(backend: str) -> Tolerance:
 
 def tolerant_body(schema: dict[str, Any], tolerance: Tolerance) -> dict[str, Any]:
     """A 2xx object body's schema: its own fields as the client accepts them, each top-level one nullable."""
-    loose = _loosen(schema, tolerance)
+    loose: dict[str, Any] = _loosen(schema, tolerance)
     properties = loose.get("properties")
     if isinstance(properties, dict):
         loose["properties"] = {name: nullable(sub) for name, sub in properties.items()}
