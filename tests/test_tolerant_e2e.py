@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from modelops_mcp.jobs import Job
 from modelops_mcp.sandbox import datarobot_views
 from modelops_mcp.sandbox.faults import Fault
+from modelops_mcp.tasks import Tasks
 from modelops_mcp.tools.response import MISMATCH_META
-from tests.support import RunningSandbox, stdio_server, structured, text_of
+from tests.support import RunningSandbox, in_process, stdio_server, structured, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -113,3 +115,40 @@ async def test_a_required_field_of_the_wrong_type_is_shown_as_null(sandbox: Runn
     assert fitted == {**real_job, "done": None}
     assert json.dumps(real_job, separators=(",", ":")) in text_of(result)
     assert "HTTP 200" in text_of(result)
+
+
+async def test_an_operation_started_without_a_job_id_is_a_success_that_says_not_to_repeat_it(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    """Caila answers a fit with its job; an answer without `jobId` leaves nothing to follow, yet the fit began."""
+    answer = {"accountId": 1, "jobType": "fit", "state": "RUNNING", "done": False}
+    sandbox.emulators.faults.add(Fault(backend="caila", method="POST", path="/fit$", status=200, body=answer, times=1))
+    fit = {"account": "demo", "model": "text-classifier", "datasetId": 501}
+    async with stdio_server(sandbox.env(), state_dir) as (client, _):
+        tools = (await client.list_tools()).tools
+        result = await client.call_tool("caila_fit_service", fit)
+        jobs = structured(await client.call_tool("jobs_list", {}))["jobs"]
+    assert not result.is_error
+    assert listed_output(tools, "caila_fit_service").is_valid(structured(result))
+    text = text_of(result)
+    assert "cannot be followed" in text
+    assert "Do not repeat the call" in text
+    assert jobs == []
+    assert len([r for r in sandbox.requests("caila") if r.method == "POST"]) == 1
+
+
+async def test_a_task_result_whose_last_answer_breaks_the_schema_is_fitted_to_it(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    """A job's final answer becomes a task's tool result: checked against the tool's schema, and fitted."""
+    async with in_process(sandbox.env(), state_dir) as (_, runtime):
+        tasks = Tasks(runtime.jobs, runtime.catalog)
+        last = {"accountId": 1, "jobId": "seven", "jobType": "fit", "state": "SUCCESS", "done": True}
+        job = Job(id="abcdefghjk", backend="caila", operation="caila_fit_service", remote={}, status="completed")
+        result = tasks.final_result(job.model_copy(update={"result": last}))
+        schema = runtime.catalog.operations["caila_fit_service"].output_schema
+    assert not result.is_error
+    assert Draft202012Validator(schema).is_valid(result.structured_content)
+    assert result.structured_content == {**last, "jobId": None, "job": job.handle()}
+    assert "/jobId" in text_of(result)
+    assert '"jobId":"seven"' in text_of(result)
