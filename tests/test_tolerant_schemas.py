@@ -23,7 +23,7 @@ from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.conform import conform
 from modelops_mcp.tools.openapi import Resolver, load_document, resolve_pointer
-from modelops_mcp.tools.tolerant import tolerance_for
+from modelops_mcp.tools.tolerant import Tolerance, tolerance_for, tolerant_body
 
 EXTRA = {"fieldNobodyDocumented": {"nested": [1, "two", None]}}
 
@@ -185,3 +185,59 @@ def test_conform_fits_any_answer_to_every_listed_schema(catalog: Catalog, tmp_pa
                 fitted, paths = conform(body, validator)
                 assert validator.is_valid(fitted), (mode, name, body, fitted)
                 assert paths or validator.is_valid(body)
+
+
+def test_conform_keeps_what_fits_and_drops_only_rows_that_do_not() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "count": {"type": ["integer", "null"]},
+            "name": {"type": ["string", "null"]},
+            "rows": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
+            },
+        },
+        "required": ["name"],
+    }
+    validator = Draft202012Validator(schema)
+    rows = [{"id": str(i)} if i % 2 else {"id": i} for i in range(2000)]
+    answer = {"count": "many", "name": 5, "rows": rows, "extra": True}
+    fitted, paths = conform(answer, validator)
+    assert validator.is_valid(fitted)
+    assert fitted["count"] is None  # nullable: nulled
+    assert fitted["name"] is None  # required, so not left out: null (as every top-level field may be)
+    assert fitted["rows"] == [r for r in rows if isinstance(r["id"], str)]
+    assert fitted["extra"] is True
+    assert set(paths) == {"/count", "/name", *(f"/rows/{i}" for i in range(0, 2000, 2))}
+    assert answer["count"] == "many"  # the caller's answer is left as it came
+
+
+def test_each_policy_loosens_a_documented_body_as_its_client_would() -> None:
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "kind", "nested"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "maxLength": 36},
+            "kind": {"type": "string", "enum": ["a", "b"]},
+            "nested": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["n"],
+                "properties": {"n": {"type": "integer", "minimum": 0}, "m": {"oneOf": [{"type": "string"}, {}]}},
+            },
+        },
+    }
+    optional, every, open_enums = (
+        Draft202012Validator(tolerant_body(schema, t))
+        for t in (Tolerance(), Tolerance(nulls="every"), Tolerance(open_enums=True))
+    )
+    loose = {"id": None, "kind": None, "nested": {"n": -1, "m": None, "more": 1}, "more": 2}
+    assert optional.is_valid(loose)  # top-level nulls, an optional field's null, extra fields, no limits
+    assert not optional.is_valid({**loose, "nested": {"n": None}})  # a required field below the top: not null
+    assert not optional.is_valid({**loose, "kind": "c"})
+    assert every.is_valid({**loose, "nested": {"n": None}})
+    assert every.is_valid({"nested": {}})  # null is missing to that client: nothing is required
+    assert open_enums.is_valid({**loose, "kind": "c"})
+    assert not open_enums.is_valid({**loose, "kind": 3})  # still a string

@@ -19,16 +19,14 @@ from jsonschema.exceptions import ValidationError
 from modelops_mcp.tools.openapi import pointer_join
 
 Path = tuple[str | int, ...]
-# Each value is nulled, then removed, then its parent is tried: a few steps per path, a bound for the odd case.
-_MAX_STEPS = 2000
+# Each pass fixes every refusal it finds; a value takes at most three (null, remove, its container) per level.
+_MAX_STEPS = 500
 
 
-def _deepest(errors: list[ValidationError]) -> Path:
-    """Where the deepest refusal is: fixing it changes the least of the answer."""
-    error = max(errors, key=lambda e: len(e.absolute_path))
+def _target(error: ValidationError) -> Path:
+    """Where a refusal is to be fixed: the refused value, or for a missing required key, that key's place."""
     path: Path = tuple(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
-        # The object lacks a key: the missing value is the one to supply (as null) or to give up on.
         required = error.validator_value if isinstance(error.validator_value, list) else []
         missing = [k for k in required if k not in error.instance]
         if missing:
@@ -36,8 +34,8 @@ def _deepest(errors: list[ValidationError]) -> Path:
     return path
 
 
-def _parent(doc: Any, path: Path) -> Any:
-    for step in path[:-1]:
+def _at(doc: Any, path: Path) -> Any:
+    for step in path:
         doc = doc[step]
     return doc
 
@@ -55,25 +53,48 @@ def conform(answer: Any, validator: Draft202012Validator) -> tuple[Any, list[str
         errors = list(validator.iter_errors(doc))
         if not errors:
             break
-        path = _deepest(errors)
-        while path and tried.get(path, 0) >= 2:
-            path = path[:-1]  # nulling and removing it were not enough: its container goes
-        if not path:
+        paths = set()
+        for error in errors:
+            path = _target(error)
+            while path and tried.get(path, 0) >= 2:
+                path = path[:-1]  # nulling and removing it were not enough: its container goes
+            paths.add(path)
+        if () in paths:
             if doc == {}:
                 break  # even an empty answer does not fit: a schema no answer can meet
             doc, tried = {}, {}  # nothing smaller fits; required fields are then supplied as null
             changed.append("/")
             continue
-        parent = _parent(doc, path)
-        key = path[-1]
-        changed.append(pointer_join("", *(str(p) for p in path)))
-        if isinstance(parent, list):
-            del parent[int(key)]  # a row that does not fit leaves the list, the others stay
-            tried = {p: n for p, n in tried.items() if p[: len(path) - 1] != path[:-1]}
-        elif tried.get(path, 0) == 0:
-            parent[key] = None
-            tried[path] = 1
-        else:
-            parent.pop(key, None)
-            tried[path] = 2
-    return doc, list(dict.fromkeys(changed))
+        # One pass fixes every refusal that does not overlap a deeper one (a long list's rows all at once);
+        # rows are dropped at the end of the pass, so that the other paths' indexes still hold meanwhile.
+        handled: list[Path] = []
+        drops: dict[Path, list[int]] = {}
+        for path in sorted(paths, key=len, reverse=True):
+            if any(path[: len(h)] == h or h[: len(path)] == path for h in handled):
+                continue
+            handled.append(path)
+            parent = _at(doc, path[:-1])
+            key = path[-1]
+            changed.append(pointer_join("", *(str(p) for p in path)))
+            if isinstance(parent, list):
+                drops.setdefault(path[:-1], []).append(int(key))  # a row that does not fit leaves the list
+            elif tried.get(path, 0) == 0:
+                parent[key] = None
+                tried[path] = 1
+            else:
+                parent.pop(key, None)
+                tried[path] = 2
+        for rows, indexes in drops.items():
+            listed = _at(doc, rows)
+            for index in sorted(indexes, reverse=True):
+                del listed[index]
+            tried = {p: n for p, n in tried.items() if p[: len(rows)] != rows}
+    return doc, _outermost(changed)
+
+
+def _outermost(pointers: list[str]) -> list[str]:
+    """Each change once, by its outermost path (a row dropped after its field was nulled is the row)."""
+    if "/" in pointers:
+        return ["/"]
+    unique = list(dict.fromkeys(pointers))
+    return [p for p in unique if not any(p.startswith(q + "/") for q in unique)]

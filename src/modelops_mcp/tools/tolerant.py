@@ -113,8 +113,10 @@ def _loosen(schema: Any, tolerance: Tolerance) -> Any:
             if "type" not in schema and kinds:
                 out["type"] = kinds[0] if len(kinds) == 1 else kinds
             continue
-        if key == "oneOf" and isinstance(value, list):
+        if key == "oneOf" and isinstance(value, list) and "anyOf" not in schema:
             out["anyOf"] = [_loosen(sub, tolerance) for sub in value]
+        elif key == "oneOf" and isinstance(value, list):
+            out[key] = [_loosen(sub, tolerance) for sub in value]  # beside an anyOf: kept, loosened
         elif key in _LISTS and isinstance(value, list):
             out[key] = [_loosen(sub, tolerance) for sub in value]
         elif key in _MAPS and isinstance(value, dict):
