@@ -19,7 +19,7 @@ from the document at load time (every mode reads it from there: lean, full, ops_
   `conform`), so the tool still has a structured result to give.
 - **Enums** admit null wherever their field does (`networkEgressPolicy` on DataRobot is one). Pieces' client
   maps any unknown enum value to `UNKNOWN` (`_missing_` in every one of its 53 enums, e.g.
-  `pieces_os_client/models/model_type_enum.py:41`), so on Pieces an enum lists values, it does not limit them.
+  `pieces_os_client/models/model_type_enum.py:44`), so on Pieces an enum lists values, it does not limit them.
 - **Extra fields** everywhere: no `additionalProperties: false` (DataRobot's converters `ignore_extra("*")`,
   `datarobot/models/custom_model.py:52`; pydantic ignores unknown keys by default).
 - **Value limits** go (maxLength, pattern, format, minimum, …): no official client checks them on answers
