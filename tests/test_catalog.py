@@ -140,11 +140,12 @@ def test_flattening_suffixes_clashing_names_and_keeps_required(tmp_path: Path) -
     assert op.input_schema["required"] == ["name_path", "name_body"]
     assert op.input_schema["additionalProperties"] is False
     assert op.input_schema["properties"]["size"]["maximum"] == 2**31 - 1
-    # A non-object response is wrapped so structured output is always an object.
+    # A non-object response is wrapped so structured output is always an object; null stands for an answer
+    # that did not come as documented (the whole answer is then in the text).
     assert op.wrap_output
     assert op.output_schema == {
         "type": "object",
-        "properties": {"result": {"type": "array", "items": {"type": "string"}}},
+        "properties": {"result": {"type": ["array", "null"], "items": {"type": "string"}}},
         "required": ["result"],
     }
 

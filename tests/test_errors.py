@@ -81,14 +81,18 @@ async def test_an_html_error_page_does_not_reach_the_agent(sandbox: RunningSandb
     assert "<" not in error["message"]
 
 
-async def test_a_response_off_the_documented_schema_is_reported_with_the_body(
+async def test_a_response_off_the_documented_schema_is_a_success_shown_with_the_body(
     sandbox: RunningSandbox, state_dir: Path
 ) -> None:
+    """A 2xx is the backend's work done: never an error an agent would retry, whatever its body looks like."""
     sandbox.emulators.faults.add(Fault(backend="caila", path="/job/", status=200, body={"jobId": "x"}))
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
-        error = error_of(await client.call_tool("caila_get_job_status", {"account": "demo", "jobId": 1}))
-    assert (error["kind"], error["code"]) == ("backend", "unexpected_response")
-    assert '"jobId":"x"' in error["message"]
+        result = await client.call_tool("caila_get_job_status", {"account": "demo", "jobId": 1})
+    assert not result.is_error
+    assert result.structured_content is not None
+    assert result.structured_content["jobId"] is None
+    assert '"jobId":"x"' in text_of(result)
+    assert "Do not repeat the call" in text_of(result)
 
 
 async def test_wrong_key_is_an_auth_error(state_dir: Path) -> None:

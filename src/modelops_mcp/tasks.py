@@ -25,7 +25,9 @@ from modelops_mcp.jobs import Job
 from modelops_mcp.jobs.report import describe
 from modelops_mcp.jobs.tracker import Tracker, UnknownJob
 from modelops_mcp.tools.catalog import Catalog
+from modelops_mcp.tools.conform import conform
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
+from modelops_mcp.tools.response import compact
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +119,20 @@ class Tasks:
         structured: dict[str, Any] = {"job": job.handle()}
         if isinstance(job.result, dict):
             structured = {**job.result, **structured}
+        text = describe(job)
         validator = self._outputs.get(job.operation)
         if validator is not None and not validator.is_valid(structured):
-            # The status answer is not shaped like the start answer: keep the handle, which always fits.
+            # The status answer is not shaped like the start answer (or the backend broke its schema): the job
+            # still ended as it did, so the result is fitted to the schema the client checks, never an error.
             log.debug("job %s: final answer does not match %s's output schema", job.id, job.operation)
-            structured = {"job": job.handle()}
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=describe(job))], structured_content=structured
-        )
+            fitted, paths = conform(structured, validator)
+            structured = {**fitted, "job": job.handle()}
+            text += (
+                f"\nIts last answer differs from {job.operation}'s output schema at {', '.join(paths[:10])}: "
+                f"structuredContent has those values as null or left out. The whole answer: "
+                f"{compact(job.result, 2000)}"
+            )
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)
 
     async def get(self, ctx: ServerRequestContext[Any], params: TaskParams) -> dict[str, Any]:
         _require_extension(ctx)

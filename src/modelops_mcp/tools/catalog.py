@@ -27,6 +27,7 @@ from modelops_mcp.tools.extension import (
 )
 from modelops_mcp.tools.flatten import BodyMode, Field, FlatInput, flatten_input, is_binary
 from modelops_mcp.tools.openapi import Resolver, SchemaError, load_document, pointer_join
+from modelops_mcp.tools.tolerant import Tolerance, tolerance_for, tolerant_body, tolerant_value
 
 # A 2xx without a documented body (204 No Content, a bare 202): the tool still answers structured content.
 NO_CONTENT_SCHEMA: dict[str, Any] = {
@@ -172,8 +173,13 @@ def _auth(resolver: Resolver, document: dict[str, Any]) -> AuthSpec | None:
     raise SchemaError(resolver.source, at, "supported schemes: apiKey in a header, or http bearer")
 
 
-def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dict[str, Any] | None, bool, bool]:
-    """The output schema, whether the body is wrapped as `{"result": ...}`, and whether the body is a file."""
+def _output(
+    resolver: Resolver, operation: dict[str, Any], at: str, tolerance: Tolerance
+) -> tuple[dict[str, Any] | None, bool, bool]:
+    """The output schema, whether the body is wrapped as `{"result": ...}`, and whether the body is a file.
+
+    The body's schema is as liberal as the backend's official client (`tolerant`): what it accepts, the tool
+    result accepts."""
     responses = operation.get("responses", {})
     success = sorted(code for code in responses if str(code).startswith("2"))
     if not success:
@@ -194,8 +200,9 @@ def _output(resolver: Resolver, operation: dict[str, Any], at: str) -> tuple[dic
     # Output is not bounded like input: the range of a backend's ids is its business, not ours to police.
     schema = resolver.inline(media["schema"], pointer_join(where, "content"))
     if schema.get("type") == "object" and not any(k in schema for k in ("anyOf", "oneOf", "allOf")):
-        return schema, False, False
-    return {"type": "object", "properties": {"result": schema}, "required": ["result"]}, True, False
+        return tolerant_body(schema, tolerance), False, False
+    wrapped = {"result": tolerant_value(schema, tolerance)}
+    return {"type": "object", "properties": wrapped, "required": ["result"]}, True, False
 
 
 def with_job_handle(schema: dict[str, Any] | None) -> dict[str, Any]:
@@ -349,7 +356,7 @@ def load_backend(path: Path | Traversable, *, check_schemas: bool = True) -> Bac
             session_arg = None
             if ext.session is not None and start_tool is not None:
                 flat, session_arg = _with_session(flat, ext.session, start_tool)
-            output_schema, wrap, download = _output(resolver, raw, at)
+            output_schema, wrap, download = _output(resolver, raw, at, tolerance_for(ext.backend))
             pagination = _pagination(ext.pagination, method, flat, output_schema)
             if pagination is not None:
                 flat = with_next_page(flat, pagination)

@@ -260,7 +260,16 @@ class Executor:
         self._remember_session(op, reply)
         if self.jobs is None or not self.jobs.follows(op):
             return result
-        job = self.jobs.start(op, arguments, reply)
+        try:
+            job = self.jobs.start(op, arguments, reply)
+        except ToolFailure as failure:
+            # The backend did start the operation: that its answer names no job to follow is no failure of the
+            # call, and reporting one would have the agent start the operation again.
+            note = (
+                f"HTTP {reply.status}: {failure.error.message}. Do not repeat the call: the backend carried it "
+                f"out; look for what it started with this backend's list or get tools."
+            )
+            return result.model_copy(update={"content": [types.TextContent(type="text", text=note), *result.content]})
         structured = dict(result.structured_content or {})
         structured["job"] = job.handle()
         follow = (

@@ -12,8 +12,8 @@ from jsonschema import Draft202012Validator
 
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Operation
+from modelops_mcp.tools.conform import conform
 from modelops_mcp.tools.errors import ErrorKind, ToolError, ToolFailure
-from modelops_mcp.tools.openapi import pointer_join
 
 _MESSAGE_KEYS = ("message", "detail", "errorMessage", "error_description", "error", "title")
 _CODE_KEYS = ("errorCode", "code", "error")
@@ -104,25 +104,36 @@ def success_result(
         structured: Any = {"http_status": status}
     else:
         structured = {"result": body} if op.wrap_output else ({} if body is None else body)
-    error = next(iter(validator.iter_errors(structured)), None) if validator is not None else None
-    if error is not None:
-        where = pointer_join("", *(str(p) for p in error.absolute_path)) or "/"
-        # Returning it as structured output would make the client reject the whole result; say what
-        # differs and still show the agent what came back.
-        raise ToolFailure(
-            ToolError(
-                kind="backend",
-                status=status,
-                code="unexpected_response",
-                message=f"the response does not match the documented schema at {where}: {error.message[:200]}. "
-                f"Body: {compact(body, 2000)}",
-                backend=op.backend,
-                operation=op.tool_name,
-            )
-        )
+    if validator is not None and not validator.is_valid(structured):
+        return _carried_out(op, status, body, structured, validator, text_limit)
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=compact(structured, text_limit))],
         structured_content=structured,
+    )
+
+
+# `_meta` key of a result whose answer did not match the listed output schema (a machine-readable twin of the note).
+MISMATCH_META = "io.modelops-mcp/schema-mismatch"
+_MAX_PATHS = 10
+
+
+def _carried_out(
+    op: Operation, status: int, body: Any, structured: Any, validator: Draft202012Validator, text_limit: int
+) -> types.CallToolResult:
+    """A 2xx whose answer breaks the schema: the backend did the work, so it is a success, never a failure an
+    agent would retry (making a duplicate). The structured content is the answer fitted to the schema, which
+    a client checks it against; the text has the answer as it came and says what differs."""
+    fitted, paths = conform(structured, validator)
+    shown = ", ".join(paths[:_MAX_PATHS]) + (f" and {len(paths) - _MAX_PATHS} more" if len(paths) > _MAX_PATHS else "")
+    note = (
+        f"HTTP {status}: the {op.backend} backend carried out {op.tool_name}. Do not repeat the call: it "
+        f"succeeded. Its answer differs from this tool's output schema at {shown}; structuredContent has those "
+        f"values as null or left out, and the whole answer follows."
+    )
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=f"{note}\n{compact(body, max(200, text_limit - len(note)))}")],
+        structured_content=fitted,
+        _meta={MISMATCH_META: {"status": status, "paths": paths}},
     )
 
 
