@@ -78,31 +78,31 @@ def test_a_hand_edit_fails_the_check_until_recorded(tmp_path: Path) -> None:
     # A new path between existing ones (paths are in the seed's order), a new toolset, a changed description.
     paths = list(doc["paths"].items())
     at = next(i for i, (path, _) in enumerate(paths) if path.startswith("/executionEnvironments"))
-    new_op = {"get": {"operationId": "listDatasets", "summary": "List datasets.", "responses": {"200": {}}}}
-    doc["paths"] = dict([*paths[:at], ("/datasets/", new_op), *paths[at:]])
-    doc["tags"].append({"name": "datasets", "description": "Datasets."})
+    new_op = {"get": {"operationId": "listWidgets", "summary": "List widgets.", "responses": {"200": {}}}}
+    doc["paths"] = dict([*paths[:at], ("/widgets/", new_op), *paths[at:]])
+    doc["tags"].append({"name": "widgets", "description": "Widgets."})
     test = doc["paths"]["/customModelTests/"]["post"]
-    test["description"] = "Needs a datasetId from datarobot_list_datasets."
+    test["description"] = "Needs a widget from datarobot_list_widgets."
     document.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     options = ("--document", str(document), "--adjustments", str(recorded))
 
     failed = run("gen_datarobot.py", "--check", *options)
     assert failed.returncode == 1
-    assert "/paths/~1datasets~1" in failed.stderr, failed.stderr
+    assert "/paths/~1widgets~1" in failed.stderr, failed.stderr
     assert "/paths/~1customModelTests~1/post/description" in failed.stderr, failed.stderr
     assert "--record" in failed.stderr
 
-    recording = run("gen_datarobot.py", "--record", "DataRobot datasets (issue 15)", *options)
+    recording = run("gen_datarobot.py", "--record", "DataRobot widgets (a made-up hand edit)", *options)
     assert recording.returncode == 0, recording.stderr
     entries = json.loads(recorded.read_text(encoding="utf-8"))
     new = entries[before:]
     assert {e["path"] for e in new} == {
-        "/paths/~1datasets~1",
+        "/paths/~1widgets~1",
         "/tags/-",
         "/paths/~1customModelTests~1/post/description",
     }
-    assert all(e["why"] == "DataRobot datasets (issue 15)" for e in new)
-    assert next(e for e in new if e["path"] == "/paths/~1datasets~1")["after"].startswith("/customModels/")
+    assert all(e["why"] == "DataRobot widgets (a made-up hand edit)" for e in new)
+    assert next(e for e in new if e["path"] == "/paths/~1widgets~1")["after"] == paths[at - 1][0]
 
     passed = run("gen_datarobot.py", "--check", *options)
     assert passed.returncode == 0, passed.stderr
