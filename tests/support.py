@@ -319,10 +319,32 @@ def structured(result: types.CallToolResult) -> Any:
     return result.structured_content
 
 
+ERROR_KINDS = ("validation", "auth", "not_found", "conflict", "rate_limited", "backend", "network", "timeout", "config")
+
+
 def error_of(result: types.CallToolResult) -> dict[str, Any]:
+    """The error object of an isError result, read as a client reads it (see error_in_json)."""
     assert result.is_error, result
-    error = structured(result)["error"]
-    assert isinstance(error, dict)
+    return error_in_json(result.model_dump(by_alias=True, mode="json", exclude_none=True))
+
+
+def error_in_json(result: dict[str, Any]) -> dict[str, Any]:
+    """The error object of an isError tools/call result as it travels on the wire.
+
+    An error carries no structuredContent (no tool's outputSchema admits it, and the TypeScript SDK checks
+    it even on errors); its content is the one-line text, then `{"error": {...}}` as JSON text."""
+    assert result.get("isError") is True, result
+    assert "structuredContent" not in result, result
+    texts = [block["text"] for block in result["content"] if block.get("type") == "text"]
+    assert len(texts) == 2, texts
+    payload = json.loads(texts[1])
+    assert list(payload) == ["error"], payload
+    error = payload["error"]
+    assert isinstance(error, dict), payload
+    assert error["kind"] in ERROR_KINDS, error
+    # The readable line says the same: the kind and the whole message.
+    assert f"{error['kind']} error" in texts[0], (texts[0], error)
+    assert error["message"] in texts[0], (texts[0], error)
     return error
 
 

@@ -73,3 +73,24 @@ async def test_faults_from_the_command_line_reach_a_server_over_stdio(state_dir:
     assert CANARY not in errlog.read_text()
     for result in (datasets, fit, models, pieces):
         assert CANARY not in json.dumps(result.model_dump(mode="json"))
+
+
+async def test_read_timeout_bounds_the_wait_for_a_slow_answer(state_dir: Path) -> None:
+    """`serve --read-timeout 0.5`: an answer held back 5 s is a timeout error after half a second, not a minute."""
+    slow = {"backend": "datarobot", "method": "GET", "path": "/executionEnvironments/$", "delay_s": 5, "times": 1}
+    with sandbox_process("--speed", "0", "--fault", json.dumps(slow)) as sandbox:
+        async with stdio_server(sandbox.env, state_dir, "--read-timeout", "0.5") as (client, _):
+            started = anyio.current_time()
+            result = await client.call_tool("datarobot_list_execution_environments", {})
+            waited = anyio.current_time() - started
+    error = error_of(result)
+    assert (error["kind"], error["backend"], error["retryable"]) == ("timeout", "datarobot", True)
+    assert waited < 4, waited  # a read timeout is not retried: the call never waited out the fault
+
+
+def test_read_timeout_must_be_positive() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "modelops_mcp", "serve", "--read-timeout", "0"], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "--read-timeout: must be a number of seconds > 0" in done.stderr

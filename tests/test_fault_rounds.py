@@ -24,7 +24,7 @@ from mcp import Client
 from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault
 from tests.conftest import CANARY
-from tests.support import RunningSandbox, in_process, text_of
+from tests.support import RunningSandbox, error_of, in_process, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -92,7 +92,7 @@ def allowed(kind: str, idempotent: bool, times: int | None) -> set[str]:
 def outcome_of(result: Any) -> str:
     if not result.is_error:
         return "ok"
-    error = result.structured_content["error"]
+    error = error_of(result)
     return f"{error['kind']}/{error.get('code')}"
 
 

@@ -41,7 +41,16 @@ from modelops_mcp.sandbox import pieces_data as pieces
 from modelops_mcp.sandbox import tunethemodel_data as ttm
 from modelops_mcp.tools.errors import ErrorKind
 from tests.fuzz_schema import Hints, invalid_only, tool_order, valid_arguments
-from tests.support import BACKEND_TOOLS, EXAMPLE_DATA, JOB_TOOLS, dump, in_process, stdio_server, text_of
+from tests.support import (
+    BACKEND_TOOLS,
+    EXAMPLE_DATA,
+    JOB_TOOLS,
+    dump,
+    error_of,
+    in_process,
+    stdio_server,
+    text_of,
+)
 
 # Pinging after every call is the point (the server keeps serving); legacy mode still has ping.
 pytestmark = pytest.mark.filterwarnings("ignore:ping is removed:mcp.shared.exceptions.MCPDeprecationWarning")
@@ -90,7 +99,7 @@ class Figures:
         if result is None:
             self.kinds[f"{mode}:no_result"] += 1
             return
-        error = (result.structured_content or {}).get("error") if result.is_error else None
+        error = error_of(result) if result.is_error else None
         outcome = str(error.get("kind")) if isinstance(error, dict) else "ok"
         if isinstance(error, dict) and str(error.get("message", "")).startswith("unexpected failure"):
             outcome = "crash"
@@ -279,7 +288,7 @@ class Harness:
         result = self.call(tool, arguments, "invalid")
         shown = _shown(tool, arguments)
         assert result.is_error, f"accepted {shown}: {text_of(result)[:300]}"
-        error = (result.structured_content or {}).get("error", {})
+        error = error_of(result)  # the error object, as a client reads it
         assert error.get("kind") == "validation", f"{shown} → {text_of(result)[:500]}"
         assert error.get("violations"), f"no violations listed for {shown}: {text_of(result)[:300]}"
         sent = self.sandbox.log.entries()[before:]
@@ -290,8 +299,7 @@ class Harness:
         result = self.call(tool, arguments, "valid")
         shown = _shown(tool, arguments)
         if result.is_error:
-            error = (result.structured_content or {}).get("error")
-            assert isinstance(error, dict), f"an error without structured content for {shown}: {text_of(result)}"
+            error = error_of(result)  # asserts its shape: no structuredContent, the object as JSON text
             assert error.get("kind") in KINDS, f"undocumented kind for {shown}: {error}"
             message = str(error.get("message", ""))
             assert not message.startswith("unexpected failure"), f"crash on {shown}: {message}"

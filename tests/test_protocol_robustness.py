@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.raw_stdio import ANSWER_S, INITIALIZE, RawStdio
-from tests.support import start_http_server
+from tests.support import error_in_json, start_http_server
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
@@ -117,7 +117,7 @@ def test_stdio_a_tool_error_after_bad_lines_is_still_a_structured_result(stdio: 
     answer = stdio.receive()
     assert answer["id"] == "v"
     assert answer["result"]["isError"] is True
-    assert answer["result"]["structuredContent"]["error"]["kind"] == "validation"
+    assert error_in_json(answer["result"])["kind"] == "validation"
 
 
 def test_stdio_a_20_mb_request_is_read_and_answered(stdio: RawStdio) -> None:
@@ -138,7 +138,7 @@ def test_stdio_a_20_mb_tool_argument_is_a_validation_error(stdio: RawStdio) -> N
     stdio.send_json(call("big-arg", "jobs_get", {"job_id": "j" * HUGE}))
     answer = stdio.receive()
     assert answer["id"] == "big-arg"
-    error = answer["result"]["structuredContent"]["error"]
+    error = error_in_json(answer["result"])
     assert error["kind"] == "validation"
     # The answer names the problem; it does not echo 20 MB back.
     assert len(json.dumps(answer)) < 100_000

@@ -23,7 +23,7 @@ from mcp import Client
 from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault, Sandbox, serve_sandbox
 from modelops_mcp.sandbox.datarobot_state import DEMO_DATASET_ID, DEMO_MODEL_ID, DEMO_VERSION_ID
-from tests.support import dump, in_process, stdio_server
+from tests.support import dump, error_of, in_process, stdio_server
 
 pytestmark = pytest.mark.anyio
 
@@ -84,7 +84,7 @@ def echoing(secret: str) -> list[tuple[str, dict[str, Any], set[str]]]:
 def outcome(result: Any) -> str:
     if not result.is_error:
         return "ok"
-    return str((result.structured_content or {}).get("error", {}).get("kind", "unstructured"))
+    return str(error_of(result)["kind"])
 
 
 def closed_port() -> int:

@@ -14,7 +14,7 @@ from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
 from mcp.shared.exceptions import MCPError
 from pydantic import Field, TypeAdapter
 
-from tests.support import CAILA_FIT, RunningSandbox, in_process, structured
+from tests.support import CAILA_FIT, RunningSandbox, error_in_json, in_process, structured
 
 pytestmark = pytest.mark.anyio
 
@@ -148,7 +148,7 @@ async def test_a_failed_fit_completes_the_task_with_an_error_result(sandbox: Run
     # A tool result with isError is `completed` in the SEP; `failed` is for JSON-RPC errors only.
     assert task["status"] == "completed"
     assert task["result"]["isError"] is True
-    assert "broken-labels" in task["result"]["structuredContent"]["error"]["message"]
+    assert "broken-labels" in error_in_json(task["result"])["message"]
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

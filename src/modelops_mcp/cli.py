@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -42,6 +43,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         limits.poll_max_s = args.poll_max
     if getattr(args, "max_upload_mb", None) is not None:
         limits.max_upload_bytes = int(args.max_upload_mb * 1024 * 1024)
+    if getattr(args, "read_timeout", None) is not None:
+        limits.read_timeout_s = args.read_timeout
     if getattr(args, "max_response_mb", None) is not None:
         limits.max_response_bytes = max(1024, int(args.max_response_mb * 1024 * 1024))
     return Settings(
@@ -57,6 +60,13 @@ def _settings(args: argparse.Namespace) -> Settings:
         output_schemas=output_schemas_mode(getattr(args, "output_schemas", None)),
         confirm=not flag_or_env(getattr(args, "no_confirm", False), NO_CONFIRM_ENV),
     )
+
+
+def _positive_seconds(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, not {raw!r}")
+    return value
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -136,6 +146,12 @@ def _parser() -> argparse.ArgumentParser:
         "--poll-interval", type=float, metavar="S", help="minimum seconds between two status checks of a job (1)"
     )
     serve.add_argument("--poll-max", type=float, metavar="S", help="longest backoff between status checks (30)")
+    serve.add_argument(
+        "--read-timeout",
+        type=_positive_seconds,
+        metavar="S",
+        help="seconds to wait for a backend's answer before the call fails with kind timeout (60)",
+    )
     serve.add_argument(
         "--allow-dir",
         action="append",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, TextIO
 
@@ -89,14 +88,18 @@ class Follow:
         self.printer.bar(state, time.monotonic() - self.started, 0, 1.0, final=True)
 
 
+def error_text(result: types.CallToolResult) -> str:
+    """The readable line of an error result (its first text block; the second is the error object as JSON)."""
+    return next((c.text for c in result.content if isinstance(c, types.TextContent)), "error")
+
+
 async def call(client: Client, printer: Printer, tool: str, arguments: dict[str, Any], *, quiet: bool = False) -> Any:
     """One tool call, shown as a step unless `quiet` (a poll the demo repeats); its structured answer."""
     if not quiet:
         printer.step(tool, arguments)
     result = await client.call_tool(tool, arguments)
     if result.is_error:
-        text = next((c.text for c in result.content if isinstance(c, types.TextContent)), "error")
-        raise DemoFailed(text)
+        raise DemoFailed(error_text(result))
     structured = result.structured_content or {}
     return structured.get("result", structured) if isinstance(structured, dict) else structured
 
@@ -115,7 +118,7 @@ async def follow_job(
                     "jobs_wait", {"job_id": handle["id"], "timeout_s": _WAIT_S}, progress_callback=follow.on_progress
                 )
                 if result.is_error or not isinstance(result.structured_content, dict):
-                    raise DemoFailed(json.dumps(result.structured_content))
+                    raise DemoFailed(error_text(result))
                 if not result.structured_content["timed_out"]:
                     break
             tg.cancel_scope.cancel()

@@ -26,12 +26,12 @@ from modelops_mcp.tasks import Tasks, client_wants_tasks
 INSTRUCTIONS = (
     "Tools drive model fine-tuning and model operations on remote ML platforms, one tool per documented "
     "API operation, named <backend>_<verb>_<noun>. Every tool validates its arguments before anything is "
-    "sent; a failure comes back as a result with isError and structuredContent.error "
-    "{kind, status, code, message, retryable, retry_after}. Long operations (fits, trainings, tests, builds) "
-    "return at once with a job handle {id, uri, status}: wait with jobs_wait (it returns on timeout without "
-    "error; call it again), read with jobs_get or the job:// resource, subscribe to the uri for updates, "
-    "cancel with jobs_cancel. Jobs survive a server restart. Read modelops://backends to see which backends "
-    "are configured."
+    "sent; a failure comes back as a result with isError: a one-line text, then the error object as JSON "
+    'text {"error": {kind, status, code, message, retryable, retry_after}}. Long operations (fits, trainings, '
+    "tests, builds) return at once with a job handle {id, uri, status}: wait with jobs_wait (it returns on "
+    "timeout without error; call it again), read with jobs_get or the job:// resource, subscribe to the uri "
+    "for updates, cancel with jobs_cancel. Jobs survive a server restart. Read modelops://backends to see "
+    "which backends are configured."
 )
 
 SEARCH_INSTRUCTIONS = (

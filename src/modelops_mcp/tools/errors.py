@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 import mcp_types as types
@@ -58,9 +59,21 @@ class ToolFailure(Exception):
 
 
 def error_result(error: ToolError) -> types.CallToolResult:
+    """An `isError` result every client can read, whatever the tool's `outputSchema`.
+
+    No `structuredContent`: the TypeScript SDK checks it against the tool's outputSchema even when `isError`
+    is set, and the specification says structured content conforms to that schema (2025-11-25, 2026-07-28:
+    "Servers MUST provide structured results that conform to this schema"), which no error object does. So
+    the error travels in `content`: the one-line text an agent reads, then the error object as JSON text
+    (`{"error": {...}}`, the serialized-JSON block the specification recommends beside structured data),
+    then a link to the saved body, if any.
+    """
     lines = [error.one_line()]
     lines += [f"  {v.pointer or '/'}: {v.message}" for v in error.violations or []]
-    content: list[types.ContentBlock] = [types.TextContent(type="text", text="\n".join(lines))]
+    content: list[types.ContentBlock] = [
+        types.TextContent(type="text", text="\n".join(lines)),
+        types.TextContent(type="text", text=error_json(error)),
+    ]
     if error.saved is not None:
         name = error.saved.path.replace("\\", "/").rsplit("/", 1)[-1]
         link = types.ResourceLink(
@@ -71,8 +84,9 @@ def error_result(error: ToolError) -> types.CallToolResult:
             size=error.saved.size,
         )
         content.append(link)
-    return types.CallToolResult(
-        content=content,
-        structured_content={"error": error.model_dump(exclude_none=True)},
-        is_error=True,
-    )
+    return types.CallToolResult(content=content, is_error=True)
+
+
+def error_json(error: ToolError) -> str:
+    """The error object as the JSON text block of an error result: `{"error": {kind, status, ...}}`."""
+    return json.dumps({"error": error.model_dump(mode="json", exclude_none=True)}, ensure_ascii=False)
