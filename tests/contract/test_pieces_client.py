@@ -6,16 +6,14 @@ against `modelops-mcp sandbox` on an ephemeral loopback port with a fast clock, 
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelops_mcp.sandbox.pieces_data import GPT_4O_ID, LLAMA_3_8B_ID, MISTRAL_7B_ID, PHI_3_MINI_ID
-from tests.contract.clients import client_python
+from tests.contract.clients import client_python, run_flow, step, steps_of
 from tests.support import sandbox_process
 
 FLOW = Path(__file__).with_name("pieces_client_flow.py")
@@ -23,34 +21,17 @@ FLOW = Path(__file__).with_name("pieces_client_flow.py")
 SPEED = "30"
 
 
-def run_flow() -> dict[str, dict[str, Any]]:
+def run_pieces_flow() -> dict[str, dict[str, Any]]:
     python = client_python("pieces-os-client")
     with sandbox_process("--speed", SPEED) as sandbox:
         env = {**os.environ, "PIECES_OS_URL": sandbox.env["PIECES_OS_URL"]}
-        done = subprocess.run(
-            [str(python), str(FLOW), LLAMA_3_8B_ID, MISTRAL_7B_ID],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert (report["client"], report["version"]) == ("pieces_os_client", "5.0.1")
-    return {s["step"]: s for s in report["steps"]}
+        report = run_flow([str(python), str(FLOW), LLAMA_3_8B_ID, MISTRAL_7B_ID], env)
+    return steps_of(report, "pieces_os_client", "5.0.1")
 
 
 @pytest.fixture(scope="module")
 def steps() -> dict[str, dict[str, Any]]:
-    return run_flow()
-
-
-def step(steps: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
-    """What the client saw in step ``name``; a step that raised, or never ran, fails the test with why."""
-    assert name in steps, f"step {name} never ran: an earlier one failed: {[s for s in steps.values() if not s['ok']]}"
-    seen = steps[name]
-    assert seen["ok"], f"step {name}: {seen['error']}"
-    return seen
+    return run_pieces_flow()
 
 
 def test_the_snapshot_validates_as_the_clients_models(steps: dict[str, dict[str, Any]]) -> None:

@@ -6,15 +6,13 @@ The client is installed by .ci/clients/tune-the-model.sh; tests/contract/ttm_cli
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.contract.clients import client_python
+from tests.contract.clients import client_python, run_flow, step, steps_of
 from tests.support import sandbox_process
 
 FLOW = Path(__file__).with_name("ttm_client_flow.py")
@@ -33,30 +31,16 @@ def offline_env(sandbox_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def run_flow() -> dict[str, dict[str, Any]]:
+def run_ttm_flow() -> dict[str, dict[str, Any]]:
     python = client_python("tune-the-model")
     with sandbox_process("--speed", SPEED) as sandbox:
-        done = subprocess.run(
-            [str(python), str(FLOW)], env=offline_env(sandbox.env), capture_output=True, text=True, timeout=180
-        )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert (report["client"], report["version"]) == ("tune-the-model", "0.1.33")
-    steps = {s["step"]: s for s in report["steps"]}
-    return steps
+        report = run_flow([str(python), str(FLOW)], offline_env(sandbox.env))
+    return steps_of(report, "tune-the-model", "0.1.33")
 
 
 @pytest.fixture(scope="module")
 def steps() -> dict[str, dict[str, Any]]:
-    return run_flow()
-
-
-def step(steps: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
-    """What the client saw in step ``name``; a step that raised, or never ran, fails the test with why."""
-    assert name in steps, f"step {name} never ran: an earlier one failed: {[s for s in steps.values() if not s['ok']]}"
-    seen = steps[name]
-    assert seen["ok"], f"step {name}: {seen['error']}"
-    return seen
+    return run_ttm_flow()
 
 
 def test_the_one_call_fit_binds_files_still_loading_and_queues_the_fit(steps: dict[str, dict[str, Any]]) -> None:
