@@ -53,9 +53,11 @@ async def test_each_malformed_url_is_a_config_error_naming_its_variable_and_a_va
             assert error["code"] == "invalid_base_url"
             assert error["retryable"] is False
             message = error["message"]
-            assert f"{variable}={value!r}" in message and words in message, message
+            assert f"{variable}={value!r}" in message, message
+            assert words in message, message
             assert "nothing was sent" in message
-            assert f"set {variable} to the" in message and "e.g. http" in message, message
+            assert f"set {variable} to the" in message, message
+            assert "e.g. http" in message, message
 
 
 @pytest.mark.anyio
@@ -78,7 +80,8 @@ async def test_datarobot_endpoint_without_api_v2_says_so_before_sending(
         for _ in range(2):  # on every call, not only the first
             error = error_of(await client.call_tool("datarobot_list_custom_models", {}))
             assert error["kind"] == "config"
-            assert "DATAROBOT_ENDPOINT" in error["message"] and "does not end with /api/v2" in error["message"]
+            assert "DATAROBOT_ENDPOINT" in error["message"]
+            assert "does not end with /api/v2" in error["message"]
             assert f"e.g. {root}/api/v2" in error["message"], error["message"]
     assert sandbox.requests("datarobot") == []
 
@@ -124,7 +127,8 @@ async def test_over_stdio_bad_urls_break_only_their_own_backends(sandbox: Runnin
         }
         for variable, tool in broken.items():
             error = error_of(await client.call_tool(tool, CALLS[variable][1]))
-            assert error["kind"] == "config" and variable in error["message"], error
+            assert error["kind"] == "config", error
+            assert variable in error["message"], error
         health = await ok(client, "training_check_health")
         assert health
         # The server is still up after all of it.
