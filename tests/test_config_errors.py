@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
+import mcp_types as types
 import pytest
 from mcp import Client
 
@@ -135,3 +137,17 @@ async def test_over_stdio_bad_urls_break_only_their_own_backends(sandbox: Runnin
         assert (await client.list_tools()).tools
     assert "Traceback" not in errlog.read_text()
     assert {r.backend for r in sandbox.requests()} == {"training"}
+
+
+@pytest.mark.anyio
+async def test_the_backends_resource_shows_the_problem_of_a_malformed_url(state_dir: Path) -> None:
+    env = {**KEYS, "CAILA_BASE_URL": "http://localhost:abc/x", "TTM_API_URL": "https://api.example.com"}
+    async with in_process(env, state_dir) as (server, _), Client(server) as client:
+        read = await client.read_resource("modelops://backends")
+    block = read.contents[0]
+    assert isinstance(block, types.TextResourceContents)
+    backends = {b["backend"]: b for b in json.loads(block.text)}
+    assert backends["caila"]["base_url"] is None
+    assert backends["caila"]["base_url_problem"] == "is not a URL (Invalid port: 'abc')"
+    assert backends["tunethemodel"]["base_url_problem"] is None
+    assert backends["tunethemodel"]["base_url"] == "https://api.example.com"
