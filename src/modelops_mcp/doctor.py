@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import anyio
 import httpx
 
 from modelops_mcp.backends import BackendClient, BackendConfig
@@ -113,7 +114,7 @@ async def check_backend(spec: BackendSpec, env: Mapping[str, str], redactor: Red
             hint = f"to use it, start {spec.title}" + (f" or set {spec.base_url_env}" if spec.base_url_env else "")
             return result("skipped", None, "not configured, and nothing answers at the default", hint)
         variable = spec.base_url_env or "the base URL"
-        fix = f"start {spec.title} there, or set {variable} to where it runs"
+        fix = f"nothing answers at {variable}'s URL: correct its host or port, or start {spec.title} there"
         return result("failed", "reachable", error.message.removesuffix(config.unreachable_hint()), fix)
     finally:
         await client.aclose()
@@ -153,7 +154,17 @@ async def run_checks(settings: Settings, env: Mapping[str, str]) -> list[Check]:
     for spec in catalog.backends.values():  # every key is masked in every line, whichever backend's it is
         if spec.auth:
             redactor.add(env.get(spec.auth.credential_env or ""))
-    return [await check_backend(spec, env, redactor) for spec in catalog.backends.values()]
+    specs = list(catalog.backends.values())
+    found: dict[str, Check] = {}
+
+    async def check(spec: BackendSpec) -> None:
+        found[spec.name] = await check_backend(spec, env, redactor)
+
+    # At once: a backend that takes its whole timeout to fail does not hold up the others.
+    async with anyio.create_task_group() as tg:
+        for spec in specs:
+            tg.start_soon(check, spec)
+    return [found[spec.name] for spec in specs]
 
 
 def table(checks: list[Check]) -> str:
