@@ -340,21 +340,10 @@ def _run_jobs(args: argparse.Namespace) -> int:
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
-    from modelops_mcp.doctor import Check, exit_code, report_json, run_checks, table
+    from modelops_mcp.doctor import diagnose, exit_code, report_json, table
 
     settings = Settings(state_dir=default_state_dir(), schema_paths=[Path(p) for p in args.schema])
-
-    async def checks() -> list[Check]:
-        env: dict[str, str] = dict(os.environ)
-        if not args.sandbox:
-            return await run_checks(settings, env)
-        from modelops_mcp.sandbox import Sandbox, serve_sandbox
-
-        emulators = Sandbox.from_env(env)
-        async with serve_sandbox(emulators) as url:
-            return await run_checks(settings, {**env, **emulators.env(url)})
-
-    found = anyio.run(checks)
+    found = anyio.run(lambda: diagnose(settings, dict(os.environ), sandbox=args.sandbox))
     print(report_json(found) if args.json else table(found))
     return exit_code(found)
 

@@ -167,6 +167,18 @@ async def run_checks(settings: Settings, env: Mapping[str, str]) -> list[Check]:
     return [found[spec.name] for spec in specs]
 
 
+async def diagnose(settings: Settings, env: Mapping[str, str], *, sandbox: bool = False) -> list[Check]:
+    """The checks against `env`'s settings, or against the built-in sandbox started for the occasion."""
+    if not sandbox:
+        return await run_checks(settings, env)
+    # Imported here: the sandbox is a separate concern that a production server never loads.
+    from modelops_mcp.sandbox import Sandbox, serve_sandbox
+
+    emulators = Sandbox.from_env(env)
+    async with serve_sandbox(emulators) as url:
+        return await run_checks(settings, {**env, **emulators.env(url)})
+
+
 def table(checks: list[Check]) -> str:
     rows = [("BACKEND", "STATUS", "CHECK", "URL", "RESULT")]
     for c in checks:
