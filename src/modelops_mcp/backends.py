@@ -18,6 +18,8 @@ import anyio
 import httpx
 
 from modelops_mcp import __version__
+from modelops_mcp.base_urls import masked, password_in, suggestion
+from modelops_mcp.base_urls import url_problem as problem_of
 from modelops_mcp.config import Limits
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.bounded import ERROR_BODY_BYTES, Overflow, read_within, with_content
@@ -46,6 +48,13 @@ class BackendConfig:
     discovery: DiscoverySpec | None = None
     # The word before a bearer credential: "Bearer", or what the scheme's variable names (DataRobot: "Token").
     scheme_word: str = "Bearer"
+    # What is wrong with the base URL, set when it cannot be used: every call then fails as a config error.
+    url_problem: str | None = None
+    # The URL the backend's document names: the default when the variable is unset, and the model of a fix.
+    documented_url: str | None = None
+    # Whether base_url came from the variable (False: the documented default).
+    url_configured: bool = False
+    title: str = ""
 
     @classmethod
     def from_env(cls, spec: BackendSpec, env: Mapping[str, str]) -> BackendConfig:
@@ -58,15 +67,62 @@ class BackendConfig:
             if scheme_word:
                 log.warning("%s is not an auth scheme word; sending Bearer", scheme_env)
             scheme_word = "Bearer"
+        base_url = (configured or spec.default_base_url).strip()
+        problem = problem_of(base_url, spec.default_base_url)
         return cls(
             name=spec.name,
-            base_url=(configured or spec.default_base_url).rstrip("/"),
+            base_url=base_url if problem else base_url.rstrip("/"),
             credential=credential or None,
             credential_env=credential_env,
             auth=spec.auth,
             base_url_env=spec.base_url_env,
             discovery=spec.discovery if configured is None else None,
             scheme_word=scheme_word,
+            url_problem=problem,
+            documented_url=spec.default_base_url,
+            url_configured=configured is not None,
+            title=spec.title,
+        )
+
+    @property
+    def url_setting(self) -> str:
+        """Where the URL comes from, as a user reads it: `NAME=value` (secrets masked), or the default."""
+        if self.url_configured and self.base_url_env:
+            return f"{self.base_url_env}={masked(self.base_url)}"
+        unset = f"{self.base_url_env} is not set" if self.base_url_env else "no variable names it"
+        if self.discovery is not None:
+            return f"{unset}; the service is looked for on its documented local ports"
+        return f"{unset}; the documented {masked(self.base_url)} is used"
+
+    def url_fix(self) -> str:
+        """How to correct an unusable base URL: the variable, and a valid value close to the one set."""
+        example = suggestion(self.base_url, self.documented_url or self.base_url)
+        variable = self.base_url_env or "the base URL"
+        return f"set {variable} to the {self.title or self.name} API's http:// or https:// URL, e.g. {example}"
+
+    def unreachable_hint(self) -> str:
+        """Said when nothing answered at all: the likeliest fix is the URL setting or starting the service."""
+        if not self.base_url_env:
+            return ""
+        return (
+            f". Check that the service runs there and {self.base_url_env} names it ({self.url_setting}); "
+            "`modelops-mcp doctor` checks every backend"
+        )
+
+    def url_failure(self, operation: str) -> ToolFailure | None:
+        """The config error every call of this backend answers while its base URL is unusable."""
+        if self.url_problem is None:
+            return None
+        variable = self.base_url_env or "the base URL"
+        return ToolFailure(
+            ToolError(
+                kind="config",
+                code="invalid_base_url",
+                message=f"{variable}={masked(self.base_url)!r} {self.url_problem}; nothing was sent. "
+                f"To fix it, {self.url_fix()}, and restart the server",
+                backend=self.name,
+                operation=operation,
+            )
         )
 
 
@@ -100,11 +156,14 @@ class BackendClient:
         self._redactor = redactor
         redactor.add(config.credential)
         # A password in the base URL (basic auth through a proxy) is a credential too, in both spellings:
-        # httpx logs the URL percent-encoded, and an error may echo it decoded.
-        userinfo = httpx.URL(config.base_url).userinfo.decode("ascii")
-        if ":" in userinfo:
-            redactor.add(userinfo.partition(":")[2])
-            redactor.add(httpx.URL(config.base_url).password)
+        # httpx logs the URL percent-encoded, and an error may echo it decoded. A URL too malformed to
+        # parse (its calls all fail as config errors) may still carry one.
+        redactor.add(password_in(config.base_url))
+        if config.url_problem is None:
+            userinfo = httpx.URL(config.base_url).userinfo.decode("ascii")
+            if ":" in userinfo:
+                redactor.add(userinfo.partition(":")[2])
+                redactor.add(httpx.URL(config.base_url).password)
         self._http = httpx.AsyncClient(
             verify=_tls_context(),
             timeout=httpx.Timeout(limits.read_timeout_s, connect=limits.connect_timeout_s),
@@ -120,6 +179,9 @@ class BackendClient:
 
     async def base_url(self, operation: str) -> str:
         """The configured URL, or the one a probe of the documented local ports found (probed once, then kept)."""
+        failure = self.config.url_failure(operation)
+        if failure is not None:
+            raise failure
         discovery = self.config.discovery
         if discovery is None:
             return self.config.base_url
@@ -131,6 +193,8 @@ class BackendClient:
     @property
     def known_base_url(self) -> str | None:
         """The URL calls go to now, without any user:password; None while a local service has yet to be found."""
+        if self.config.url_problem is not None:
+            return None
         url = self.config.base_url if self.config.discovery is None else self._found
         return None if url is None else str(httpx.URL(url).copy_with(username=None, password=None))
 
@@ -309,10 +373,12 @@ class BackendClient:
             what = "dropped the connection before answering in full"
         # Scheme, host and port only: a path may carry a session key or other ids that are not ours to show.
         where = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
+        # Nothing answered at all: the likeliest fix is the URL setting (or starting the service), so say which.
+        check = self.config.unreachable_hint() if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)) else ""
         return ToolFailure(
             ToolError(
                 kind=kind,
-                message=f"{self.config.name} at {where} {what}: {detail}",
+                message=f"{self.config.name} at {where} {what}: {detail}{check}",
                 code=type(exc).__name__,
                 retryable=True,
                 backend=self.config.name,

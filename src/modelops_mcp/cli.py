@@ -1,4 +1,4 @@
-"""Command line: serve | demo | sandbox | tools | jobs. Thin: parse, then call one function."""
+"""Command line: serve | demo | sandbox | tools | jobs | doctor. Thin: parse, then call one function."""
 
 from __future__ import annotations
 
@@ -216,6 +216,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(tools)
     tools.add_argument("--json", action="store_true", help="print tools/list's tool definitions as a JSON array")
     tools.add_argument("--list-toolsets", action="store_true", help="print the toolsets and what each holds")
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="check each backend's settings (URL valid, reachable, credential accepted) with one read-only call",
+    )
+    doctor.add_argument("--schema", action="append", default=[], metavar="PATH", help="load another OpenAPI document")
+    doctor.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    doctor.add_argument("--sandbox", action="store_true", help="check against the built-in sandbox instead")
     return parser
 
 
@@ -331,9 +339,19 @@ def _run_jobs(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _run_doctor(args: argparse.Namespace) -> int:
+    from modelops_mcp.doctor import diagnose, exit_code, report_json, table
+
+    settings = Settings(state_dir=default_state_dir(), schema_paths=[Path(p) for p in args.schema])
+    found = anyio.run(lambda: diagnose(settings, dict(os.environ), sandbox=args.sandbox))
+    print(report_json(found) if args.json else table(found))
+    return exit_code(found)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     runners = {"serve": _run_serve, "sandbox": _run_sandbox, "demo": _run_demo, "tools": _run_tools, "jobs": _run_jobs}
+    runners["doctor"] = _run_doctor
     try:
         return runners[args.command](args)
     except SchemaError as exc:

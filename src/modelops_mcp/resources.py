@@ -109,6 +109,8 @@ def _backends(runtime: Runtime) -> list[dict[str, Any]]:
                 "backend": name,
                 "title": spec.title,
                 "base_url": client.known_base_url,
+                # Set when the configured URL is unusable: every call of this backend then answers kind config.
+                "base_url_problem": config.url_problem,
                 # Not configured: the first call probes these ports of the default host for a running service.
                 "discovers_ports": config.discovery.ports if config.discovery is not None else None,
                 "base_url_env": spec.base_url_env,

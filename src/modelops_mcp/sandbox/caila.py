@@ -157,6 +157,30 @@ class _Handlers:
         _, model = self._model(request)
         return JSONResponse([fit_config_data(c) for c in self.state.configs_of(model)])
 
+    async def own_account(self, request: Request) -> Response:
+        # GET /api/mlpgate/account (the vendor document's ensureAccount): the key's own account, as
+        # AccountInfoData. Every sandbox key belongs to the first account.
+        account = self.state.accounts[0]
+        limits = {
+            "baseModelInstanceLimit": 10,
+            "derivedModelInstanceLimit": 10,
+            "gpuModelInstanceLimit": 1,
+            "cpuLimit": "8",
+            "memoryLimit": "32Gi",
+            "ephemeralDiskLimit": "20Gi",
+            "fitPerMinute": 10,
+            "predictPerSec": 100,
+        }
+        return JSONResponse(
+            {
+                "accountId": account.account_id,
+                "shortName": account.name,
+                "displayName": account.display_name,
+                "language": "EN",
+                "limits": limits,
+            }
+        )
+
     async def datasets(self, request: Request) -> Response:
         account = self._account(request)
         return JSONResponse([dataset_info(d, account) for d in self.state.datasets_of(account)])
@@ -225,6 +249,7 @@ def build(ctx: EmulatorContext) -> Emulator:
         Route(model + "/derived", h.derived, methods=["POST"]),
         Route(model + "/fit-config", h.fit_configs, methods=["GET"]),
         Route(model + "/fit", h.fit, methods=["POST"]),
+        Route(_API + "/account", h.own_account, methods=["GET"]),
         Route(_API + "/account/{account}/dataset", h.datasets, methods=["GET"]),
         Route(_API + "/account/{account}/job/{job_id}", h.job, methods=["GET"]),
     ]
