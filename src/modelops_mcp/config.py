@@ -19,6 +19,8 @@ READ_ONLY_ENV = "MODELOPS_READ_ONLY"  # 1 / true / yes
 NO_CONFIRM_ENV = "MODELOPS_NO_CONFIRM"  # 1 / true / yes: destructive calls run without asking the user
 DISCOVERY_ENV = "MODELOPS_DISCOVERY"  # tools | search
 OUTPUT_SCHEMAS_ENV = "MODELOPS_OUTPUT_SCHEMAS"  # lean | full
+# The sub-directory of the state dir a sandboxed server keeps its state in.
+SANDBOX_STATE = "sandbox"
 Discovery = Literal["tools", "search"]
 OutputSchemas = Literal["lean", "full"]
 
@@ -63,6 +65,11 @@ class Settings(BaseModel):
     output_schemas: OutputSchemas = "lean"
     # Ask the user (elicitation, when the client offers it) before a destructive call is sent.
     confirm: bool = True
+
+    def for_sandbox(self) -> Settings:
+        """The settings of a server on the sandbox: its own state (jobs, sessions, downloads) under
+        `<state dir>/sandbox`, so nothing it starts is ever resumed by a server on the real backends."""
+        return self.model_copy(update={"state_dir": self.state_dir / SANDBOX_STATE})
 
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
