@@ -157,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="DIR",
         help="a directory local files may be uploaded from, besides the client's roots; repeatable "
-        "(env MODELOPS_ALLOW_DIRS; default: the current directory)",
+        "(env MODELOPS_ALLOW_DIRS); no default: without one, only the client's roots; / is refused",
     )
     serve.add_argument(
         "--output-dir",

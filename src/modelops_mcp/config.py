@@ -96,13 +96,32 @@ def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_state_dir("modelops-mcp", appauthor=False))
 
 
+def is_filesystem_root(path: Path) -> bool:
+    """`/` (or a drive's root), however it is spelled: `/..`, `.` run from `/`, a symlink to it."""
+    real = path.expanduser().absolute().resolve()
+    return real == real.parent
+
+
 def allowed_dirs(flags: list[str], env: Mapping[str, str] | None = None) -> list[Path]:
-    """Upload directories: the flags, else the environment, else the current directory."""
+    """Upload directories the user named: the flags, else the environment; none otherwise.
+
+    Never the current directory by default: desktop hosts start servers in `/` or the home directory, so a
+    default there would let an agent send any file the user can read. The filesystem root is refused even
+    when named (a ValueError, which stops the start): it would allow every file on the machine, where naming
+    the folders that hold the data costs one flag each.
+    """
     env = os.environ if env is None else env
+    from_flags = bool(flags)
     raw = flags or [p for p in env.get(ALLOW_DIRS_ENV, "").split(os.pathsep) if p.strip()]
-    if not raw:
-        return [Path.cwd()]
-    return [Path(p).expanduser().absolute() for p in raw]
+    dirs = [Path(p).expanduser().absolute() for p in raw]
+    for given, path in zip(raw, dirs, strict=True):
+        if is_filesystem_root(path):
+            where = f"--allow-dir {given}" if from_flags else f"{ALLOW_DIRS_ENV} entry {given!r}"
+            raise ValueError(
+                f"{where} is the filesystem root, which would let uploads send any file on this machine; "
+                "name the folders that hold your data instead (e.g. --allow-dir ~/datasets)"
+            )
+    return dirs
 
 
 def output_dir(flag: str | None, env: Mapping[str, str] | None = None) -> Path | None:
