@@ -118,7 +118,6 @@ async def test_cancelling_a_job_of_another_backend_sends_nothing_and_stops_track
 
 async def test_a_job_stored_without_its_backend_url_is_never_polled(sandbox: RunningSandbox, state_dir: Path) -> None:
     # As an older modelops-mcp stored it: no origin. It may be a sandbox job; the server cannot tell.
-    state_dir.mkdir(parents=True)
     store = JobStore(state_dir / "jobs.sqlite3")
     old = Job(id="oldjob2345", backend="caila", operation="caila_fit_service", remote={"jobId": 9001})
     store.insert(old)
