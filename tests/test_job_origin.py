@@ -64,7 +64,9 @@ async def test_a_sandbox_job_is_kept_apart_and_a_server_on_another_backend_never
     assert second.requests() == []
 
     # The sandbox's jobs are still there, apart: `jobs --sandbox` shows them, plain `jobs` does not.
-    assert [job["id"] for job in jobs_cli(state_dir, "--sandbox")] == [job_id]
+    sandboxed = jobs_cli(state_dir, "--sandbox")
+    assert [job["id"] for job in sandboxed] == [job_id]
+    assert str(sandboxed[0]["origin"]).startswith("http://127.0.0.1:")
     assert jobs_cli(state_dir) == []
 
 
