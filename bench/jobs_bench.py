@@ -236,8 +236,9 @@ def child_pid(marker: str) -> int:
     raise RuntimeError(f"no child process with {marker!r} in its command line")
 
 
-def seed_jobs(emulators: Sandbox, state_dir: Path, count: int) -> list[str]:
-    """`count` fits the frozen sandbox keeps PENDING, and the same jobs in the server's store, unfinished."""
+def seed_jobs(emulators: Sandbox, state_dir: Path, count: int, origin: str) -> list[str]:
+    """`count` fits the frozen sandbox keeps PENDING, and the same jobs in the server's store, unfinished,
+    started against `origin` (the sandbox's Caila URL: a job is polled only where it was started)."""
     caila: Any = emulators.state("caila")
     account = caila.find_account("demo")
     model = caila.find_model(account, "text-classifier")
@@ -250,7 +251,8 @@ def seed_jobs(emulators: Sandbox, state_dir: Path, count: int) -> list[str]:
             remote = caila.start_fit(model, dataset, config, None, None, 0.0)
             job_id = f"scale{index:06d}"
             remote_ids = {"account": account.account_id, "jobId": remote.job_id}
-            store.insert(Job(id=job_id, backend="caila", operation="caila_fit_service", remote=remote_ids))
+            job = Job(id=job_id, backend="caila", operation="caila_fit_service", remote=remote_ids, origin=origin)
+            store.insert(job)
             ids.append(job_id)
     finally:
         store.close()
@@ -340,9 +342,9 @@ async def at_scale(
     limits = Limits()  # the server runs with its defaults: these are the bounds it must keep
     with tempfile.TemporaryDirectory() as tmp:
         empty_dir, loaded_dir = Path(tmp) / "empty", Path(tmp) / "loaded"
-        job_ids = seed_jobs(emulators, loaded_dir, tracked)
         async with serve_sandbox(emulators) as url:
             env = emulators.env(url)
+            job_ids = seed_jobs(emulators, loaded_dir, tracked, env["CAILA_BASE_URL"])
             empty = await server_figures(emulators, inflight, env, empty_dir, min(window, 5.0), [], 0, 0)
             loaded = await server_figures(emulators, inflight, env, loaded_dir, window, job_ids, rounds, read_seconds)
     bounds = {

@@ -104,13 +104,15 @@ async def test_every_tools_validation_error_passes_the_ts_sdk_check(
 
 @pytest.mark.parametrize("mode", list(MODES))
 async def test_every_tools_backend_error_passes_the_ts_sdk_check(
-    sandbox: RunningSandbox, state_dir: Path, mode: str
+    sandbox: RunningSandbox, state_dir: Path, tmp_path: Path, mode: str
 ) -> None:
     """Valid arguments, and every route of every backend answering 500 (or the job unknown)."""
     sandbox.emulators.faults.add(Fault(status=500, body={"message": "the backend is down"}))
     kinds: dict[str, str] = {}
+    uploads = tmp_path / "uploads"  # an allowed folder without the files named: those uploads are refused
+    uploads.mkdir()
     async with (
-        in_process(sandbox.env(), state_dir, **MODES[mode]) as (server, runtime),
+        in_process(sandbox.env(), state_dir, allow_dirs=[uploads], **MODES[mode]) as (server, runtime),
         Client(server, mode="legacy") as client,
     ):
         tools = {tool.name: tool for tool in await listed(client)}

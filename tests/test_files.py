@@ -105,7 +105,8 @@ def test_no_allowed_directory_refuses_everything(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("x\n")
     with pytest.raises(PathRefused) as refused:
         check_path(str(tmp_path / "a.csv"), [], MiB)
-    assert refused.value.code == "path_not_allowed"
+    assert refused.value.code == "no_upload_dir"
+    assert "--allow-dir" in str(refused.value)  # and how to allow a folder
 
 
 async def test_a_hostile_download_name_lands_inside_the_output_dir_and_never_through_a_symlink(

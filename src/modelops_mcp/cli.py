@@ -157,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="DIR",
         help="a directory local files may be uploaded from, besides the client's roots; repeatable "
-        "(env MODELOPS_ALLOW_DIRS; default: the current directory)",
+        "(env MODELOPS_ALLOW_DIRS); no default: without one, only the client's roots; / is refused",
     )
     serve.add_argument(
         "--output-dir",
@@ -178,6 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="list the jobs in the state dir, or show one")
     jobs.add_argument("--state-dir", help="where the server keeps its state (env MODELOPS_STATE_DIR)")
     jobs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    jobs.add_argument(
+        "--sandbox", action="store_true", help="the jobs of `serve --sandbox`, kept apart in <state dir>/sandbox"
+    )
     jobs.add_argument("--backend", help="only this backend's jobs")
     jobs.add_argument("--status", action="append", choices=list(JOB_STATUSES), help="only jobs in this status")
     jobs.add_argument("--limit", type=int, default=50, help="at most this many (newest first; default 50)")
@@ -320,6 +323,8 @@ def _run_jobs(args: argparse.Namespace) -> int:
     from modelops_mcp.jobs.report import show_job, table
 
     settings = _settings(args)
+    if args.sandbox:
+        settings = settings.for_sandbox()
     if not settings.jobs_db.exists():
         print(f"no jobs yet (no {settings.jobs_db})", file=sys.stderr)
         return 0 if args.jobs_command is None else 1

@@ -19,6 +19,8 @@ READ_ONLY_ENV = "MODELOPS_READ_ONLY"  # 1 / true / yes
 NO_CONFIRM_ENV = "MODELOPS_NO_CONFIRM"  # 1 / true / yes: destructive calls run without asking the user
 DISCOVERY_ENV = "MODELOPS_DISCOVERY"  # tools | search
 OUTPUT_SCHEMAS_ENV = "MODELOPS_OUTPUT_SCHEMAS"  # lean | full
+# The sub-directory of the state dir a sandboxed server keeps its state in.
+SANDBOX_STATE = "sandbox"
 Discovery = Literal["tools", "search"]
 OutputSchemas = Literal["lean", "full"]
 
@@ -64,6 +66,11 @@ class Settings(BaseModel):
     # Ask the user (elicitation, when the client offers it) before a destructive call is sent.
     confirm: bool = True
 
+    def for_sandbox(self) -> Settings:
+        """The settings of a server on the sandbox: its own state (jobs, sessions, downloads) under
+        `<state dir>/sandbox`, so nothing it starts is ever resumed by a server on the real backends."""
+        return self.model_copy(update={"state_dir": self.state_dir / SANDBOX_STATE})
+
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         return self.state_dir
@@ -89,13 +96,32 @@ def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_state_dir("modelops-mcp", appauthor=False))
 
 
+def is_filesystem_root(path: Path) -> bool:
+    """`/` (or a drive's root), however it is spelled: `/..`, `.` run from `/`, a symlink to it."""
+    real = path.expanduser().absolute().resolve()
+    return real == real.parent
+
+
 def allowed_dirs(flags: list[str], env: Mapping[str, str] | None = None) -> list[Path]:
-    """Upload directories: the flags, else the environment, else the current directory."""
+    """Upload directories the user named: the flags, else the environment; none otherwise.
+
+    Never the current directory by default: desktop hosts start servers in `/` or the home directory, so a
+    default there would let an agent send any file the user can read. The filesystem root is refused even
+    when named (a ValueError, which stops the start): it would allow every file on the machine, where naming
+    the folders that hold the data costs one flag each.
+    """
     env = os.environ if env is None else env
+    from_flags = bool(flags)
     raw = flags or [p for p in env.get(ALLOW_DIRS_ENV, "").split(os.pathsep) if p.strip()]
-    if not raw:
-        return [Path.cwd()]
-    return [Path(p).expanduser().absolute() for p in raw]
+    dirs = [Path(p).expanduser().absolute() for p in raw]
+    for given, path in zip(raw, dirs, strict=True):
+        if is_filesystem_root(path):
+            where = f"--allow-dir {given}" if from_flags else f"{ALLOW_DIRS_ENV} entry {given!r}"
+            raise ValueError(
+                f"{where} is the filesystem root, which would let uploads send any file on this machine; "
+                "name the folders that hold your data instead (e.g. --allow-dir ~/datasets)"
+            )
+    return dirs
 
 
 def output_dir(flag: str | None, env: Mapping[str, str] | None = None) -> Path | None:

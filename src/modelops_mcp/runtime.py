@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -22,6 +23,8 @@ from modelops_mcp.tools.executor import Calls, Executor, Workspace
 from modelops_mcp.tools.selection import Selection, select
 from modelops_mcp.tools.sessions import SessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, UploadPolicy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,6 +81,17 @@ def install_log_redaction(redactor: Redactor) -> Callable[[], None]:
     return remove
 
 
+def _warn_of_home(settings: Settings) -> None:
+    # Named on purpose, so allowed; but it holds ~/.ssh and every credential file, so it is said once.
+    home = Path.home().resolve()
+    if any(path.resolve() == home for path in settings.allow_dirs):
+        log.warning(
+            "uploads may come from anywhere in your home directory (--allow-dir %s), ~/.ssh and ~/.aws included; "
+            "name the folders that hold your data to narrow it",
+            home,
+        )
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncIterator[Runtime]:
     catalog = load_settings_catalog(settings)
@@ -88,6 +102,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
         for name, spec in catalog.backends.items()
     }
     remove_log_redaction = install_log_redaction(redactor)
+    _warn_of_home(settings)
     settings.ensure_state_dir()
     workspace = Workspace(
         files=LocalFiles(UploadPolicy(tuple(settings.allow_dirs), settings.limits.max_upload_bytes)),

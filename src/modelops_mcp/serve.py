@@ -34,6 +34,7 @@ async def serve(
             emulators = Sandbox.from_env(env)
             url = await stack.enter_async_context(serve_sandbox(emulators))
             env = {**env, **emulators.env(url)}
+            settings = settings.for_sandbox()
         runtime = await stack.enter_async_context(open_runtime(settings, env))
         server = build_server(runtime)
         if transport == "stdio":

@@ -44,6 +44,9 @@ class Job(BaseModel):
     backend: str
     operation: str
     remote: dict[str, Any]
+    # The backend's base URL when the job started (no credential in it): the only place it is polled.
+    # None on jobs stored before it was recorded; those are never polled (see jobs/origin.py).
+    origin: str | None = None
     status: JobStatus = "working"
     progress: float | None = Field(default=None, ge=0.0, le=1.0)
     message: str | None = None
@@ -98,6 +101,7 @@ JOB_SCHEMA: dict[str, Any] = {
         "backend": {"type": "string"},
         "operation": {"type": "string"},
         "remote": {"type": "object"},
+        "origin": {"type": ["string", "null"]},
         "status": {"type": "string", "enum": list(JOB_STATUSES)},
         "progress": {"type": ["number", "null"]},
         "message": {"type": ["string", "null"]},

@@ -45,6 +45,7 @@ def show_job(job: Job) -> str:
         f"job {job.id}  ({job.uri})",
         f"  operation  {job.backend} / {job.operation}",
         f"  remote ids {json.dumps(job.remote)}",
+        f"  started at {job.origin or '(not recorded: never polled)'}",
         f"  status     {job.status}" + (f"  {job.progress:.0%}" if job.progress is not None else ""),
     ]
     if job.state:

@@ -33,6 +33,7 @@ from modelops_mcp.jobs.adapters import (
 )
 from modelops_mcp.jobs.builtin import build_adapters
 from modelops_mcp.jobs.model import Job, PollInfo, new_job_id, now_iso
+from modelops_mcp.jobs.origin import mismatch, origin_of
 from modelops_mcp.jobs.store import JobStore
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Catalog, Operation
@@ -95,6 +96,7 @@ class Tracker:
         self._locate = locate
         self._redactor = redactor
         self._adapters = build_adapters(catalog)
+        self._url_variables = {name: spec.base_url_env for name, spec in catalog.backends.items()}
         self._entries: dict[str, _Entry] = {}
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
@@ -145,10 +147,12 @@ class Tracker:
     def follows(self, op: Operation) -> bool:
         return op.tool_name in self._adapters
 
-    def start(self, op: Operation, arguments: dict[str, Any], reply: Reply) -> Job:
+    def start(self, op: Operation, arguments: dict[str, Any], reply: Reply, origin: str | None = None) -> Job:
+        """`origin`: the base URL the start call went to; the job is polled there and nowhere else."""
         remote = self._adapters[op.tool_name].remote_ids(arguments, reply)
+        stored = None if origin is None else origin_of(origin)
         while True:
-            job = Job(id=new_job_id(), backend=op.backend, operation=op.tool_name, remote=remote)
+            job = Job(id=new_job_id(), backend=op.backend, operation=op.tool_name, remote=remote, origin=stored)
             if not self.store.exists(job.id):
                 break
         self.store.insert(job)
@@ -203,8 +207,14 @@ class Tracker:
         if job.terminal:
             return job, CancelOutcome(requested=False, message=f"the job had already ended ({job.status})")
         adapter = self._adapters.get(job.operation)
+        elsewhere = await self._elsewhere(job)
         if adapter is None:
             outcome = CancelOutcome(requested=False, message="tracking stopped; the remote job may still run")
+        elif elsewhere is not None:
+            # The cancel would go to a backend that never started this job: tracking stops here instead.
+            outcome = CancelOutcome(
+                requested=False, message=f"tracking stopped; no cancel was sent ({elsewhere}); the job may still run"
+            )
         else:
             outcome = await adapter.cancel(job, self._call)  # a ToolFailure leaves the job as it was
         job = self.get(job_id)
@@ -267,7 +277,7 @@ class Tracker:
 
         job = self.store.get(entry.job_id)
         try:
-            if job is not None and self._locate is not None:
+            if job is not None and self._locate is not None and await self._elsewhere(job) is None:
                 await streaming.stream(job, self._call, self._locate, emit)
         except Exception as exc:  # a broken stream is a reason to poll, not to lose the job
             log.info("job %s: progress stream ended: %s", entry.job_id, self._redactor.text(str(exc))[:200])
@@ -312,6 +322,10 @@ class Tracker:
             log.warning("job %s: %s is no longer in the catalog; not followed", job.id, job.operation)
             return None
         try:
+            elsewhere = await self._elsewhere(job)
+            if elsewhere is not None:
+                await self._unfollow(job, elsewhere)
+                return None
             observation = await adapter.poll(job, self._call)
         except ToolFailure as failure:
             error = failure.error
@@ -348,6 +362,30 @@ class Tracker:
         self.store.save(job)
         await self._changed_to(job, before)
         return error.retry_after
+
+    async def _elsewhere(self, job: Job) -> str | None:
+        """Why `job` must not be polled (or cancelled) against the backend configured now; None when it may.
+
+        Raises `ToolFailure` when the backend's URL cannot be known (a local service not running): a poll
+        failure like any other, retried with backoff.
+        """
+        if self._locate is None:
+            return None
+        current = origin_of(await self._locate(job.backend))
+        return mismatch(job.origin, current, self._url_variables.get(job.backend))
+
+    async def _unfollow(self, job: Job, reason: str) -> None:
+        """Stop following `job` in this process, its status left as it was, and say why in its message."""
+        self._drop(job.id)
+        reason = self._redactor.text(reason)
+        log.warning("job %s: %s", job.id, reason)
+        if job.message == reason:
+            return
+        before = job.visible()
+        job.message = reason
+        job.updated_at = now_iso()
+        self.store.save(job)
+        await self._changed_to(job, before)
 
     def _polled(self, job: Job, error: str | None = None) -> PollInfo:
         polls = job.polls.model_copy()

@@ -261,7 +261,7 @@ class Executor:
         if self.jobs is None or not self.jobs.follows(op):
             return result
         try:
-            job = self.jobs.start(op, arguments, reply)
+            job = self.jobs.start(op, arguments, reply, self._clients[op.backend].known_base_url)
         except ToolFailure as failure:
             # The backend did start the operation: that its answer names no job to follow is no failure of the
             # call, and reporting one would have the agent start the operation again.

@@ -1,7 +1,8 @@
 """Local files an agent asks to upload: only from allowed directories, only regular files, only up to a size cap.
 
 The allowed directories are the MCP client's roots (when it declares them) plus the server's `--allow-dir`
-list. A path is checked after resolving symlinks, so a link inside a root cannot reach a file outside it.
+list, and nothing else: no implicit current directory, and never the filesystem root, whoever names it.
+A path is checked after resolving symlinks, so a link inside a root cannot reach a file outside it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ from pathlib import Path
 
 import anyio
 
+from modelops_mcp.config import is_filesystem_root
 from modelops_mcp.tools.errors import ToolError, ToolFailure, Violation
 
 RootsProvider = Callable[[], Awaitable[list[Path]]]
+
+# What a user does to allow a folder, said wherever an upload is refused for want of one.
+HOW_TO_ALLOW = (
+    "share the folder as a root in your MCP client, or add the server argument `--allow-dir /path/to/folder` "
+    "(or the environment variable MODELOPS_ALLOW_DIRS) to this server's entry in the client's config and "
+    "restart it"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +56,7 @@ def check_path(raw: str, roots: Sequence[Path], max_bytes: int, *, folders: bool
     Blocking: run it in a worker thread.
     """
     if not roots:
-        raise PathRefused("path_not_allowed", "no directory is allowed for uploads (the server has no --allow-dir)")
+        raise PathRefused("no_upload_dir", f"no folder is allowed for uploads: to allow one, {HOW_TO_ALLOW}")
     # No file can have either name: a NUL byte (the OS refuses it) or "~name" of no known user.
     if "\x00" in raw:
         raise PathRefused("file_not_found", f"{raw!r} holds a NUL byte, which no file name can")
@@ -66,7 +75,10 @@ def check_path(raw: str, roots: Sequence[Path], max_bytes: int, *, folders: bool
             raise PathRefused("file_unreadable", f"{raw}: {exc.strerror or exc}") from None
         if not any(real == root or real.is_relative_to(root) for root in resolved_roots):
             shown = ", ".join(str(r) for r in resolved_roots)
-            raise PathRefused("path_not_allowed", f"{raw} is outside the allowed directories ({shown})")
+            raise PathRefused(
+                "path_not_allowed",
+                f"{raw} is outside the allowed directories ({shown}); to allow its folder, {HOW_TO_ALLOW}",
+            )
         if folders and real.is_dir():
             return real
         if not real.is_file():
@@ -116,11 +128,29 @@ def expand_files(raws: Sequence[str], roots: Sequence[Path], max_bytes: int, max
     return out
 
 
+def _no_folder(refused: PathRefused, backend: str, operation: str) -> ToolFailure:
+    # Not the agent's input but the server's configuration: only the user can fix it, in the client's config.
+    return ToolFailure(
+        ToolError(
+            kind="config",
+            code=refused.code,
+            message=f"{refused}; nothing was sent",
+            backend=backend,
+            operation=operation,
+        )
+    )
+
+
 class LocalFiles:
     """Resolves the file arguments of one call against the policy and the client's roots."""
 
     def __init__(self, policy: UploadPolicy) -> None:
         self.policy = policy
+
+    async def allowed(self, roots: RootsProvider | None) -> list[Path]:
+        """The client's roots and the --allow-dir list, less any filesystem root (a client may share `/`)."""
+        given = [*(await roots() if roots is not None else []), *self.policy.allow_dirs]
+        return [path for path in given if not is_filesystem_root(path)]
 
     async def resolve(
         self,
@@ -131,13 +161,15 @@ class LocalFiles:
         operation: str,
     ) -> dict[str, Path]:
         """`{argument: path}` → `{argument: resolved file}`; one `validation` failure naming every refused path."""
-        allowed = [*(await roots() if roots is not None else []), *self.policy.allow_dirs]
+        allowed = await self.allowed(roots)
         resolved: dict[str, Path] = {}
         refused: list[tuple[str, PathRefused]] = []
         for arg, raw in paths.items():
             try:
                 resolved[arg] = await anyio.to_thread.run_sync(check_path, raw, allowed, self.policy.max_bytes)
             except PathRefused as exc:
+                if exc.code == "no_upload_dir":
+                    raise _no_folder(exc, backend, operation) from None
                 refused.append((arg, exc))
         if refused:
             raise ToolFailure(
@@ -163,10 +195,12 @@ class LocalFiles:
         operation: str,
     ) -> list[tuple[str, Path]]:
         """A file-set argument's files, or one `validation` failure saying which path was refused and why."""
-        allowed = [*(await roots() if roots is not None else []), *self.policy.allow_dirs]
+        allowed = await self.allowed(roots)
         try:
             return await anyio.to_thread.run_sync(expand_files, raws, allowed, self.policy.max_bytes, max_files)
         except PathRefused as exc:
+            if exc.code == "no_upload_dir":
+                raise _no_folder(exc, backend, operation) from None
             raise ToolFailure(
                 ToolError(
                     kind="validation",
