@@ -209,7 +209,7 @@ def _parser() -> argparse.ArgumentParser:
         "--backend",
         action="append",
         choices=["caila", "training", "pieces", "tunethemodel", "datarobot"],
-        help="run only this backend's journey (repeatable; default: all of them)",
+        help="run only this backend's journey (repeatable; default: all five)",
     )
 
     tools = sub.add_parser("tools", help="print the tool catalog")
@@ -273,8 +273,10 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from modelops_mcp.demo import run_demo
+    from modelops_mcp.demo_journeys import JOURNEYS
 
-    backends = args.backend or ["caila", "training", "pieces"]
+    # Every journey unless --backend names some (each once, in the order named).
+    backends = list(dict.fromkeys(args.backend or JOURNEYS))
     return anyio.run(lambda: run_demo(args.speed, args.dataset, backends=backends))
 
 
