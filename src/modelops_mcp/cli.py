@@ -111,7 +111,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(serve)
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="HTTP port; 0 picks a free one (default 8000)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8770,
+        help="HTTP port; 0 picks a free one (default 8770; a backend's own address, such as the Training "
+        "Module's default localhost:8000, is refused)",
+    )
     serve.add_argument("--sandbox", action="store_true", help="start the local emulators and point every backend there")
     serve.add_argument(
         "--no-confirm",
@@ -240,6 +246,8 @@ def _run_serve(args: argparse.Namespace) -> int:
             allow_origins=args.allow_origin,
             env=os.environ,
         )
+        if not args.sandbox:  # the sandbox points every backend at its own emulators
+            _refuse_self_address(settings, args.host, args.port)
     anyio.run(
         lambda: serve(
             settings,
@@ -252,6 +260,15 @@ def _run_serve(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _refuse_self_address(settings: Settings, host: str, port: int) -> None:
+    from modelops_mcp.runtime import load_settings_catalog
+    from modelops_mcp.self_address import collisions
+
+    found = collisions(host, port, load_settings_catalog(settings), os.environ)
+    if found:
+        raise ValueError(f"refusing to serve at {host}:{port}: " + "; ".join(found))
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
