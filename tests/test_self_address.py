@@ -44,7 +44,7 @@ def test_the_default_port_is_checked_against_a_configured_url(tmp_path: Path) ->
     assert "127.0.0.1:8770: port 8770 is the tunethemodel backend's address (TTM_API_URL=http://localhost:8770)" in said
 
 
-def test_collisions_cover_configured_urls_probed_ports_and_wildcard_binds() -> None:
+def test_collisions_cover_configured_urls_and_wildcard_binds() -> None:
     catalog = load_settings_catalog(Settings(state_dir=Path("unused")))
     endpoint = {"DATAROBOT_ENDPOINT": "http://127.0.0.1:9123/api/v2", "PIECES_OS_URL": "http://127.0.0.1:1/"}
     [said] = collisions("127.0.0.1", 9123, catalog, endpoint)
@@ -53,15 +53,16 @@ def test_collisions_cover_configured_urls_probed_ports_and_wildcard_binds() -> N
     assert collisions("127.0.0.1", 0, catalog, endpoint) == []  # an ephemeral port is nobody's address
     remote = {"DATAROBOT_ENDPOINT": "http://dr.example.com:9123/api/v2"}
     assert not any("datarobot" in line for line in collisions("127.0.0.1", 9123, catalog, remote))
-    [probed] = collisions("127.0.0.1", 39301, catalog, {})
-    assert "pieces backend is found by probing localhost port 39301 while PIECES_OS_URL is unset" in probed
-    assert collisions("127.0.0.1", 39301, catalog, {"PIECES_OS_URL": "http://localhost:1000"}) == []
+    # Pieces OS unset is found by probing for a 2xx health answer, which this server never gives: no collision.
+    assert collisions("127.0.0.1", 39301, catalog, {}) == []
+    [pieces] = collisions("127.0.0.1", 39301, catalog, {"PIECES_OS_URL": "http://localhost:39301"})
+    assert pieces.startswith("port 39301 is the pieces backend's address (PIECES_OS_URL=http://localhost:39301)")
     assert collisions("127.0.0.1", 8770, catalog, {"CAILA_BASE_URL": "http://localhost:abc/x"}) == []  # malformed
 
 
 def test_a_port_no_backend_uses_starts_serving(tmp_path: Path) -> None:
     port = free_port()
-    env = server_env({"TRAINING_MODULE_URL": f"http://localhost:{free_port()}", "PIECES_OS_URL": ""}, tmp_path)
+    env = server_env({"TRAINING_MODULE_URL": f"http://localhost:{free_port()}"}, tmp_path)
     proc = subprocess.Popen(
         [*SERVE, "--port", str(port)], stderr=subprocess.PIPE, text=True, env=env, stdin=subprocess.DEVNULL
     )

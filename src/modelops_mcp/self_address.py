@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 from modelops_mcp.backends import BackendConfig
 from modelops_mcp.tools.catalog import Catalog
-from modelops_mcp.tools.extension import expand_ports
 
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})
@@ -46,7 +45,7 @@ def _url_port(url: str) -> tuple[str, int] | None:
 
 
 def collisions(host: str, port: int, catalog: Catalog, env: Mapping[str, str]) -> list[str]:
-    """One sentence per backend whose configured (or default, or probed) address is this server's own."""
+    """One sentence per backend whose configured (or default) address is this server's own."""
     if port == 0:  # an ephemeral port is never anyone's configured address
         return []
     found = []
@@ -55,12 +54,8 @@ def collisions(host: str, port: int, catalog: Catalog, env: Mapping[str, str]) -
         variable = config.base_url_env or "its base URL"
         configured = bool(config.base_url_env and env.get(config.base_url_env))
         if config.discovery is not None:
-            reached = _url_port(config.base_url)
-            if reached and _local(reached[0], host) and port in expand_ports(config.discovery.ports):
-                found.append(
-                    f"the {name} backend is found by probing {reached[0]} port {port} while {variable} is unset, "
-                    f"so its tools could call this server; choose another --port, or set {variable}"
-                )
+            # Unset and found by probing ports instead: a probe wants a 2xx health answer, which this server
+            # never gives (401 or 404), and a running Pieces OS holds its own port, so nothing is misrouted.
             continue
         reached = _url_port(config.base_url)
         if reached is None or reached[1] != port or not _local(reached[0], host):
@@ -68,6 +63,6 @@ def collisions(host: str, port: int, catalog: Catalog, env: Mapping[str, str]) -
         where = f"{variable}={config.base_url}" if configured else f"{variable} unset: its default {config.base_url}"
         found.append(
             f"port {port} is the {name} backend's address ({where}), so its tools would call this server; "
-            f"choose another --port, or set {variable} to where {spec.title} runs"
+            f"choose another --port, or set {variable} to the backend's real address"
         )
     return found
