@@ -331,8 +331,8 @@ def _run_tools(args: argparse.Namespace) -> int:
         route = f"{op.method:<6} {op.path}" if op is not None else "(a tool of this server)"
         summary = (op.description if op is not None else tool.description or "").split("\n", 1)[0]
         print(f"{tool.name:<{width}}  {route}\n{'':<{width}}  {summary}")
-    own = len(listed) - (len(exposed) if settings.discovery == "tools" else 0)
     if settings.discovery == "tools":
+        own = len(listed) - len(exposed)
         print(f"\n{len(listed)} tools: {len(exposed)} backend operations and {own} tools of this server (jobs_*)")
     else:
         print(
