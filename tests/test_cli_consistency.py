@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
+from modelops_mcp.cli import main
 from tests.support import CAILA_FIT, RunningSandbox, in_process, server_env, structured
 
 pytestmark = pytest.mark.anyio
@@ -78,16 +80,19 @@ async def test_the_backends_resource_lists_only_tools_that_tools_list_has(
             assert "caila_fit_service" in backends["caila"]["tools"]
 
 
-def test_tools_prints_the_same_tools_as_json_and_says_how_they_add_up(tmp_path: Path) -> None:
+def test_tools_prints_the_same_tools_as_json_and_says_how_they_add_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in [n for n in os.environ if n.startswith("MODELOPS_")]:
+        monkeypatch.delenv(name)  # the flags below alone choose the listing
     for mode in ((), ("--discovery", "search"), ("--toolsets", "caila", "--read-only")):
-        as_json = cli("tools", "--json", *mode, env_state_dir=tmp_path)
-        table = cli("tools", *mode, env_state_dir=tmp_path)
-        assert as_json.returncode == 0, as_json.stderr
-        assert table.returncode == 0, table.stderr
-        names = [tool["name"] for tool in json.loads(as_json.stdout)]
-        rows = re.findall(r"^(\w+)  ", table.stdout, re.MULTILINE)
+        assert main(["tools", "--json", *mode]) == 0
+        names = [tool["name"] for tool in json.loads(capsys.readouterr().out)]
+        assert main(["tools", *mode]) == 0
+        table = capsys.readouterr().out
+        rows = re.findall(r"^(\w+)  ", table, re.MULTILINE)
         assert rows == names
-        total = re.search(r"^(\d+) tools: (.*)$", table.stdout, re.MULTILINE)
+        total = re.search(r"^(\d+) tools: (.*)$", table, re.MULTILINE)
         assert total is not None
         assert int(total.group(1)) == len(names)
         if not mode or mode[0] == "--toolsets":
