@@ -111,7 +111,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(serve)
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="HTTP port; 0 picks a free one (default 8000)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8770,
+        help="HTTP port; 0 picks a free one (default 8770; a backend's own address, such as the Training "
+        "Module's default localhost:8000, is refused)",
+    )
     serve.add_argument("--sandbox", action="store_true", help="start the local emulators and point every backend there")
     serve.add_argument(
         "--no-confirm",
@@ -187,7 +193,11 @@ def _parser() -> argparse.ArgumentParser:
     jobs_sub = jobs.add_subparsers(dest="jobs_command")
     show = jobs_sub.add_parser("show", help="one job in full")
     show.add_argument("job_id")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    # Accepted after the job id too; SUPPRESS keeps an absent flag from undoing one given before `show`.
+    show.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    show.add_argument(
+        "--state-dir", default=argparse.SUPPRESS, help="where the server keeps its state (env MODELOPS_STATE_DIR)"
+    )
 
     sandbox = sub.add_parser("sandbox", help="serve the backend emulators on 127.0.0.1")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -212,7 +222,7 @@ def _parser() -> argparse.ArgumentParser:
         "--backend",
         action="append",
         choices=["caila", "training", "pieces", "tunethemodel", "datarobot"],
-        help="run only this backend's journey (repeatable; default: all of them)",
+        help="run only this backend's journey (repeatable; default: all five)",
     )
 
     tools = sub.add_parser("tools", help="print the tool catalog")
@@ -247,6 +257,8 @@ def _run_serve(args: argparse.Namespace) -> int:
             allow_origins=args.allow_origin,
             env=os.environ,
         )
+        if not args.sandbox:  # the sandbox points every backend at its own emulators
+            _refuse_self_address(settings, args.host, args.port)
     anyio.run(
         lambda: serve(
             settings,
@@ -259,6 +271,15 @@ def _run_serve(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _refuse_self_address(settings: Settings, host: str, port: int) -> None:
+    from modelops_mcp.runtime import load_settings_catalog
+    from modelops_mcp.self_address import collisions
+
+    found = collisions(host, port, load_settings_catalog(settings), os.environ)
+    if found:
+        raise ValueError(f"refusing to serve at {host}:{port}: " + "; ".join(found))
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
@@ -284,8 +305,10 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from modelops_mcp.demo import run_demo
+    from modelops_mcp.demo_journeys import JOURNEYS
 
-    backends = args.backend or ["caila", "training", "pieces"]
+    # Every journey unless --backend names some (each once, in the order named).
+    backends = list(dict.fromkeys(args.backend or JOURNEYS))
     return anyio.run(lambda: run_demo(args.speed, args.dataset, backends=backends))
 
 
@@ -304,17 +327,29 @@ def _run_tools(args: argparse.Namespace) -> int:
             print(f"{name:<34} {len(names):>3} tools  {about}")
         return 0
     exposed = exposed_operations(settings, catalog)
+    listed = listed_tools(settings, catalog, exposed)
     if args.json:
-        listed = listed_tools(settings, catalog, exposed)
         print(json.dumps([t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in listed], indent=2))
         return 0
     if not exposed:
         print("modelops-mcp: the selection exposes no operation", file=sys.stderr)
         return 1
-    width = max(len(name) for name in exposed)
-    for name, op in exposed.items():
-        summary = op.description.split("\n", 1)[0]
-        print(f"{name:<{width}}  {op.method:<6} {op.path}\n{'':<{width}}  {summary}")
+    # The same tools as --json, in the same order: an operation shows its method and path, a tool this
+    # server implements itself (jobs_*, search mode's ops_*) says so.
+    width = max(len(tool.name) for tool in listed)
+    for tool in listed:
+        op = exposed.get(tool.name) if settings.discovery == "tools" else None
+        route = f"{op.method:<6} {op.path}" if op is not None else "(a tool of this server)"
+        summary = (op.description if op is not None else tool.description or "").split("\n", 1)[0]
+        print(f"{tool.name:<{width}}  {route}\n{'':<{width}}  {summary}")
+    if settings.discovery == "tools":
+        own = len(listed) - len(exposed)
+        print(f"\n{len(listed)} tools: {len(exposed)} backend operations and {own} tools of this server (jobs_*)")
+    else:
+        print(
+            f"\n{len(listed)} tools: ops_search, ops_describe and ops_call reach {len(exposed)} backend operations "
+            "(`--discovery tools` lists them), and the jobs_* tools"
+        )
     return 0
 
 
@@ -325,6 +360,8 @@ def _run_jobs(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.sandbox:
         settings = settings.for_sandbox()
+    if args.backend is not None and args.jobs_command is None:
+        _check_jobs_backend(settings, args.backend)
     if not settings.jobs_db.exists():
         print(f"no jobs yet (no {settings.jobs_db})", file=sys.stderr)
         return 0 if args.jobs_command is None else 1
@@ -351,6 +388,24 @@ def _run_doctor(args: argparse.Namespace) -> int:
     found = anyio.run(lambda: diagnose(settings, dict(os.environ), sandbox=args.sandbox))
     print(report_json(found) if args.json else table(found))
     return exit_code(found)
+
+
+def _check_jobs_backend(settings: Settings, backend: str) -> None:
+    """A backend nobody knows would list no jobs, as if there were none: say so instead (exit 2)."""
+    from modelops_mcp.jobs import JobStore
+    from modelops_mcp.runtime import load_settings_catalog
+
+    known = sorted(load_settings_catalog(settings).backends)
+    if backend in known:
+        return
+    if settings.jobs_db.exists():  # a backend of an extra --schema document the server was started with
+        store = JobStore(settings.jobs_db)
+        try:
+            if store.page(backend=backend, limit=1)[0]:
+                return
+        finally:
+            store.close()
+    raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(known)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,25 +40,34 @@ async def run_demo(
         started = time.monotonic()
         names = ", ".join(backends)
         printer.out.write(f"modelops-mcp demo: {names} on the local sandbox ({speed:g}x)\n")
-        failure: str | None = None
+        outcomes: dict[str, tuple[bool, str]] = {}
         async with Client(params, mode="legacy") as client:
             info = client.server_info
             printer.line(f"connected over stdio to {info.name if info else 'server'} {info.version if info else ''}")
             # Caught inside the client's block: leaving it by an exception would wrap it in an ExceptionGroup.
+            # A failed journey does not stop the others: each backend is independent, and the summary says which.
             for backend in backends:
                 printer.out.write(f"\n== {backend} ==\n")
                 try:
-                    await JOURNEYS[backend](client, printer, options)
+                    outcomes[backend] = (True, await JOURNEYS[backend](client, printer, options))
                 except DemoFailed as exc:
-                    failure = f"{backend}: {exc}"
+                    outcomes[backend] = (False, str(exc))
                 except TimeoutError:
-                    failure = f"{backend}: the job did not finish within {JOB_DEADLINE_S:g}s"
-                if failure is not None:
-                    break
-        if failure is not None:
-            printer.out.write(f"\ndemo failed: {failure}\n")
+                    outcomes[backend] = (False, f"the job did not finish within {JOB_DEADLINE_S:g}s")
+        printer.out.write(summary(outcomes))
+        failures = [f"{backend}: {said}" for backend, (ok, said) in outcomes.items() if not ok]
+        if failures:
+            printer.out.write("".join(f"demo failed: {failure}\n" for failure in failures))
             return 1
         printer.out.write(
-            f"\ndone in {time.monotonic() - started:.1f}s (downloads were saved under {state_dir}, now removed)\n"
+            f"done in {time.monotonic() - started:.1f}s (downloads were saved under {state_dir}, now removed)\n"
         )
     return 0
+
+
+def summary(outcomes: dict[str, tuple[bool, str]]) -> str:
+    """What each journey proved (or why it failed), one line each."""
+    width = max((len(backend) for backend in outcomes), default=0)
+    lines = [f"  {'ok  ' if ok else 'FAIL'} {backend:<{width}}  {said}\n" for backend, (ok, said) in outcomes.items()]
+    passed = sum(ok for ok, _ in outcomes.values())
+    return f"\nsummary: {passed} of {len(outcomes)} journeys passed\n{''.join(lines)}"

@@ -11,7 +11,8 @@ from mcp import Client
 
 from modelops_mcp.demo_steps import DemoFailed, Printer, call, follow_job
 
-Journey = Callable[[Client, Printer, "DemoOptions"], Awaitable[None]]
+# A journey returns one line saying what it proved, for the demo's closing summary.
+Journey = Callable[[Client, Printer, "DemoOptions"], Awaitable[str]]
 
 
 class DemoOptions:
@@ -27,7 +28,7 @@ def demo_data_dir(name: str = "data") -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "examples" / name
 
 
-async def caila(client: Client, printer: Printer, options: DemoOptions) -> None:
+async def caila(client: Client, printer: Printer, options: DemoOptions) -> str:
     datasets = await call(client, printer, "caila_list_datasets", {"account": "demo"})
     printer.line(", ".join(f"{d['name']} (id {d['id']['datasetId']})" for d in datasets))
     dataset = next((d for d in datasets if d["name"] == options.dataset), None)
@@ -58,9 +59,13 @@ async def caila(client: Client, printer: Printer, options: DemoOptions) -> None:
     if final["status"] != "completed":
         raise DemoFailed(f"the fit {final['status']}: {final.get('message') or 'no message'}")
     printer.line(f"fitted: service {name!r} is ready to use")
+    return (
+        f"derived {name!r} from text-classifier and fitted it on {options.dataset}: "
+        f"job followed to {final['state']} through jobs_wait"
+    )
 
 
-async def training(client: Client, printer: Printer, options: DemoOptions) -> None:
+async def training(client: Client, printer: Printer, options: DemoOptions) -> str:
     health = await call(client, printer, "training_check_health", {})
     printer.line(f"Training Module {health.get('version', '')} is {health.get('status')}")
     session = await call(client, printer, "training_start_session", {})
@@ -86,9 +91,14 @@ async def training(client: Client, printer: Printer, options: DemoOptions) -> No
     results = await anyio.Path(saved["path"]).read_text(encoding="utf-8")
     for row in results.splitlines():
         printer.line(f"  {row}")
+    epochs = max(0, len(results.splitlines()) - 1)  # a header, then one row per epoch
+    return (
+        f"session, config, a {uploaded['train_rows']}-row upload, preprocessing and {epochs} epochs of training "
+        "followed as jobs; model and results downloaded"
+    )
 
 
-async def pieces(client: Client, printer: Printer, options: DemoOptions) -> None:
+async def pieces(client: Client, printer: Printer, options: DemoOptions) -> str:
     models = (await call(client, printer, "pieces_list_models", {}))["iterable"]
     for m in models:
         flags = ["cloud" if m["cloud"] else "local"]
@@ -104,9 +114,12 @@ async def pieces(client: Client, printer: Printer, options: DemoOptions) -> None
         raise DemoFailed(f"the download {final['status']}: {final.get('message') or 'no message'}")
     loaded = await call(client, printer, "pieces_load_model", {"model": wanted["id"]})
     printer.line(f"{loaded['name']} is {'loaded and ready' if loaded.get('loaded') else 'not loaded'}")
+    if not loaded.get("loaded"):
+        raise DemoFailed(f"{loaded['name']} did not load")
+    return f"downloaded {wanted['name']} with progress pushed over the WebSocket, then loaded it"
 
 
-async def tunethemodel(client: Client, printer: Printer, options: DemoOptions) -> None:
+async def tunethemodel(client: Client, printer: Printer, options: DemoOptions) -> str:
     created = {"model_type": "classifier", "name": "ticket-sentiment", "model_params": {"num_classes": 2}}
     model = await call(client, printer, "tunethemodel_create_model", created)
     model_id = model.get("model_id") or model["model_name"]  # the service has used both spellings
@@ -126,10 +139,15 @@ async def tunethemodel(client: Client, printer: Printer, options: DemoOptions) -
     final = await follow_job(client, printer, started["job"])
     if final["status"] != "completed":
         raise DemoFailed(f"the fit {final['status']}: {final.get('message') or 'no message'}")
-    for text in ("The export is broken again", "Support fixed it in an hour"):
+    texts = ("The export is broken again", "Support fixed it in an hour")
+    for text in texts:
         scores = await call(client, printer, "tunethemodel_classify", {"model_id": model_id, "input": text})
         negative, positive = scores["answer"]["scores"][:2]
         printer.line(f"{text!r}: negative {negative:.2f}, positive {positive:.2f}")
+    return (
+        f"classifier {model_id} created, two CSVs sent to presigned URLs, bound, fitted to "
+        f"{final['state']}, {len(texts)} texts classified"
+    )
 
 
 # The sandbox's seeded "Python 3.11 Drop-In" environment (a real account has its own), and the example file the
@@ -138,7 +156,7 @@ DATAROBOT_ENVIRONMENT = "Python 3.11 Drop-In"
 DATAROBOT_TEST_DATA = "sentiment-test.csv"
 
 
-async def datarobot(client: Client, printer: Printer, options: DemoOptions) -> None:
+async def datarobot(client: Client, printer: Printer, options: DemoOptions) -> str:
     environments = (await call(client, printer, "datarobot_list_execution_environments", {"limit": 10}))["data"]
     environment = next((e for e in environments if e["name"] == DATAROBOT_ENVIRONMENT), None)
     if environment is None:
@@ -179,6 +197,10 @@ async def datarobot(client: Client, printer: Printer, options: DemoOptions) -> N
     if final["status"] != "completed":
         raise DemoFailed(f"the test {final['status']}: {final.get('message') or 'no message'}")
     printer.line(f"custom model {model['id']} passed its test ({test.get('overallStatus')})")
+    return (
+        f"custom model {model['id']}: a version from {options.model_dir.name}/, its dependency build, "
+        f"an AI Catalog dataset and a test followed through 202 → status → 303 ({test.get('overallStatus')})"
+    )
 
 
 async def _datarobot_dataset(client: Client, printer: Printer, options: DemoOptions) -> str:

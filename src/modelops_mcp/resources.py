@@ -116,7 +116,9 @@ def _backends(runtime: Runtime) -> list[dict[str, Any]]:
                 "base_url_env": spec.base_url_env,
                 "credential_env": config.credential_env,
                 "credential_set": config.credential is not None,
-                "tools": [op.tool_name for op in spec.operations],
+                # Only what tools/call accepts (or ops_call, in search mode): no internal status operation
+                # (datarobot_get_status), nothing outside the selection.
+                "tools": [op.tool_name for op in spec.operations if op.tool_name in runtime.exposed],
             }
         )
     return out

@@ -21,7 +21,7 @@ async def serve(
     *,
     transport: Transport = "stdio",
     host: str = "127.0.0.1",
-    port: int = 8000,
+    port: int = 8770,
     sandbox: bool = False,
     access: HttpAccess | None = None,
 ) -> None:
