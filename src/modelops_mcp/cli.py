@@ -29,6 +29,7 @@ from modelops_mcp.config import (
     output_dir,
     output_schemas_mode,
 )
+from modelops_mcp.install import add_arguments as add_install_arguments
 from modelops_mcp.jobs import JOB_STATUSES
 from modelops_mcp.tools.openapi import SchemaError
 from modelops_mcp.tools.selection import SelectionError
@@ -216,6 +217,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(tools)
     tools.add_argument("--json", action="store_true", help="print tools/list's tool definitions as a JSON array")
     tools.add_argument("--list-toolsets", action="store_true", help="print the toolsets and what each holds")
+
+    install = sub.add_parser("install", help="add this server to Claude Desktop's, Cursor's or VS Code's config")
+    add_install_arguments(install)
     return parser
 
 
@@ -331,9 +335,16 @@ def _run_jobs(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _run_install(args: argparse.Namespace) -> int:
+    from modelops_mcp.install import run_install
+
+    return run_install(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     runners = {"serve": _run_serve, "sandbox": _run_sandbox, "demo": _run_demo, "tools": _run_tools, "jobs": _run_jobs}
+    runners["install"] = _run_install
     try:
         return runners[args.command](args)
     except SchemaError as exc:
