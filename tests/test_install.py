@@ -194,7 +194,11 @@ def test_a_bare_env_name_takes_the_value_from_the_shell(
     entry = json.loads((tmp_path / USER_FILES["cursor"]).read_text())["mcpServers"]["modelops"]
     assert entry["env"] == {"CAILA_API_KEY": SECRET}
 
-    monkeypatch.delenv("CAILA_API_KEY")
+    code, _, err = install_here(tmp_path, monkeypatch, capsys, "cursor", "--env", "CAILA_API_KEY=")
+    assert code == 0
+    assert "CAILA_API_KEY is empty in the entry" in err
+
+    monkeypatch.delenv("CAILA_API_KEY", raising=False)
     code, out, err = install_here(tmp_path, monkeypatch, capsys, "cursor", "--env", "CAILA_API_KEY")
     assert code == 2
     assert "CAILA_API_KEY is not set here; pass --env CAILA_API_KEY=VALUE" in err

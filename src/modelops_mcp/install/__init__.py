@@ -66,6 +66,8 @@ def run_install(
     host = HOSTS[args.host]
     name = parse_server_name(args.name)
     env = parse_env(args.env, environ)
+    for variable in [variable for variable, value in env.items() if not value]:
+        print(f"modelops-mcp: note: {variable} is empty in the entry", file=sys.stderr)
     if args.config:
         path = os.path.abspath(os.path.expanduser(args.config))
     else:
