@@ -174,6 +174,7 @@ def test_dry_run_prints_the_masked_entry_and_writes_nothing(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert "dry run: nothing written" in done.stdout
+    assert "would be kept" not in done.stdout  # there is no old file
     assert SECRET not in done.stdout
     assert "pa55word" not in done.stdout
     assert '"CAILA_API_KEY": "***cdef"' in done.stdout
@@ -218,6 +219,22 @@ def test_reinstalling_replaces_the_entry_in_place_and_keeps_each_old_file(
     assert servers["modelops"]["args"] == ["serve"]
     assert servers["modelops-sandbox"]["args"] == ["serve", "--sandbox"]
     assert len(list(file.parent.glob("mcp.json.bak-*"))) == 2  # the first install had no file to keep
+
+
+def test_a_linked_config_stays_a_link_and_its_target_is_updated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dotfiles = tmp_path / "dotfiles" / "cursor-mcp.json"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text('{"mcpServers": {"other": {"command": "x"}}}')
+    link = tmp_path / USER_FILES["cursor"]
+    link.parent.mkdir()
+    link.symlink_to(dotfiles)
+    code, _, err = install_here(tmp_path, monkeypatch, capsys, "cursor", "--sandbox")
+    assert code == 0, err
+    assert link.is_symlink()
+    assert list(json.loads(dotfiles.read_text())["mcpServers"]) == ["other", "modelops"]
+    assert [p.name.split(".bak-")[0] for p in dotfiles.parent.glob("*.bak-*")] == ["cursor-mcp.json"]
 
 
 def test_workspace_writes_the_projects_file(

@@ -81,6 +81,8 @@ def run_install(
 
     if args.dry_run:
         print(f"{host.label}: {file} (dry run: nothing written)", file=out)
+        if existed:
+            print(f"  the old file would be kept as {file.name}.bak-<timestamp>", file=out)
         _describe(out, merged, host.servers_key, name, masked_entry(entry), launcher.how, verb="would be ")
         return 0
     if env and args.workspace:
