@@ -1,8 +1,9 @@
 """Every modelops-mcp command the README shows runs as written, and its client snippets start the server.
 
 The ```sh blocks' lines and the inline `modelops-mcp ...` spans are parsed by the CLI's own parser; the cheap ones
-(tools, jobs) run in full; serve, sandbox and demo are checked up to where they would start listening (the
-selection, the HTTP access rules, a backend's own address, the faults), so no long-running server starts here.
+(tools, jobs, doctor, and install as a dry run in a temporary home) run in full; serve, sandbox and demo are
+checked up to where they would start listening (the selection, the HTTP access rules, a backend's own address,
+the faults), so no long-running server starts here.
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ def sh_invocations() -> list[list[str]]:
                 if token not in SEPARATORS:
                     part.append(token)
                     continue
-                words = [t for t in part if not re.fullmatch(r"[A-Z_]+=\S*", t)]  # VAR=value prefixes
+                words = list(part)
+                while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):  # VAR=value prefixes
+                    words.pop(0)
                 if words and is_executable(words[0]):
                     found.append(words[1:])
                 part = []
@@ -61,7 +64,8 @@ def sh_invocations() -> list[list[str]]:
 def inline_invocations() -> list[list[str]]:
     """The argv of each inline `modelops-mcp ...` code span outside the fenced blocks."""
     prose = FENCE.sub("", README)
-    return [shlex.split(span)[1:] for span in re.findall(r"`(modelops-mcp(?:\s[^`]*)?)`", prose)]
+    spans = [shlex.split(span)[1:] for span in re.findall(r"`(modelops-mcp(?:\s[^`]*)?)`", prose)]
+    return [argv for argv in spans if argv]  # a bare `modelops-mcp` names the program, it is no command line
 
 
 def parsed(argv: list[str]) -> argparse.Namespace:
@@ -73,7 +77,7 @@ def parsed(argv: list[str]) -> argparse.Namespace:
 
 def test_the_readme_shows_the_commands_this_test_walks() -> None:
     shown = {argv[0] for argv in sh_invocations() + inline_invocations() if argv}
-    assert {"demo", "serve", "tools", "sandbox", "jobs"} <= shown
+    assert {"demo", "serve", "tools", "sandbox", "jobs", "doctor", "install"} <= shown
     assert ["serve", "--transport", "http", "--port", "8770"] in sh_invocations()
 
 
@@ -101,6 +105,22 @@ def test_each_readme_command_runs_as_written(
             assert collisions(args.host, args.port, catalog, {}) == [], "the README's port is a backend's address"
     elif args.command == "sandbox":
         faults_from_cli(args.fault, args.faults)
+    elif args.command == "doctor":
+        # With no backend configured every backend is "not configured", which is not a failure (exit 0).
+        code = cli.main(argv)
+        out, err = capsys.readouterr()
+        assert code == 0, out + err
+        assert "caila" in out
+    elif args.command == "install":
+        # Run as written, but as a dry run in a temporary home: it must not write the developer's own configs.
+        for name in ("HOME", "XDG_CONFIG_HOME", "APPDATA"):
+            monkeypatch.setenv(name, str(tmp_path / "home"))
+        monkeypatch.chdir(ROOT)  # the README runs it from the clone (--allow-dir examples/data)
+        code = cli.main([*argv, "--dry-run"] if "--dry-run" not in argv else argv)
+        out, err = capsys.readouterr()
+        assert code == 0, out + err
+        assert "modelops-mcp" in out
+        assert not (tmp_path / "home").exists() or not any((tmp_path / "home").rglob("*.json"))
     else:
         assert args.command == "demo"
 

@@ -1,4 +1,4 @@
-"""Command line: serve | demo | sandbox | tools | jobs | doctor. Thin: parse, then call one function."""
+"""Command line: serve | demo | sandbox | tools | jobs | doctor | install. Thin: parse, then call one function."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from modelops_mcp.config import (
     output_dir,
     output_schemas_mode,
 )
+from modelops_mcp.install import add_arguments as add_install_arguments
 from modelops_mcp.jobs import JOB_STATUSES
 from modelops_mcp.tools.openapi import SchemaError
 from modelops_mcp.tools.selection import SelectionError
@@ -237,6 +238,8 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--schema", action="append", default=[], metavar="PATH", help="load another OpenAPI document")
     doctor.add_argument("--json", action="store_true", help="print JSON instead of a table")
     doctor.add_argument("--sandbox", action="store_true", help="check against the built-in sandbox instead")
+    install = sub.add_parser("install", help="add this server to Claude Desktop's, Cursor's or VS Code's config")
+    add_install_arguments(install)
     return parser
 
 
@@ -408,10 +411,23 @@ def _check_jobs_backend(settings: Settings, backend: str) -> None:
     raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(known)}")
 
 
+def _run_install(args: argparse.Namespace) -> int:
+    from modelops_mcp.install import run_install
+
+    return run_install(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    runners = {"serve": _run_serve, "sandbox": _run_sandbox, "demo": _run_demo, "tools": _run_tools, "jobs": _run_jobs}
-    runners["doctor"] = _run_doctor
+    runners = {
+        "serve": _run_serve,
+        "sandbox": _run_sandbox,
+        "demo": _run_demo,
+        "tools": _run_tools,
+        "jobs": _run_jobs,
+        "doctor": _run_doctor,
+        "install": _run_install,
+    }
     try:
         return runners[args.command](args)
     except SchemaError as exc:
