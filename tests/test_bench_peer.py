@@ -25,7 +25,8 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.support import RunningSandbox
 
-pytestmark = pytest.mark.anyio
+# Opt-in (pyproject deselects both): the first run pip-installs fastmcp into bench/.peer-venv.
+pytestmark = [pytest.mark.anyio, pytest.mark.bench, pytest.mark.network]
 
 ROOT = Path(__file__).resolve().parent.parent
 # One cheap read per backend that has a credential, and the header each document declares for it.

@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+# Opt-in (pyproject deselects it; .ci/run runs `-m "bench or network"`): about 100 s of benchmark runs.
+pytestmark = pytest.mark.bench
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
