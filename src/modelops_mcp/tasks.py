@@ -25,7 +25,7 @@ from modelops_mcp.jobs import Job
 from modelops_mcp.jobs.report import describe
 from modelops_mcp.jobs.tracker import Tracker, UnknownJob
 from modelops_mcp.tools.catalog import Catalog
-from modelops_mcp.tools.conform import conform
+from modelops_mcp.tools.conform import conform, listed
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.tools.response import compact
 
@@ -128,7 +128,7 @@ class Tasks:
             fitted, paths = conform(structured, validator)
             structured = {**fitted, "job": job.handle()}
             text += (
-                f"\nIts last answer differs from {job.operation}'s output schema at {', '.join(paths[:10])}: "
+                f"\nIts last answer differs from {job.operation}'s output schema at {listed(paths)}: "
                 f"structuredContent has those values as null or left out. The whole answer: "
                 f"{compact(job.result, 2000)}"
             )

@@ -92,6 +92,12 @@ def conform(answer: Any, validator: Draft202012Validator) -> tuple[Any, list[str
     return doc, _outermost(changed)
 
 
+def listed(paths: list[str], most: int = 10) -> str:
+    """The changed paths as a result's note names them: the first `most`, then how many more."""
+    more = f" and {len(paths) - most} more" if len(paths) > most else ""
+    return ", ".join(paths[:most]) + more
+
+
 def _outermost(pointers: list[str]) -> list[str]:
     """Each change once, by its outermost path (a row dropped after its field was nulled is the row)."""
     if "/" in pointers:

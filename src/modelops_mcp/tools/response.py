@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Operation
-from modelops_mcp.tools.conform import conform
+from modelops_mcp.tools.conform import conform, listed
 from modelops_mcp.tools.errors import ErrorKind, ToolError, ToolFailure
 
 _MESSAGE_KEYS = ("message", "detail", "errorMessage", "error_description", "error", "title")
@@ -114,7 +114,6 @@ def success_result(
 
 # `_meta` key of a result whose answer did not match the listed output schema (a machine-readable twin of the note).
 MISMATCH_META = "io.modelops-mcp/schema-mismatch"
-_MAX_PATHS = 10
 
 
 def _carried_out(
@@ -124,10 +123,9 @@ def _carried_out(
     agent would retry (making a duplicate). The structured content is the answer fitted to the schema, which
     a client checks it against; the text has the answer as it came and says what differs."""
     fitted, paths = conform(structured, validator)
-    shown = ", ".join(paths[:_MAX_PATHS]) + (f" and {len(paths) - _MAX_PATHS} more" if len(paths) > _MAX_PATHS else "")
     note = (
         f"HTTP {status}: the {op.backend} backend carried out {op.tool_name}. Do not repeat the call: it "
-        f"succeeded. Its answer differs from this tool's output schema at {shown}; structuredContent has those "
+        f"succeeded. Its answer differs from this tool's output schema at {listed(paths)}; structuredContent has those "
         f"values as null or left out, and the whole answer follows."
     )
     return types.CallToolResult(
