@@ -7,13 +7,16 @@ the agent sent to ops_search (or named as what follows one of them), and describ
 ops_call runs it. An id argument must have appeared in the request or an earlier result, so no journey can
 hard-code what the server makes up.
 
-The count is taken twice: by the agent, and by a server middleware that sees every tools/call request on the
-wire; a journey asserts both agree, so a call made around the agent cannot go uncounted.
+The count is taken twice: by the agent, and on the wire (a middleware of the in-process server, or the client's
+side of the stdio transport to `serve --sandbox`); a journey asserts both agree, so a call made around the
+agent cannot go uncounted.
 """
 
 from __future__ import annotations
 
 import json
+import sys
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,9 +24,13 @@ from typing import Any, Literal
 
 import mcp_types as types
 from mcp import Client
+from mcp.client._transport import TransportStreams, WriteStream
+from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.message import SessionMessage
 
-from tests.support import in_process, text_of
+from modelops_mcp.sandbox import SPEED_ENV, Sandbox, serve_sandbox
+from tests.support import FAST_ARGS, RunningSandbox, in_process, server_env, text_of
 
 Mode = Literal["default", "search"]
 MODES: tuple[Mode, ...] = ("default", "search")
@@ -31,6 +38,8 @@ MODES: tuple[Mode, ...] = ("default", "search")
 TOP = 3
 # One jobs_wait call at most this long; the agent calls it again on a timeout (each call counts).
 WAIT_S = 30.0
+# The sandbox clock of the journeys: a simulated 5-minute Caila fit takes half a real second.
+FAST_SPEED = 600.0
 
 
 class CallCounter:
@@ -43,6 +52,35 @@ class CallCounter:
         if ctx.method == "tools/call" and ctx.request_id is not None:
             self.calls += 1
         return await call_next(ctx)
+
+
+class _CountingWrite:
+    """The client's side of a transport: counts the tools/call requests it writes to a server out of reach."""
+
+    def __init__(self, inner: WriteStream[SessionMessage], counter: CallCounter) -> None:
+        self._inner = inner
+        self._counter = counter
+
+    async def send(self, item: SessionMessage, /) -> None:
+        if isinstance(item.message, types.JSONRPCRequest) and item.message.method == "tools/call":
+            self._counter.calls += 1
+        await self._inner.send(item)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> _CountingWrite:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+@asynccontextmanager
+async def _counted_stdio(params: StdioServerParameters, counter: CallCounter) -> AsyncIterator[TransportStreams]:
+    with tempfile.TemporaryFile("w+") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write):
+            yield read, _CountingWrite(write, counter)
 
 
 class Agent:
@@ -183,3 +221,31 @@ async def agent_on(
             agent = Agent(client, mode, request, counter)
             await agent.start()
             yield agent
+
+
+@asynccontextmanager
+async def agent_on_serve_sandbox(
+    state_dir: Path, mode: Mode, request: str, *args: str, speed: float
+) -> AsyncIterator[Agent]:
+    """`modelops-mcp serve --sandbox` as a child process over stdio, as a host starts it, and an agent on it.
+
+    The sandbox lives inside that process, so a journey here checks its goal through the answers alone."""
+    discovery = ("--discovery", "search") if mode == "search" else ()
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "modelops_mcp", "serve", "--sandbox", *FAST_ARGS, *discovery, *args],
+        env=server_env({SPEED_ENV: str(speed)}, state_dir),
+    )
+    counter = CallCounter()
+    async with Client(_counted_stdio(params, counter), mode="legacy") as client:
+        agent = Agent(client, mode, request, counter)
+        await agent.start()
+        yield agent
+
+
+@asynccontextmanager
+async def running_sandbox(speed: float = FAST_SPEED) -> AsyncIterator[RunningSandbox]:
+    """The emulators on loopback with their clock running, so jobs end by themselves as an agent waits."""
+    emulators = Sandbox(speed=speed)
+    async with serve_sandbox(emulators) as url:
+        yield RunningSandbox(emulators, url)
