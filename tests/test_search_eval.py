@@ -1,0 +1,88 @@
+"""The search ranking on requests worded as users word them (bench/search_eval.json, read by
+bench/search_bench.py too): the targets on the part used while tuning, a floor on the held-out part, and
+the three requests issue 17 names."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from modelops_mcp.config import Settings
+from modelops_mcp.runtime import load_settings_catalog
+from modelops_mcp.tools.search import OperationIndex
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "search_bench.py"
+# The held-out part was not looked at while tuning; its figures are below the targets and stated as they
+# were measured (recall@3 0.83, first 0.77): this floor only keeps them from getting worse.
+HELD_OUT_FLOOR = {"recall_at_3": 0.83, "first": 0.76}
+
+
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("search_bench", BENCH)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> OperationIndex:
+    catalog = load_settings_catalog(Settings(state_dir=tmp_path_factory.mktemp("state")))
+    return OperationIndex(catalog.operations.values())
+
+
+def top(index: OperationIndex, query: str, n: int = 3) -> list[str]:
+    return [hit.operation.tool_name for hit in index.search(query, n)]
+
+
+def test_the_evaluation_set_covers_every_backend_multi_step_and_deprecated_requests(index: OperationIndex) -> None:
+    asked = bench().requests()
+    names = {hit.operation.tool_name for hit in index.search("x", 0)} | set(index.relations.follows)
+    assert len(asked) >= 60
+    assert sum(r["split"] == "heldout" for r in asked) >= 20
+    for request in asked:
+        assert set(request["expect"]) | set(request.get("accept", [])) | set(request.get("below", [])) <= names
+    expected = {n.split("_", 1)[0] for r in asked for n in r["expect"]}
+    assert expected == {"caila", "training", "tunethemodel", "datarobot", "pieces"}
+    assert any("dataset" in n for r in asked for n in r["expect"] if n.startswith("datarobot_"))
+    assert {r["kind"] for r in asked} == {"single", "multi", "deprecated"}
+
+
+def test_the_ranking_meets_the_targets_on_the_dev_requests_and_holds_its_floor_on_the_held_out(
+    index: OperationIndex,
+) -> None:
+    module = bench()
+    figures = module.evaluate(lambda q, n: top(index, q, n), module.requests())
+    dev, held_out = figures["per_split"]["dev"], figures["per_split"]["heldout"]
+    assert dev["recall_at_3"] >= module.TARGET_RECALL_AT_3, dev
+    assert dev["first"] >= module.TARGET_FIRST, dev
+    assert held_out["recall_at_3"] >= HELD_OUT_FLOOR["recall_at_3"], held_out
+    assert held_out["first"] >= HELD_OUT_FLOOR["first"], held_out
+    assert figures["all"]["deprecated_below"] == 1.0, figures["all"]
+
+
+def test_the_requests_the_issue_names(index: OperationIndex) -> None:
+    tuned = top(index, "fine-tune a sentiment classifier on Tune the Model")
+    assert {"tunethemodel_upload_dataset", "tunethemodel_fit_model"} <= set(tuned)
+    assert "training_update_config" in top(index, "configure epochs")
+    versions = top(index, "create a new version of my datarobot custom model with training data", 25)
+    current = versions.index("datarobot_create_custom_model_version")
+    for deprecated in (
+        "datarobot_create_custom_model_version_with_training_data",
+        "datarobot_assign_custom_model_training_data",
+    ):
+        assert deprecated not in versions or versions.index(deprecated) > current
+
+
+def test_deprecation_and_replacements_come_from_the_documents(index: OperationIndex) -> None:
+    deprecated = index.relations.deprecated
+    assert deprecated["datarobot_assign_custom_model_training_data"] == [
+        "datarobot_create_custom_model_version",
+        "datarobot_create_custom_model_version_from_latest",
+    ]
+    assert deprecated["datarobot_get_image_feature_impact"] == ["datarobot_get_feature_impact"]
+    assert "datarobot_create_custom_model_version" not in deprecated
