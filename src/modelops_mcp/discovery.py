@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_LIMIT_DEFAULT = 8
 DESCRIBE_MAX = 10
+NEXT_SHOWN = 3  # operations that usually follow a hit, shown with it
 
 # Runs an exposed operation exactly as its own tool would: the server passes in its call path.
 Invoke = Callable[[str, dict[str, Any]], Awaitable[types.CallToolResult | dict[str, Any]]]
@@ -34,18 +35,25 @@ _NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 
 
 def definitions(backends: list[str], read_only: bool) -> list[types.Tool]:
-    # Each found operation: name, summary, and read_only / starts_job when true.
+    # Each found operation: name, summary, read_only / starts_job when true, what usually follows it, and
+    # for a deprecated one what replaces it.
+    names = {"type": "array", "items": {"type": "string"}}
     summary = {
         "type": "object",
-        "properties": {"name": {"type": "string"}, "summary": {"type": "string"}},
+        "properties": {
+            "name": {"type": "string"},
+            "summary": {"type": "string"},
+            "next": names,
+            "deprecated_use": names,
+        },
         "required": ["name", "summary"],
     }
     return [
         object_tool(
             "ops_search",
             "Search operations",
-            "Find operations (fits, tests, uploads, downloads...) by a plain-language query, best first. Then "
-            "ops_describe, then ops_call.",
+            "Find operations (fits, tests, uploads, downloads...) by a plain-language query, best first, each "
+            "with the operations that usually follow it. Then ops_describe, then ops_call.",
             {
                 "query": {"type": "string", "minLength": 1, "maxLength": 500},
                 "backend": {"type": "string", "enum": backends},
@@ -108,6 +116,17 @@ def describe_operation(op: Operation) -> dict[str, Any]:
     return described
 
 
+def _line(entry: dict[str, Any]) -> str:
+    line = f"{entry['name']} — {entry['summary']}"
+    if entry.get("starts_job"):
+        line += " [starts a job]"
+    if "deprecated_use" in entry:
+        line += f" [deprecated: use {' or '.join(entry['deprecated_use']) or 'another operation'}]"
+    if entry.get("next"):
+        line += f" → then: {', '.join(entry['next'])}"
+    return line
+
+
 class DiscoveryTools:
     def __init__(self, exposed: dict[str, Operation], read_only: bool, text_limit: int) -> None:
         self.operations = exposed
@@ -148,6 +167,7 @@ class DiscoveryTools:
         hits = self.index.search(
             arguments["query"], arguments.get("limit", SEARCH_LIMIT_DEFAULT), [backend] if backend else None
         )
+        relations = self.index.relations
         found = []
         for hit in hits:
             op = hit.operation
@@ -156,8 +176,13 @@ class DiscoveryTools:
                 entry["read_only"] = True
             if op.job is not None:
                 entry["starts_job"] = True
+            following = relations.follows.get(op.tool_name, [])[:NEXT_SHOWN]
+            if following:
+                entry["next"] = following
+            if op.tool_name in relations.deprecated:
+                entry["deprecated_use"] = relations.deprecated[op.tool_name]
             found.append(entry)
-        lines = [f"{e['name']} — {e['summary']}" + (" [starts a job]" if e.get("starts_job") else "") for e in found]
+        lines = [_line(e) for e in found]
         text = "\n".join(lines) if lines else "no operation matches; try other words, or drop the backend filter"
         return self._result({"operations": found}, text)
 

@@ -116,11 +116,11 @@ def _followers(op: Operation, backend_ops: list[Operation], deprecated: Mapping[
         provided = _takes(other, ids)
         if not provided:
             continue
-        # A step later in the document, that makes something (not a read-back), that the answer feeds most.
+        # The step the answer feeds most, then one later in the document, then one that makes something.
         rank = (
+            -provided,
             order[other.tool_name] < order[op.tool_name],
             bool(other.annotations.read_only_hint),
-            -provided,
             order[other.tool_name],
         )
         scored.append((rank, other.tool_name))
