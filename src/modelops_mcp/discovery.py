@@ -16,9 +16,9 @@ import mcp_types as types
 
 from modelops_mcp.job_tools import READ_ONLY, object_tool
 from modelops_mcp.tools.catalog import Operation
+from modelops_mcp.tools.describe_text import render
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.tools.portable import single_types
-from modelops_mcp.tools.response import compact
 from modelops_mcp.tools.search import OperationIndex
 from modelops_mcp.tools.validation import ArgumentValidator
 
@@ -52,8 +52,8 @@ def definitions(backends: list[str], read_only: bool) -> list[types.Tool]:
         object_tool(
             "ops_search",
             "Search operations",
-            "Find operations (fits, tests, uploads, downloads...) by a plain-language query, best first, each "
-            "with the operations that usually follow it. Then ops_describe, then ops_call.",
+            "Find operations (fits, tests, uploads, downloads...) by a plain-language query, best first, with "
+            "what usually follows each. Then ops_describe, then ops_call.",
             {
                 "query": {"type": "string", "minLength": 1, "maxLength": 500},
                 "backend": {"type": "string", "enum": backends},
@@ -70,8 +70,12 @@ def definitions(backends: list[str], read_only: bool) -> list[types.Tool]:
         object_tool(
             "ops_describe",
             "Describe operations",
-            "Full description, input schema (the arguments ops_call takes) and output schema of operations, by name.",
-            {"names": {"type": "array", "items": _NAME, "minItems": 1, "maxItems": DESCRIBE_MAX}},
+            "Each named operation's arguments for ops_call (required first), description, and output fields if "
+            "output_schema.",
+            {
+                "names": {"type": "array", "items": _NAME, "minItems": 1, "maxItems": DESCRIBE_MAX},
+                "output_schema": {"type": "boolean", "default": False},
+            },
             ["names"],
             {
                 "type": "object",
@@ -147,7 +151,7 @@ class DiscoveryTools:
             if name == "ops_search":
                 return self._search(arguments)
             if name == "ops_describe":
-                return self._describe(arguments["names"])
+                return self._describe(arguments["names"], bool(arguments.get("output_schema", False)))
             target = arguments["name"]
             if target not in self.operations:
                 raise self._unknown([target])
@@ -186,7 +190,7 @@ class DiscoveryTools:
         text = "\n".join(lines) if lines else "no operation matches; try other words, or drop the backend filter"
         return self._result({"operations": found}, text)
 
-    def _describe(self, names: list[str]) -> types.CallToolResult:
+    def _describe(self, names: list[str], with_output: bool) -> types.CallToolResult:
         known = [describe_operation(self.operations[n]) for n in dict.fromkeys(names) if n in self.operations]
         unknown = [n for n in dict.fromkeys(names) if n not in self.operations]
         if not known:
@@ -194,7 +198,7 @@ class DiscoveryTools:
         structured: dict[str, Any] = {"operations": known}
         if unknown:
             structured["unknown"] = unknown
-        return self._result(structured, compact(structured, self._text_limit))
+        return self._result(structured, render(known, unknown, self._text_limit, with_output))
 
     def _unknown(self, names: list[str]) -> ToolFailure:
         suggestions = [hit.operation.tool_name for hit in self.index.search(" ".join(names), 3)]
