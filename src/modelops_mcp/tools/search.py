@@ -62,6 +62,20 @@ _STOP = frozenset(
         "using",
         "use",
         "via",
+        "have",
+        "has",
+        "had",
+        "are",
+        "was",
+        "were",
+        "been",
+        "did",
+        "will",
+        "would",
+        "should",
+        "could",
+        "so",
+        "now",
     }
 )
 # The same act, worded the way a person or an API may word it, folded onto one token.
@@ -97,6 +111,7 @@ _SYNONYMS = {
     "train": "fit",
     "training": "fit",
     "finetune": "fit",
+    "tuning": "fit",
     "tune": "fit",
     "predict": "classify",
     "prediction": "classify",
@@ -135,7 +150,7 @@ _USER_WORDS = {
     "available": "list",
     "have": "list",
     "what": "get",
-    "is": "check status",
+    "is": "status",
     "has": "status",
     "build": "create",
     "far": "status",
@@ -150,7 +165,7 @@ _USER_WORDS = {
     "docker": "environment",
     "container": "environment",
     "requirement": "dependency",
-    "install": "dependency build",
+    "install": "start dependency build",
     "package": "dependency",
     "jar": "convert",
     "convert": "create",
@@ -186,6 +201,8 @@ _MENTIONED = 2.0
 # How much a query that covers the operation's name (its words after the backend's) multiplies its score:
 # "kick off training" is start_training more than start_session.
 _NAME_COVERED = 0.8
+# A job-starting operation near the top brings its upload step into the first three.
+_UPLOAD_STEP = True
 # A deprecated operation's score is scaled down, and it never ranks above what replaces it.
 _DEPRECATED = 0.9
 # Field weights: a word in the tool's name or title says more than one deep in the description.
@@ -232,7 +249,8 @@ def query_terms(text: str) -> dict[str, float]:
     for word in _words(text):
         for extra in _USER_WORDS.get(word, _USER_WORDS.get(_stem(word), "")).split():
             for token in tokens(extra):
-                terms.setdefault(token, _EXPANDED)
+                # Several of the user's words for one thing add up, to the weight of the word itself.
+                terms[token] = min(terms.get(token, 0.0) + _EXPANDED, 1.0)
         if word not in _STOP:
             terms[_fold(word)] = 1.0
     return terms
@@ -278,6 +296,10 @@ def _fields(op: Operation) -> dict[str, str]:
         "path": f"{op.method} {op.path}",
         "description": rest,
     }
+
+
+# Words of a question about state (folded as documents are): such a query needs no upload step.
+_READING = frozenset(tokens("get list status check"))
 
 
 class OperationIndex:
@@ -368,8 +390,11 @@ class OperationIndex:
 
     def search(self, query: str, limit: int = 8, backends: Sequence[str] | None = None) -> list[Hit]:
         named, rest = mentions(query, self._backend_names, self._plain_names)
-        scores = self._scores(query_terms(rest), named, backends)
+        terms = query_terms(rest)
+        scores = self._scores(terms, named, backends)
         self._below_replacements(scores)
-        ranked = sorted(scores, key=lambda name: (-scores[name], name))
-        ranked = self._upload_step(ranked, backends)
+        # The backends the query names come first: the user said where.
+        ranked = sorted(scores, key=lambda name: (self._by_name[name].backend not in named, -scores[name], name))
+        if _UPLOAD_STEP and not _READING & set(terms):  # a question about state needs no upload
+            ranked = self._upload_step(ranked, backends)
         return [Hit(self._by_name[name], scores.get(name, 0.0)) for name in ranked[:limit]]
