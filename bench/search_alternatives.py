@@ -28,12 +28,12 @@ from modelops_mcp.tools.catalog import Operation
 ABLATIONS: dict[str, dict[str, Any]] = {
     "shipped": {},
     "without user vocabulary": {"_USER_WORDS": {}},
-    "without backend named in the query": {"_MENTIONED": 1.0},
+    "without backend named in the query": {"mentions": lambda text, backends, plain=None: (set(), text)},
     "without name coverage": {"_NAME_COVERED": 0.0},
     "without the upload step": {"_UPLOAD_STEP": False},
     "plain field-weighted BM25 (none of the above)": {
         "_USER_WORDS": {},
-        "_MENTIONED": 1.0,
+        "mentions": lambda text, backends, plain=None: (set(), text),
         "_NAME_COVERED": 0.0,
         "_UPLOAD_STEP": False,
     },

@@ -9,10 +9,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from mcp import Client
 
 from modelops_mcp.config import Settings
 from modelops_mcp.runtime import load_settings_catalog
 from modelops_mcp.tools.search import OperationIndex
+from tests.support import RunningSandbox, assert_matches_output_schema, in_process, structured, text_of
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "search_bench.py"
 # The held-out part was not looked at while tuning (only its totals were read); its figures are below the
@@ -86,3 +88,30 @@ def test_deprecation_and_replacements_come_from_the_documents(index: OperationIn
     ]
     assert deprecated["datarobot_get_image_feature_impact"] == ["datarobot_get_feature_impact"]
     assert "datarobot_create_custom_model_version" not in deprecated
+
+
+@pytest.mark.anyio
+async def test_each_hit_shows_what_usually_follows_it_and_a_deprecated_one_its_replacement(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    async with (
+        in_process(sandbox.env(), state_dir, discovery="search") as (server, _),
+        Client(server, mode="legacy") as c,
+    ):
+        tools = {t.name: t for t in (await c.list_tools()).tools}
+        query = {"query": "fine-tune a sentiment classifier on Tune the Model", "limit": 5}
+        result = await c.call_tool("ops_search", query)
+        assert_matches_output_schema(tools["ops_search"], result)
+        hits = {op["name"]: op for op in structured(result)["operations"]}
+        # Derived from the catalog: the uploaded file's id is what bind takes; a fit is a job to wait for.
+        assert hits["tunethemodel_upload_dataset"]["next"] == ["tunethemodel_bind_datasets"]
+        assert hits["tunethemodel_fit_model"]["next"][0] == "jobs_wait"
+        assert "→ then: tunethemodel_bind_datasets" in text_of(result)
+
+        old = await c.call_tool("ops_search", {"query": "assign training data to a custom model", "limit": 6})
+        found = structured(old)["operations"]
+        names = [op["name"] for op in found]
+        deprecated = next(op for op in found if op["name"] == "datarobot_assign_custom_model_training_data")
+        assert deprecated["deprecated_use"][0] == "datarobot_create_custom_model_version"
+        assert names.index("datarobot_create_custom_model_version") < names.index(deprecated["name"])
+        assert "[deprecated: use datarobot_create_custom_model_version" in text_of(old)

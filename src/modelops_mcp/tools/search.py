@@ -1,6 +1,6 @@
 """Ranking operations for a plain-language query: BM25 over each operation's name, title, summary,
 description, path and group, with the verbs agents use for the same act folded together, the words users
-say for what the documents name otherwise added to the query, a backend named in the query preferred,
+say for what the documents name otherwise added to the query, a backend named in the query first,
 deprecated operations placed below what replaces them, and a fit's upload step brought up with it.
 
 A hand-rolled BM25 (a few dozen lines) rather than a search library: the corpus is a few hundred short
@@ -196,8 +196,6 @@ _USER_WORDS = {
     "label": "dataset",
 }
 _EXPANDED = 0.6
-# A backend named in the query ("on Tune the Model", "in caila") multiplies its operations' scores.
-_MENTIONED = 2.0
 # How much a query that covers the operation's name (its words after the backend's) multiplies its score:
 # "kick off training" is start_training more than start_session.
 _NAME_COVERED = 0.8
@@ -338,7 +336,7 @@ class OperationIndex:
     def __len__(self) -> int:
         return len(self._ops)
 
-    def _scores(self, terms: dict[str, float], named: set[str], allowed: Sequence[str] | None) -> dict[str, float]:
+    def _scores(self, terms: dict[str, float], allowed: Sequence[str] | None) -> dict[str, float]:
         scores: dict[str, float] = {}
         for op, doc, length in zip(self._ops, self._docs, self._lengths, strict=True):
             if allowed and op.backend not in allowed:
@@ -352,8 +350,6 @@ class OperationIndex:
             if score > 0:
                 name = self._names[op.tool_name]
                 score *= 1 + _NAME_COVERED * sum(1 for t in name if t in terms) / max(len(name), 1)
-                if op.backend in named:
-                    score *= _MENTIONED
                 if op.tool_name in self.relations.deprecated:
                     score *= _DEPRECATED
                 scores[op.tool_name] = score
@@ -391,7 +387,7 @@ class OperationIndex:
     def search(self, query: str, limit: int = 8, backends: Sequence[str] | None = None) -> list[Hit]:
         named, rest = mentions(query, self._backend_names, self._plain_names)
         terms = query_terms(rest)
-        scores = self._scores(terms, named, backends)
+        scores = self._scores(terms, backends)
         self._below_replacements(scores)
         # The backends the query names come first: the user said where.
         ranked = sorted(scores, key=lambda name: (self._by_name[name].backend not in named, -scores[name], name))
