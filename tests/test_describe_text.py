@@ -67,7 +67,7 @@ async def test_three_operations_described_at_once_each_appear_whole_over_stdio(
 
 def test_an_operation_too_long_for_its_budget_keeps_every_argument() -> None:
     properties = {f"arg{i}": {"type": "string", "description": "word " * 200} for i in range(20)}
-    operation = {
+    operation: dict[str, Any] = {
         "name": "x_op",
         "description": "Does x.\n\n" + "more " * 500,
         "input_schema": {"type": "object", "properties": properties, "required": ["arg7"]},
