@@ -8,6 +8,7 @@ client's tool cap and an agent's context.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -134,10 +135,14 @@ def _line(entry: dict[str, Any]) -> str:
 class DiscoveryTools:
     def __init__(self, exposed: dict[str, Operation], read_only: bool, text_limit: int) -> None:
         self.operations = exposed
-        self.index = OperationIndex(exposed.values())
         self.tools = definitions(sorted({op.backend for op in exposed.values()}), read_only)
         self._validators = {tool.name: ArgumentValidator(tool.input_schema) for tool in self.tools}
         self._text_limit = text_limit
+
+    @functools.cached_property
+    def index(self) -> OperationIndex:
+        """Built on the first search, not at start: a server that is never searched never pays for it."""
+        return OperationIndex(self.operations.values())
 
     def __contains__(self, name: str) -> bool:
         return name in self._validators

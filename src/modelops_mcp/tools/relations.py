@@ -8,6 +8,7 @@ document gets the same relations without a table to keep.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ def is_deprecated(op: Operation) -> bool:
     return "deprecated" in summary.lower() or bool(_DEPRECATED.search(op.description))
 
 
+@functools.cache
 def _words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _WORDS.findall(name.replace("_", " ")))
 
@@ -77,20 +79,25 @@ def _id_outputs(op: Operation) -> dict[tuple[str, ...], str]:
     return out
 
 
-def _takes(op: Operation, ids: Mapping[tuple[str, ...], str]) -> int:
-    """How many of this operation's id arguments (required, or its session key) an answer with these ids
-    provides: `customModelVersionId` takes a version's id, `train_file` a file's, `account` an `accountId`."""
+def _wanted(op: Operation) -> list[tuple[str, ...]]:
+    """The words of the arguments an operation needs: its required ones, and its session key."""
     wanted = list(op.input_schema.get("required", []))
     if op.session_arg is not None and op.session_arg not in wanted:
         wanted.append(op.session_arg)
+    return [words for words in map(_words, wanted) if words]
+
+
+def _takes(wanted: list[tuple[str, ...]], ids: Mapping[tuple[str, ...], str]) -> int:
+    """How many of these arguments an answer with these ids provides: `customModelVersionId` takes a
+    version's id, `train_file` a file's, `account` an `accountId`."""
     count = 0
-    for arg in wanted:
-        words = _words(arg)
-        if words and words[-1] in ("id", "key") and len(words) > 1:
+    last_words = {key[-1] for key in ids}
+    for words in wanted:
+        if words[-1] in ("id", "key") and len(words) > 1:
             stem = words[:-1]
             count += any(stem[-len(key) :] == key for key in ids)
-        elif words:
-            count += any(key[-1] == words[-1] for key in ids)
+        else:
+            count += words[-1] in last_words
     return count
 
 
@@ -101,7 +108,12 @@ class Relations:
     needs: dict[str, list[str]] = field(default_factory=dict)  # name -> what must usually come first
 
 
-def _followers(op: Operation, backend_ops: list[Operation], deprecated: Mapping[str, list[str]]) -> list[str]:
+def _followers(
+    op: Operation,
+    backend_ops: list[Operation],
+    deprecated: Mapping[str, list[str]],
+    wanted: Mapping[str, list[tuple[str, ...]]],
+) -> list[str]:
     ids = _id_outputs(op)
     then = None  # an upload's read-back: the tool already makes that call
     if op.upload is not None and op.upload.then is not None:
@@ -111,9 +123,9 @@ def _followers(op: Operation, backend_ops: list[Operation], deprecated: Mapping[
     order = {o.tool_name: i for i, o in enumerate(backend_ops)}
     scored: list[tuple[tuple[Any, ...], str]] = []
     for other in backend_ops:
-        if other in (op, then) or other.tool_name in deprecated or other.annotations.destructive_hint:
+        if other is op or other is then or other.tool_name in deprecated or other.annotations.destructive_hint:
             continue
-        provided = _takes(other, ids)
+        provided = _takes(wanted[other.tool_name], ids)
         if not provided:
             continue
         # The step the answer feeds most, then one later in the document, then one that makes something.
@@ -139,8 +151,9 @@ def relate(operations: Iterable[Operation]) -> Relations:
     for op in ops:
         if is_deprecated(op):
             relations.deprecated[op.tool_name] = _replacements(op, by_backend[op.backend])
+    wanted = {op.tool_name: _wanted(op) for op in ops}
     for op in ops:
-        following = _followers(op, by_backend[op.backend], relations.deprecated)
+        following = _followers(op, by_backend[op.backend], relations.deprecated, wanted)
         relations.follows[op.tool_name] = following
         for name in following:
             relations.needs.setdefault(name, []).append(op.tool_name)

@@ -9,6 +9,7 @@ documents built once at start, and the ranking must be deterministic and depende
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -210,6 +211,7 @@ _B = 0.5
 _WORD = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])|\d+")
 
 
+@functools.cache
 def _stem(word: str) -> str:
     """A light suffix strip, enough to meet "models" with "model", "tests" with "test" and "unloading" with
     "unload"."""
