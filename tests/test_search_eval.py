@@ -90,6 +90,19 @@ def test_deprecation_and_replacements_come_from_the_documents(index: OperationIn
     assert "datarobot_create_custom_model_version" not in deprecated
 
 
+def test_what_follows_is_read_from_ids_jobs_and_sessions(index: OperationIndex) -> None:
+    follows = index.relations.follows
+    # A new custom model's id is what a version is made on; a version's ids are what a dependency build takes.
+    assert follows["datarobot_create_custom_model"][0] == "datarobot_create_custom_model_version"
+    assert "datarobot_start_dependency_build" in follows["datarobot_create_custom_model_version"]
+    # A job is waited for; a session's key is what the Training Module's steps take.
+    assert follows["caila_fit_service"][:2] == ["jobs_wait", "caila_get_job_status"]
+    assert follows["training_start_session"][:2] == ["training_update_config", "training_upload_dataset"]
+    # Nothing follows into a deletion or a deprecated operation.
+    everything = {name for following in follows.values() for name in following}
+    assert not {n for n in everything if "_delete_" in n} | (everything & set(index.relations.deprecated))
+
+
 @pytest.mark.anyio
 async def test_each_hit_shows_what_usually_follows_it_and_a_deprecated_one_its_replacement(
     sandbox: RunningSandbox, state_dir: Path

@@ -94,8 +94,10 @@ def _takes(wanted: list[tuple[str, ...]], ids: Mapping[tuple[str, ...], str]) ->
     last_words = {key[-1] for key in ids}
     for words in wanted:
         if words[-1] in ("id", "key") and len(words) > 1:
+            # A bare `id` is the resource's: `customModelVersionId` takes a new version's. A named one
+            # (`versionId`) is only what the same name takes, not every kind of version.
             stem = words[:-1]
-            count += any(stem[-len(key) :] == key for key in ids)
+            count += any(stem == key or (name == "id" and stem[-len(key) :] == key) for key, name in ids.items())
         else:
             count += words[-1] in last_words
     return count
@@ -128,11 +130,14 @@ def _followers(
         provided = _takes(wanted[other.tool_name], ids)
         if not provided:
             continue
-        # The step the answer feeds most, then one later in the document, then one that makes something.
+        # The step the answer feeds most; then one on what the operation made (a path under its own, after
+        # an id); then one later in the document; then one that makes something (not a read, not an edit).
         rank = (
             -provided,
+            not other.path.startswith(op.path.rstrip("/") + "/{"),
             order[other.tool_name] < order[op.tool_name],
             bool(other.annotations.read_only_hint),
+            other.method != "POST",
             order[other.tool_name],
         )
         scored.append((rank, other.tool_name))
