@@ -21,10 +21,10 @@ import search_bench
 
 from modelops_mcp.config import Settings
 from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.tools import search
+from modelops_mcp.tools import search, vocabulary
 from modelops_mcp.tools.catalog import Operation
 
-# Each ablation: module attributes of modelops_mcp.tools.search set while the index is built and queried.
+# Each ablation: attributes of modelops_mcp.tools.search (or .vocabulary) set while the index is built and queried.
 ABLATIONS: dict[str, dict[str, Any]] = {
     "shipped": {},
     "without user vocabulary": {"_USER_WORDS": {}},
@@ -42,14 +42,16 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 
 @contextlib.contextmanager
 def patched(values: dict[str, Any]) -> Iterator[None]:
-    saved = {name: getattr(search, name) for name in values}
+    """Set attributes of the search module, or of its vocabulary (the user words live there)."""
+    owners = {name: search if hasattr(search, name) else vocabulary for name in values}
+    saved = {name: getattr(owners[name], name) for name in values}
     for name, value in values.items():
-        setattr(search, name, value)
+        setattr(owners[name], name, value)
     try:
         yield
     finally:
         for name, value in saved.items():
-            setattr(search, name, value)
+            setattr(owners[name], name, value)
 
 
 def document(op: Operation) -> str:

@@ -3,200 +3,23 @@ description, path and group, with the verbs agents use for the same act folded t
 say for what the documents name otherwise added to the query, a backend named in the query first,
 deprecated operations placed below what replaces them, and a fit's upload step brought up with it.
 
-A hand-rolled BM25 (a few dozen lines) rather than a search library: the corpus is a few hundred short
-documents built once at start, and the ranking must be deterministic and dependency-free.
+A hand-rolled BM25 (a few dozen lines) rather than a search library: the corpus is a hundred short
+documents built on the first search, the ranking must be deterministic, and on bench/search_eval.json
+bm25s and rapidfuzz over the same fields ranked worse than this (bench/search_alternatives.py). The
+words themselves are in tools/vocabulary.py.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from modelops_mcp.tools.catalog import Operation
 from modelops_mcp.tools.relations import relate, uploads
+from modelops_mcp.tools.vocabulary import fold, query_terms, tokens, words
 
-# Words with no signal in an operation's description or a query about one.
-_STOP = frozenset(
-    {
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "for",
-        "and",
-        "or",
-        "in",
-        "on",
-        "with",
-        "by",
-        "from",
-        "its",
-        "it",
-        "is",
-        "be",
-        "this",
-        "that",
-        "as",
-        "at",
-        "all",
-        "any",
-        "into",
-        "me",
-        "my",
-        "i",
-        "you",
-        "your",
-        "we",
-        "our",
-        "can",
-        "how",
-        "do",
-        "does",
-        "which",
-        "what",
-        "please",
-        "using",
-        "use",
-        "via",
-        "have",
-        "has",
-        "had",
-        "are",
-        "was",
-        "were",
-        "been",
-        "did",
-        "will",
-        "would",
-        "should",
-        "could",
-        "so",
-        "now",
-    }
-)
-# The same act, worded the way a person or an API may word it, folded onto one token.
-_SYNONYMS = {
-    "retrieve": "get",
-    "fetch": "get",
-    "read": "get",
-    "show": "get",
-    "describe": "get",
-    "view": "get",
-    "enumerate": "list",
-    "remove": "delete",
-    "erase": "delete",
-    "destroy": "delete",
-    "add": "create",
-    "new": "create",
-    "make": "create",
-    "register": "create",
-    "launch": "start",
-    "run": "start",
-    "begin": "start",
-    "trigger": "start",
-    "kick": "start",
-    "abort": "cancel",
-    "halt": "cancel",
-    "stop": "cancel",
-    "terminate": "cancel",
-    "modify": "update",
-    "change": "update",
-    "edit": "update",
-    "patch": "update",
-    "set": "update",
-    "train": "fit",
-    "training": "fit",
-    "finetune": "fit",
-    "tuning": "fit",
-    "tune": "fit",
-    "predict": "classify",
-    "prediction": "classify",
-    "retrain": "fit",
-    "configure": "config",
-    "configuration": "config",
-    "setting": "config",
-    "converts": "convert",
-    "conversion": "convert",
-    "llm": "model",
-    "importance": "impact",
-    "explain": "explanation",
-    "duplicate": "copy",
-    "clone": "copy",
-    "permission": "access",
-    "permissions": "access",
-    "share": "access",
-    "sharing": "access",
-}
-# Words users say for what the documents name otherwise: each adds the documents' words to the query, at
-# _EXPANDED weight (the user's own word keeps its full weight).
-_USER_WORDS = {
-    "epoch": "config",
-    "learning": "config",
-    "rate": "config",
-    "batch": "config",
-    "hyperparameter": "config",
-    "parameter": "config",
-    "ram": "memory",
-    "memory": "load",
-    "fail": "log",
-    "failed": "log",
-    "error": "log",
-    "why": "log",
-    "which": "list",
-    "available": "list",
-    "have": "list",
-    "what": "get",
-    "is": "status",
-    "has": "status",
-    "build": "create",
-    "far": "status",
-    "along": "status",
-    "finished": "status",
-    "done": "status",
-    "yet": "status",
-    "progress": "status",
-    "colleague": "access",
-    "who": "access",
-    "grant": "access",
-    "docker": "environment",
-    "container": "environment",
-    "requirement": "dependency",
-    "install": "start dependency build",
-    "package": "dependency",
-    "jar": "convert",
-    "convert": "create",
-    "compute": "start",
-    "calculate": "start",
-    "share": "update",
-    "java": "convert",
-    "export": "download",
-    "zip": "download",
-    "review": "classify text",
-    "sentence": "classify text",
-    "inference": "classify",
-    "write": "generate",
-    "attach": "bind",
-    "link": "bind",
-    "git": "repository",
-    "github": "repository",
-    "repo": "repository",
-    "up": "health",
-    "alive": "health",
-    "running": "health",
-    "pretrained": "import",
-    "huggingface": "import pretrained",
-    "rename": "update name",
-    "quota": "limit",
-    "csv": "dataset file",
-    "example": "dataset",
-    "label": "dataset",
-}
-_EXPANDED = 0.6
 # How much a query that covers the operation's name (its words after the backend's) multiplies its score:
 # "kick off training" is start_training more than start_session.
 _NAME_COVERED = 0.8
@@ -208,76 +31,30 @@ _DEPRECATED = 0.9
 _WEIGHTS = {"name": 3.0, "title": 2.5, "summary": 2.0, "group": 1.5, "path": 1.0, "description": 0.6}
 _K1 = 1.2
 _B = 0.5
-_WORD = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])|\d+")
-
-
-@functools.cache
-def _stem(word: str) -> str:
-    """A light suffix strip, enough to meet "models" with "model", "tests" with "test" and "unloading" with
-    "unload"."""
-    for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            base = word[: -len(suffix)]
-            if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "ls":
-                return base[:-1]  # running -> run
-            return base + "e" if base.endswith(("at", "iz", "uc", "ur", "iv")) else base  # created -> create
-    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            if suffix == "es" and not word.endswith(("ches", "shes", "xes", "zes", "sses")):
-                continue
-            return word[: -len(suffix)] + keep
-    return word
-
-
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text.replace("_", " "))]
-
-
-def _fold(word: str) -> str:
-    word = _SYNONYMS.get(word, word)
-    stem = _stem(word)
-    return _SYNONYMS.get(stem, stem)
-
-
-def tokens(text: str) -> list[str]:
-    return [_fold(w) for w in _words(text) if w not in _STOP]
-
-
-def query_terms(text: str) -> dict[str, float]:
-    """The query's tokens at weight 1, and the documents' words for the users' words at _EXPANDED."""
-    terms: dict[str, float] = {}
-    for word in _words(text):
-        for extra in _USER_WORDS.get(word, _USER_WORDS.get(_stem(word), "")).split():
-            for token in tokens(extra):
-                # Several of the user's words for one thing add up, to the weight of the word itself.
-                terms[token] = min(terms.get(token, 0.0) + _EXPANDED, 1.0)
-        if word not in _STOP:
-            terms[_fold(word)] = 1.0
-    return terms
 
 
 def mentions(text: str, backends: Iterable[str], plain: Mapping[str, set[str]] | None = None) -> tuple[set[str], str]:
     """Backends the query names, spaced or not ("Tune the Model" names `tunethemodel`), and the query
     without the words that named them (they would otherwise count as "tune" and "model"). A backend in
     `plain` has a name that is an ordinary word: it is named only when followed by one of the given words."""
-    words = _words(text)
+    said = words(text)
     wanted = {b.replace("_", ""): b for b in backends}
     plain = plain or {}
     named: set[str] = set()
-    kept = [True] * len(words)
-    for i in range(len(words)):
-        for j in range(min(len(words), i + 4), i, -1):
-            backend = wanted.get("".join(words[i:j]))
+    kept = [True] * len(said)
+    for i in range(len(said)):
+        for j in range(min(len(said), i + 4), i, -1):
+            backend = wanted.get("".join(said[i:j]))
             if backend is None:
                 continue
             if backend in plain:
-                if j >= len(words) or _fold(words[j]) not in plain[backend]:
+                if j >= len(said) or fold(said[j]) not in plain[backend]:
                     continue
                 j += 1
             named.add(backend)
             kept[i:j] = [False] * (j - i)
             break
-    return named, " ".join(w for w, keep in zip(words, kept, strict=True) if keep)
+    return named, " ".join(w for w, keep in zip(said, kept, strict=True) if keep)
 
 
 @dataclass(frozen=True)
@@ -331,7 +108,7 @@ class OperationIndex:
         self._plain_names = {
             b: {t for t, o in owners.items() if o == {b}}
             for b in self._backend_names
-            if owners.get(_fold(b), {b}) != {b}
+            if owners.get(fold(b), {b}) != {b}
         }
         self.relations = relate(self._ops)
 
