@@ -32,6 +32,7 @@ SCRIPTS: list[tuple[str, str, list[str], list[str]]] = [
     ("http", "http_bench.py", [], ["--quick"]),
     ("jobs", "jobs_bench.py", [], ["--quick"]),
     ("files", "files_bench.py", [], ["--mib", "1", "--rounds", "2"]),
+    ("search", "search_bench.py", [], ["--quick"]),
 ]
 TAKES_NO_PEER = {"startup", "toollist", "calls", "http", "jobs"}
 Row = dict[str, Any]
@@ -329,6 +330,35 @@ def files_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def search_rows(r: dict[str, Any]) -> list[Row]:
+    targets = r["targets"]
+    rows = []
+    for split, label in (("dev", "dev, tuned on"), ("heldout", "held out")):
+        figures = r["per_split"][split]
+        for key, name, target in (
+            ("recall_at_3", "right operation in the top 3", targets["recall_at_3"]),
+            ("first", "right operation first", targets["first"]),
+        ):
+            rows.append(
+                row(
+                    f"ops_search, {name} ({label}: {figures['requests']} user requests)",
+                    f"{figures[key]:.2f}",
+                    target=f"≥ {target:.2f}",
+                    met=figures[key] >= target,
+                )
+            )
+    everything = r["all"]
+    rows.append(
+        row(
+            f"ops_search, deprecated below their replacements ({everything['requests']} requests)",
+            f"{everything['deprecated_below']:.2f}",
+            target="1.00",
+            met=everything["deprecated_below"] >= 1.0,
+        )
+    )
+    return rows
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "startup": startup_rows,
     "toollist": toollist_rows,
@@ -336,6 +366,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "http": http_rows,
     "jobs": jobs_rows,
     "files": files_rows,
+    "search": search_rows,
 }
 
 
@@ -360,7 +391,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="tiny sizes; results go to the temp dir by default")
     p.add_argument("--no-peer", action="store_true", help="skip the peer (FastMCP) figures")
     p.add_argument("--out-dir", help="where every JSON and SUMMARY.md go (default bench/results)")
-    p.add_argument("--only", help="comma-separated names to run (startup,toollist,calls,http,jobs,files)")
+    p.add_argument("--only", help="comma-separated names to run (startup,toollist,calls,http,jobs,files,search)")
     args = p.parse_args()
     default_dir = Path(tempfile.gettempdir()) / "modelops-bench-quick" if args.quick else common.RESULTS
     out_dir = Path(args.out_dir) if args.out_dir else default_dir

@@ -99,3 +99,10 @@ def test_run_all_writes_the_summary_table(tmp_path: Path) -> None:
     assert summary["runs"]["toollist"]["ok"]
     assert "| Figure | Ours |" in (tmp_path / "SUMMARY.md").read_text()
     assert "tools/list, full: total bytes" in done.stdout
+
+
+def test_the_search_benchmark_reports_each_split_and_backend(tmp_path: Path) -> None:
+    results = run_bench("search_bench.py", tmp_path / "search.json", "--quick")
+    assert set(results["per_split"]) == {"dev", "heldout"}
+    assert set(results["per_backend"]) == {"caila", "training", "tunethemodel", "datarobot", "pieces"}
+    assert results["all"]["requests"] >= 60

@@ -8,6 +8,7 @@ client's tool cap and an agent's context.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,9 +17,9 @@ import mcp_types as types
 
 from modelops_mcp.job_tools import READ_ONLY, object_tool
 from modelops_mcp.tools.catalog import Operation
+from modelops_mcp.tools.describe_text import render
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.tools.portable import single_types
-from modelops_mcp.tools.response import compact
 from modelops_mcp.tools.search import OperationIndex
 from modelops_mcp.tools.validation import ArgumentValidator
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_LIMIT_DEFAULT = 8
 DESCRIBE_MAX = 10
+NEXT_SHOWN = 3  # operations that usually follow a hit, shown with it
 
 # Runs an exposed operation exactly as its own tool would: the server passes in its call path.
 Invoke = Callable[[str, dict[str, Any]], Awaitable[types.CallToolResult | dict[str, Any]]]
@@ -34,18 +36,25 @@ _NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 
 
 def definitions(backends: list[str], read_only: bool) -> list[types.Tool]:
-    # Each found operation: name, summary, and read_only / starts_job when true.
+    # Each found operation: name, summary, read_only / starts_job when true, what usually follows it, and
+    # for a deprecated one what replaces it.
+    names = {"type": "array", "items": {"type": "string"}}
     summary = {
         "type": "object",
-        "properties": {"name": {"type": "string"}, "summary": {"type": "string"}},
+        "properties": {
+            "name": {"type": "string"},
+            "summary": {"type": "string"},
+            "next": names,
+            "deprecated_use": names,
+        },
         "required": ["name", "summary"],
     }
     return [
         object_tool(
             "ops_search",
             "Search operations",
-            "Find operations (fits, tests, uploads, downloads...) by a plain-language query, best first. Then "
-            "ops_describe, then ops_call.",
+            "Find operations (fits, tests, uploads, downloads...) by a plain-language query, best first, with "
+            "what usually follows each. Then ops_describe, then ops_call.",
             {
                 "query": {"type": "string", "minLength": 1, "maxLength": 500},
                 "backend": {"type": "string", "enum": backends},
@@ -62,8 +71,12 @@ def definitions(backends: list[str], read_only: bool) -> list[types.Tool]:
         object_tool(
             "ops_describe",
             "Describe operations",
-            "Full description, input schema (the arguments ops_call takes) and output schema of operations, by name.",
-            {"names": {"type": "array", "items": _NAME, "minItems": 1, "maxItems": DESCRIBE_MAX}},
+            "Each named operation's arguments for ops_call (required first), description, and output fields if "
+            "output_schema.",
+            {
+                "names": {"type": "array", "items": _NAME, "minItems": 1, "maxItems": DESCRIBE_MAX},
+                "output_schema": {"type": "boolean", "default": False},
+            },
             ["names"],
             {
                 "type": "object",
@@ -108,13 +121,28 @@ def describe_operation(op: Operation) -> dict[str, Any]:
     return described
 
 
+def _line(entry: dict[str, Any]) -> str:
+    line = f"{entry['name']} — {entry['summary']}"
+    if entry.get("starts_job"):
+        line += " [starts a job]"
+    if "deprecated_use" in entry:
+        line += f" [deprecated: use {' or '.join(entry['deprecated_use']) or 'another operation'}]"
+    if entry.get("next"):
+        line += f" → then: {', '.join(entry['next'])}"
+    return line
+
+
 class DiscoveryTools:
     def __init__(self, exposed: dict[str, Operation], read_only: bool, text_limit: int) -> None:
         self.operations = exposed
-        self.index = OperationIndex(exposed.values())
         self.tools = definitions(sorted({op.backend for op in exposed.values()}), read_only)
         self._validators = {tool.name: ArgumentValidator(tool.input_schema) for tool in self.tools}
         self._text_limit = text_limit
+
+    @functools.cached_property
+    def index(self) -> OperationIndex:
+        """Built on the first search, not at start: a server that is never searched never pays for it."""
+        return OperationIndex(self.operations.values())
 
     def __contains__(self, name: str) -> bool:
         return name in self._validators
@@ -128,7 +156,7 @@ class DiscoveryTools:
             if name == "ops_search":
                 return self._search(arguments)
             if name == "ops_describe":
-                return self._describe(arguments["names"])
+                return self._describe(arguments["names"], bool(arguments.get("output_schema", False)))
             target = arguments["name"]
             if target not in self.operations:
                 raise self._unknown([target])
@@ -148,6 +176,7 @@ class DiscoveryTools:
         hits = self.index.search(
             arguments["query"], arguments.get("limit", SEARCH_LIMIT_DEFAULT), [backend] if backend else None
         )
+        relations = self.index.relations
         found = []
         for hit in hits:
             op = hit.operation
@@ -156,12 +185,17 @@ class DiscoveryTools:
                 entry["read_only"] = True
             if op.job is not None:
                 entry["starts_job"] = True
+            following = relations.follows.get(op.tool_name, [])[:NEXT_SHOWN]
+            if following:
+                entry["next"] = following
+            if op.tool_name in relations.deprecated:
+                entry["deprecated_use"] = relations.deprecated[op.tool_name]
             found.append(entry)
-        lines = [f"{e['name']} — {e['summary']}" + (" [starts a job]" if e.get("starts_job") else "") for e in found]
+        lines = [_line(e) for e in found]
         text = "\n".join(lines) if lines else "no operation matches; try other words, or drop the backend filter"
         return self._result({"operations": found}, text)
 
-    def _describe(self, names: list[str]) -> types.CallToolResult:
+    def _describe(self, names: list[str], with_output: bool) -> types.CallToolResult:
         known = [describe_operation(self.operations[n]) for n in dict.fromkeys(names) if n in self.operations]
         unknown = [n for n in dict.fromkeys(names) if n not in self.operations]
         if not known:
@@ -169,7 +203,7 @@ class DiscoveryTools:
         structured: dict[str, Any] = {"operations": known}
         if unknown:
             structured["unknown"] = unknown
-        return self._result(structured, compact(structured, self._text_limit))
+        return self._result(structured, render(known, unknown, self._text_limit, with_output))
 
     def _unknown(self, names: list[str]) -> ToolFailure:
         suggestions = [hit.operation.tool_name for hit in self.index.search(" ".join(names), 3)]

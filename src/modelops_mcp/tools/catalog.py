@@ -83,6 +83,8 @@ class Operation:
     group: str | None = None
     # Arguments that make a call destructive (x-mcp `confirm_when`); empty: the destructiveHint decides.
     confirm_when: tuple[str, ...] = ()
+    # The document marks the operation `deprecated: true` (search ranks it below what replaces it).
+    deprecated: bool = False
 
     @property
     def idempotent(self) -> bool:
@@ -405,6 +407,7 @@ def load_backend(path: Path | Traversable, *, check_schemas: bool = True) -> Bac
                     upload=op_ext.upload,
                     group=_first_tag(raw),
                     confirm_when=tuple(op_ext.confirm_when),
+                    deprecated=raw.get("deprecated") is True,
                 )
             )
     _check_jobs(source, operations)
