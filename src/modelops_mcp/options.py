@@ -105,7 +105,7 @@ class Options(BaseModel):
             poll_min_interval_s=self.poll_interval,
             poll_max_s=self.poll_max,
             read_timeout_s=self.read_timeout,
-            max_upload_bytes=int(self.max_upload_mb * MIB),
+            max_upload_bytes=max(1, int(self.max_upload_mb * MIB)),
             max_response_bytes=max(1024, int(self.max_response_mb * MIB)),
             job_max_age_s=self.job_max_age,
         )
@@ -198,13 +198,14 @@ def _said(exc: ValidationError, given: dict[str, tuple[object, bool]]) -> str:
     source = SOURCES.get(name)
     if source is None or name not in given:
         return f"invalid {name or 'option'}: {first['msg']}"
-    value, from_flag = given[name]
+    value, from_flag = str(given[name][0]), given[name][1]
+    shown = value if value.isprintable() else repr(value)  # one line, whatever the variable holds
     where = (
         f"given as {source.flag}; env {source.env} sets it too"
         if from_flag
-        else f"given as {source.env}={value}; the flag {source.flag} sets it too"
+        else f"given as {source.env}={shown}; the flag {source.flag} sets it too"
     )
-    return f"{source.flag}: must be {source.what}{bounds(name)}, not {str(value)!r} ({where})"
+    return f"{source.flag}: must be {source.what}{bounds(name)}, not {value!r} ({where})"
 
 
 def bounds(name: str) -> str:
