@@ -11,6 +11,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 
 SCHEME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,31}")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Delta-seconds is ASCII digits only (RFC 9110, 10.2.3): str.isdigit() also takes "²", which float() refuses.
+DELTA_SECONDS = re.compile(r"[0-9]+", re.ASCII)
+# Longer than a day is no wait anyone acts on; the cap also keeps a 400-digit value finite (JSON has no inf).
+LONGEST_RETRY_AFTER_S = 86400.0
 # A local service answers its health check in milliseconds; a port nobody listens on refuses at once.
 PROBE_TIMEOUT_S = 1.0
 
@@ -127,18 +132,25 @@ class BackendConfig:
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    """Retry-After as seconds, from either of its two forms (delta-seconds or an HTTP date)."""
+    """Retry-After as seconds, from either of its two forms (delta-seconds or an HTTP date).
+
+    None when it is neither (the usual backoff applies): a malformed header is the backend's slip, never a
+    reason to fail the call.
+    """
     raw = response.headers.get("retry-after")
     if raw is None:
         return None
     raw = raw.strip()
-    if raw.isdigit():
-        return float(raw)
+    if DELTA_SECONDS.fullmatch(raw):
+        return min(float(raw), LONGEST_RETRY_AFTER_S)
     try:
         when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:  # "-0000": UTC, the zone unsaid
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return min(max(0.0, seconds), LONGEST_RETRY_AFTER_S)
 
 
 @functools.cache

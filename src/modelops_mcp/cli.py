@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -14,60 +13,17 @@ from pathlib import Path
 import anyio
 
 from modelops_mcp import __version__
-from modelops_mcp.config import (
-    NO_CONFIRM_ENV,
-    READ_ONLY_ENV,
-    TOOLS_ENV,
-    TOOLSETS_ENV,
-    Limits,
-    Settings,
-    allowed_dirs,
-    default_state_dir,
-    discovery_mode,
-    flag_or_env,
-    listed,
-    output_dir,
-    output_schemas_mode,
-)
+from modelops_mcp.config import Settings, default_state_dir
 from modelops_mcp.install import add_arguments as add_install_arguments
 from modelops_mcp.jobs import JOB_STATUSES
+from modelops_mcp.options import options_from
 from modelops_mcp.tools.openapi import SchemaError
 from modelops_mcp.tools.selection import SelectionError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    state_dir = Path(args.state_dir).expanduser() if args.state_dir else default_state_dir()
-    limits = Limits()
-    if getattr(args, "poll_interval", None) is not None:
-        limits.poll_min_interval_s = args.poll_interval
-    if getattr(args, "poll_max", None) is not None:
-        limits.poll_max_s = args.poll_max
-    if getattr(args, "max_upload_mb", None) is not None:
-        limits.max_upload_bytes = int(args.max_upload_mb * 1024 * 1024)
-    if getattr(args, "read_timeout", None) is not None:
-        limits.read_timeout_s = args.read_timeout
-    if getattr(args, "max_response_mb", None) is not None:
-        limits.max_response_bytes = max(1024, int(args.max_response_mb * 1024 * 1024))
-    return Settings(
-        state_dir=state_dir,
-        schema_paths=[Path(p) for p in getattr(args, "schema", [])],
-        limits=limits,
-        allow_dirs=allowed_dirs(getattr(args, "allow_dir", None) or []),
-        output_dir=output_dir(getattr(args, "output_dir", None)),
-        toolsets=listed(getattr(args, "toolsets", None), TOOLSETS_ENV),
-        tools=listed(getattr(args, "tools", None), TOOLS_ENV),
-        read_only=flag_or_env(getattr(args, "read_only", False), READ_ONLY_ENV),
-        discovery=discovery_mode(getattr(args, "discovery", None)),
-        output_schemas=output_schemas_mode(getattr(args, "output_schemas", None)),
-        confirm=not flag_or_env(getattr(args, "no_confirm", False), NO_CONFIRM_ENV),
-    )
-
-
-def _positive_seconds(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, not {raw!r}")
-    return value
+    # Every flag and its variable pass the bounds of one model; a bad value stops here (exit 2).
+    return options_from(args, os.environ).settings([Path(p) for p in getattr(args, "schema", [])])
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -149,15 +105,26 @@ def _parser() -> argparse.ArgumentParser:
         help="HTTP: a browser Origin to accept (https://app.example.com); repeatable (env MODELOPS_ALLOW_ORIGINS)",
     )
     serve.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    # The numbers are read as text and checked by options.Options, the same way as their variables.
     serve.add_argument(
-        "--poll-interval", type=float, metavar="S", help="minimum seconds between two status checks of a job (1)"
+        "--poll-interval",
+        metavar="S",
+        help="minimum seconds between two status checks of a job, 0.05 to 3600 (1; env MODELOPS_POLL_INTERVAL)",
     )
-    serve.add_argument("--poll-max", type=float, metavar="S", help="longest backoff between status checks (30)")
+    serve.add_argument(
+        "--poll-max", metavar="S", help="longest backoff between status checks (30; env MODELOPS_POLL_MAX)"
+    )
     serve.add_argument(
         "--read-timeout",
-        type=_positive_seconds,
         metavar="S",
-        help="seconds to wait for a backend's answer before the call fails with kind timeout (60)",
+        help="seconds to wait for a backend's answer before the call fails with kind timeout "
+        "(60; env MODELOPS_READ_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--job-max-age",
+        metavar="AGE",
+        help="an unfinished job older than this is no longer polled and ends failed, saying so: 90s, 30m, 12h, "
+        "7d (7d; env MODELOPS_JOB_MAX_AGE)",
     )
     serve.add_argument(
         "--allow-dir",
@@ -173,13 +140,15 @@ def _parser() -> argparse.ArgumentParser:
         "default: <state dir>/downloads)",
     )
     serve.add_argument(
-        "--max-upload-mb", type=float, metavar="MB", help="largest file an upload may send, in MiB (2048)"
+        "--max-upload-mb",
+        metavar="MB",
+        help="largest file an upload may send, in MiB (2048; env MODELOPS_MAX_UPLOAD_MB)",
     )
     serve.add_argument(
         "--max-response-mb",
-        type=float,
         metavar="MB",
-        help="largest JSON answer read inline, in MiB; a larger one is saved to a file (8)",
+        help="largest JSON answer read inline, in MiB; a larger one is saved to a file (8; env "
+        "MODELOPS_MAX_RESPONSE_MB)",
     )
 
     jobs = sub.add_parser("jobs", help="list the jobs in the state dir, or show one")
@@ -217,7 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     demo = sub.add_parser("demo", help="run each backend's journey end to end on the sandbox")
-    demo.add_argument("--speed", type=float, default=60.0, help="sandbox speed (default 60: a minute a second)")
+    demo.add_argument("--speed", help="sandbox speed (default 60: a minute a second; env MODELOPS_SANDBOX_SPEED)")
     demo.add_argument("--dataset", default="support-tickets", help="Caila dataset to fit on (broken-labels fails)")
     demo.add_argument(
         "--backend",
@@ -312,7 +281,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     # Every journey unless --backend names some (each once, in the order named).
     backends = list(dict.fromkeys(args.backend or JOURNEYS))
-    return anyio.run(lambda: run_demo(args.speed, args.dataset, backends=backends))
+    speed = options_from(args, os.environ).speed
+    return anyio.run(lambda: run_demo(speed, args.dataset, backends=backends))
 
 
 def _run_tools(args: argparse.Namespace) -> int:

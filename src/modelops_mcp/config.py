@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 STATE_DIR_ENV = "MODELOPS_STATE_DIR"
 ALLOW_DIRS_ENV = "MODELOPS_ALLOW_DIRS"  # os.pathsep-separated, like PATH
@@ -22,14 +22,24 @@ OUTPUT_SCHEMAS_ENV = "MODELOPS_OUTPUT_SCHEMAS"  # lean | full
 # The sub-directory of the state dir a sandboxed server keeps its state in.
 SANDBOX_STATE = "sandbox"
 Discovery = Literal["tools", "search"]
+# The longest jobs these backends run are fine-tunes (Caila fits, Training Module trainings, Tune the Model
+# models, DataRobot custom model builds and tests): hours, at most a day or two. A week is several times
+# that, and bounds what a job its backend forgot (or a server pointed elsewhere) costs in status calls.
+DEFAULT_JOB_MAX_AGE_S = 7 * 86400.0
 OutputSchemas = Literal["lean", "full"]
 
 
 class Limits(BaseModel):
-    """Bounds on what one call may cost; every number here has a flag or a default that is safe."""
+    """Bounds on what one call may cost; every number here has a flag or a default that is safe.
 
-    connect_timeout_s: float = 10.0
-    read_timeout_s: float = 60.0
+    Checked on construction and on assignment alike: a bound set here holds however a value arrives (the
+    flags and variables are read, and refused in their own units, by `options.Options`).
+    """
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=60.0, gt=0, le=3600)
     max_attempts: int = Field(default=3, ge=1, le=10)
     retry_base_delay_s: float = 0.25
     retry_max_delay_s: float = 8.0
@@ -38,13 +48,17 @@ class Limits(BaseModel):
     text_chars: int = Field(default=8000, ge=200)
     # Job status polling: never two calls for one job closer than the minimum interval; idle jobs back
     # off from that interval doubling to the maximum; at most `poll_concurrency` calls at once.
-    poll_min_interval_s: float = Field(default=1.0, gt=0)
-    poll_max_s: float = Field(default=30.0, gt=0)
+    # Never 0 (one job then drew 92 status calls a second). A user's floor is 0.05 s (options.Options); a
+    # program compressing time (the jobs benchmark at scale 60) may go lower.
+    poll_min_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    poll_max_s: float = Field(default=30.0, gt=0, le=86400)
     poll_concurrency: int = Field(default=8, ge=1)
-    max_upload_bytes: int = Field(default=2 * 1024**3, ge=0)
+    max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
     # A JSON answer larger than this is not read into memory (nor into the agent's context): it is saved to a
     # file and the call says where. Files (downloads) are streamed to disk whatever their size.
     max_response_bytes: int = Field(default=8 * 1024**2, ge=1024)
+    # An unfinished job older than this is no longer polled: it ends `failed`, saying so.
+    job_max_age_s: float = Field(default=DEFAULT_JOB_MAX_AGE_S, ge=1, le=365 * 86400.0)
 
 
 class Settings(BaseModel):
@@ -135,26 +149,3 @@ def listed(flags: list[str] | None, variable: str, env: Mapping[str, str] | None
     env = os.environ if env is None else env
     raw = flags if flags else [env.get(variable, "")]
     return [name.strip() for item in raw for name in item.split(",") if name.strip()]
-
-
-def flag_or_env(flag: bool, variable: str, env: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if env is None else env
-    return flag or env.get(variable, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def discovery_mode(flag: str | None, env: Mapping[str, str] | None = None) -> Discovery:
-    raw = _choice(flag, DISCOVERY_ENV, ("tools", "search"), env)
-    return "search" if raw == "search" else "tools"
-
-
-def output_schemas_mode(flag: str | None, env: Mapping[str, str] | None = None) -> OutputSchemas:
-    raw = _choice(flag, OUTPUT_SCHEMAS_ENV, ("lean", "full"), env)
-    return "full" if raw == "full" else "lean"
-
-
-def _choice(flag: str | None, variable: str, choices: tuple[str, ...], env: Mapping[str, str] | None) -> str:
-    env = os.environ if env is None else env
-    raw = (flag or env.get(variable, "") or choices[0]).strip().lower()
-    if raw not in choices:
-        raise ValueError(f"{variable} must be one of {', '.join(choices)}, not {raw!r}")
-    return raw

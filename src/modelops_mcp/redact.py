@@ -44,20 +44,27 @@ class Redactor:
         return value
 
 
+# Renders a traceback as the standard formatter would, so it can be redacted before any handler prints it.
+_TRACE = logging.Formatter()
+
+
 class RedactingFilter(logging.Filter):
-    """A logging filter that renders the record and masks secrets in the final text."""
+    """A logging filter that renders the record and masks secrets in the final text, traceback included."""
 
     def __init__(self, redactor: Redactor) -> None:
         super().__init__()
         self._redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            # The traceback is rendered by the formatter later; fold it in now so it is redacted too.
-            message = f"{message}: {record.exc_info[1]!r}"
-            record.exc_info = None
-            record.exc_text = None
-        record.msg = self._redactor.text(message)
+        record.msg = self._redactor.text(record.getMessage())
         record.args = None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            # Rendered now, so the trace is redacted like the message; formatters append `exc_text` as it is
+            # (`log.exception` keeps its stack trace: only the secrets in it are masked).
+            record.exc_text = _TRACE.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redactor.text(record.exc_text)
+            record.exc_info = None  # no formatter may render the exception again, unredacted
+        if record.stack_info:
+            record.stack_info = self._redactor.text(record.stack_info)
         return True

@@ -60,6 +60,7 @@ def poll_policy(limits: Limits) -> PollPolicy:
         initial=limits.poll_min_interval_s,
         max=max(limits.poll_max_s, limits.poll_min_interval_s),
         concurrency=limits.poll_concurrency,
+        max_age=limits.job_max_age_s,
     )
 
 

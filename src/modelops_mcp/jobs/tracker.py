@@ -31,6 +31,7 @@ from modelops_mcp.jobs.adapters import (
     StreamingAdapter,
     is_streaming,
 )
+from modelops_mcp.jobs.age import age_s, too_old
 from modelops_mcp.jobs.builtin import build_adapters
 from modelops_mcp.jobs.model import Job, PollInfo, new_job_id, now_iso
 from modelops_mcp.jobs.origin import mismatch, origin_of
@@ -54,6 +55,8 @@ class PollPolicy:
     initial: float = 1.0
     max: float = 30.0
     concurrency: int = 8
+    # An unfinished job older than this (seconds since it started) ends `failed` instead of being polled.
+    max_age: float = 7 * 86400.0
 
 
 class UnknownJob(Exception):
@@ -321,6 +324,10 @@ class Tracker:
             self._drop(entry.job_id)
             log.warning("job %s: %s is no longer in the catalog; not followed", job.id, job.operation)
             return None
+        age = age_s(job)
+        if age > self.policy.max_age:
+            await self._expire(job, too_old(job, age, self.policy.max_age))
+            return None
         try:
             elsewhere = await self._elsewhere(job)
             if elsewhere is not None:
@@ -362,6 +369,18 @@ class Tracker:
         self.store.save(job)
         await self._changed_to(job, before)
         return error.retry_after
+
+    async def _expire(self, job: Job, error: ToolError) -> None:
+        """End a job past the age limit: `failed`, saying so, and no longer polled (nothing is sent)."""
+        before = job.visible()
+        job.status = "failed"
+        job.message = error.message
+        job.error = error.model_dump(exclude_none=True)
+        job.finished_at = job.updated_at = now_iso()
+        self._drop(job.id)
+        log.warning("job %s: %s", job.id, error.message)
+        self.store.save(job)
+        await self._changed_to(job, before)
 
     async def _elsewhere(self, job: Job) -> str | None:
         """Why `job` must not be polled (or cancelled) against the backend configured now; None when it may.

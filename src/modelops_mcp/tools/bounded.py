@@ -43,7 +43,9 @@ async def read_within(response: httpx.Response, limit: int) -> bytes | Overflow:
 
 def with_content(response: httpx.Response, content: bytes) -> httpx.Response:
     """The streamed `response` as if read whole: its status, headers, request and extensions, body `content`."""
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+    # The raw bytes: decoded values re-encode as ASCII, so one non-ASCII header (a Retry-After of "²", a
+    # Latin-1 file name) failed the whole call with UnicodeEncodeError.
+    headers = [(k, v) for k, v in response.headers.raw if k.decode("latin-1").lower() not in _WIRE_HEADERS]
     return httpx.Response(
         response.status_code,
         headers=headers,
