@@ -205,7 +205,7 @@ def listing(checks: list[Check], exposure: Exposure) -> list[str]:
     for place in exposure.backends:
         why = place.why
         if not place.listed and place.hidden_unconfigured and status.get(place.backend) == "ok":
-            why = f"it answers at its default URL, but is not configured: to list it, {place.to_configure()}"
+            why = f"it answers at its default address, but is not configured: to list it, {place.to_configure()}"
         lines.append(f"  {place.backend:<{width}}  {'listed' if place.listed else 'not listed':<10}  {why}")
     return lines
 
