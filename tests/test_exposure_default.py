@@ -96,6 +96,7 @@ async def test_with_nothing_configured_only_jobs_and_setup_are_listed_and_setup_
         body = structured(answer)
         text = text_of(answer)
         resource = await backends_resource(client)
+        prompts = await client.list_prompts()
         with pytest.raises(MCPError) as refused:
             await client.call_tool("caila_list_datasets", {"account": "demo"})
     assert not answer.is_error
@@ -117,6 +118,7 @@ async def test_with_nothing_configured_only_jobs_and_setup_are_listed_and_setup_
     assert resource["datarobot"]["listed"] is False
     assert resource["datarobot"]["tools"] == []
     assert "DATAROBOT_API_TOKEN" in resource["datarobot"]["why"]
+    assert prompts.prompts == []  # a prompt would walk the agent into tools it cannot call
     # A hidden operation called by name is refused, saying what would list it.
     assert "Unknown tool: caila_list_datasets" in refused.value.error.message
     assert "Caila is not configured" in refused.value.error.message
@@ -132,8 +134,10 @@ async def test_one_configured_backend_is_listed_and_works_and_setup_speaks_of_th
         datasets = await client.call_tool("caila_list_datasets", {"account": "demo"})
         answer = structured(await client.call_tool(SETUP_TOOL, {}))
         instructions = client.instructions
+        prompts = [prompt.name for prompt in (await client.list_prompts()).prompts]
     assert {t.name for t in tools} == CAILA_TOOLS | JOB_TOOLS | SETUP
     assert not datasets.is_error, text_of(datasets)
+    assert prompts == ["caila_fine_tune"]
     setup = next(t for t in tools if t.name == SETUP_TOOL)
     assert "Caila" not in (setup.description or "")
     assert "DataRobot" in (setup.description or "")
@@ -242,11 +246,16 @@ async def test_search_mode_searches_only_configured_backends_and_lists_no_search
 ) -> None:
     async with in_process({}, state_dir, discovery="search") as (server, _), Client(server, mode="legacy") as client:
         assert await names(client) == JOB_TOOLS | SETUP
+        assert client.instructions is not None
+        assert "ops_search" not in client.instructions  # nothing to search: search mode is not offered
     env = only(sandbox, "tunethemodel")
     async with in_process(env, state_dir, discovery="search") as (server, _), Client(server, mode="legacy") as client:
         tools = (await client.list_tools()).tools
         found = structured(await client.call_tool("ops_search", {"query": "fine-tune a model", "limit": 25}))
+        instructions = client.instructions
     assert {t.name for t in tools} == {"ops_search", "ops_describe", "ops_call"} | JOB_TOOLS | SETUP
+    assert instructions is not None
+    assert "ops_search" in instructions
     search = next(t for t in tools if t.name == "ops_search")
     assert search.input_schema["properties"]["backend"]["enum"] == ["tunethemodel"]
     assert found["operations"]

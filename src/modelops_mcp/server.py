@@ -166,7 +166,8 @@ def build_server(runtime: Runtime) -> Server[object]:
         subscriptions.unsubscribe(str(params.uri), ctx.session)
         return types.EmptyResult()
 
-    backends = set(runtime.catalog.backends)
+    # The prompts of listed backends only: a prompt would walk an agent into tools it cannot call.
+    backends = {op.backend for op in exposed.values()}
 
     async def list_prompts(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
@@ -193,7 +194,9 @@ def build_server(runtime: Runtime) -> Server[object]:
             version=__version__,
             title="modelops-mcp",
             description=DESCRIPTION,
-            instructions=INSTRUCTIONS + exposure.note() + (SEARCH_INSTRUCTIONS if discovery is not None else ""),
+            instructions=INSTRUCTIONS
+            + exposure.note()
+            + (SEARCH_INSTRUCTIONS if discovery is not None and exposed else ""),
             on_list_tools=list_tools,
             on_list_resources=list_resources,
             on_list_resource_templates=list_templates,
