@@ -288,6 +288,10 @@ def test_the_suggested_install_line_is_one_install_accepts(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     entry = json.loads(config.read_text())["mcpServers"]["modelops"]
     assert entry["env"] == {**env, "TTM_API_KEY": "ttm-key"}
+    # Install says what the server will list with that entry.
+    assert "lists the tools of: caila, tunethemodel; not configured, so not listed: datarobot, pieces, training" in (
+        done.stdout
+    )
 
 
 def cli(*args: str, env: dict[str, str], state_dir: Path) -> subprocess.CompletedProcess[str]:
