@@ -19,6 +19,7 @@ variable to set.
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -197,8 +198,9 @@ def _place(
     else:
         source = "not configured"
     hidden = not listed and not configured and hides_unconfigured
+    variables = _variables(spec, env)
     place = BackendExposure(
-        spec.name, spec.title, configured, listed, "", hidden, _variables(spec, env), spec.discovery is not None
+        spec.name, spec.title, configured, listed, "", hidden, variables, spec.discovery is not None
     )
     if listed and configured:
         why = source
@@ -208,9 +210,7 @@ def _place(
         why = f"not configured: to list it, {place.to_configure()}"
     else:
         why = "left out by --toolsets/--tools" + (f" ({source})" if configured else "")
-    return BackendExposure(
-        spec.name, spec.title, configured, listed, why, hidden, place.variables, place.discovers_ports
-    )
+    return dataclasses.replace(place, why=why)
 
 
 def _unset(spec: BackendSpec, place: BackendExposure) -> str:
