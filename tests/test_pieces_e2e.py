@@ -191,8 +191,8 @@ async def test_without_a_url_pieces_os_is_found_by_probing_its_ports(state_dir: 
 
 async def test_without_a_url_and_no_pieces_os_running_the_error_says_what_to_do(state_dir: Path) -> None:
     # Pieces OS chosen by name, with no URL: its ports are searched (exposure.py).
-    pieces = {"toolsets": ["configured", "pieces"]}
-    async with in_process({}, state_dir, **pieces) as (server, _), Client(server, mode="legacy") as client:
+    pieces = ["configured", "pieces"]
+    async with in_process({}, state_dir, toolsets=pieces) as (server, _), Client(server, mode="legacy") as client:
         with anyio.fail_after(10):  # refused connections on loopback: the probe must be quick
             result = await client.call_tool("pieces_list_models", {})
     error = error_of(result)
