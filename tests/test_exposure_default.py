@@ -379,3 +379,21 @@ async def test_doctor_says_what_serve_lists_and_how_to_list_a_service_it_found(
     listing = {b["backend"]: b for b in json.loads(as_json.stdout)["listing"]}
     assert (listing["caila"]["listed"], listing["pieces"]["listed"]) == (True, False)
     assert env["CAILA_API_KEY"] not in out
+
+
+@pytest.mark.parametrize(
+    ("client_name", "host"),
+    [("cursor-vscode", "cursor"), ("Visual Studio Code", "vscode"), ("claude-ai", "claude-desktop")],
+)
+async def test_the_install_lines_name_the_host_of_the_client_that_asks(
+    state_dir: Path, client_name: str, host: str
+) -> None:
+    client_info = types.Implementation(name=client_name, version="1.0")
+    async with (
+        in_process({}, state_dir) as (server, _),
+        Client(server, mode="legacy", client_info=client_info) as client,
+    ):
+        answer = structured(await client.call_tool(SETUP_TOOL, {}))
+    installs = [b["install"] for b in answer["backends"]]
+    assert len(installs) == 5
+    assert all(line.startswith(f"modelops-mcp install {host} --env ") for line in installs), installs

@@ -24,7 +24,7 @@ _BACKEND = {
         "listed": {"type": "boolean"},
         "why": {"type": "string"},
         "variables": {"type": "array", "items": {"type": "object"}},
-        # Not configured: the terminal line that adds it to claude-desktop (cursor, vscode: the same).
+        # Not configured: the terminal line that adds it to the asking client's host (Claude Desktop by default).
         "install": {"type": "string"},
     },
     "required": ["backend", "title", "configured", "listed", "why", "variables"],
@@ -53,6 +53,18 @@ def definition(exposure: Exposure) -> types.Tool:
     )
 
 
+def host_of(client_name: str | None) -> str:
+    """The install host of the client that asks, from its clientInfo name; Claude Desktop when not one of them.
+
+    Cursor calls itself `cursor-vscode`, VS Code `Visual Studio Code`, Claude Desktop `claude-ai`."""
+    name = (client_name or "").lower()
+    if "cursor" in name:
+        return "cursor"
+    if "visual studio code" in name or "vscode" in name:
+        return "vscode"
+    return INSTALL_HOSTS[0]
+
+
 def steps(exposure: Exposure) -> list[str]:
     hosts = ", ".join(INSTALL_HOSTS)
     return [
@@ -66,10 +78,11 @@ def steps(exposure: Exposure) -> list[str]:
     ]
 
 
-def answer(exposure: Exposure) -> types.CallToolResult:
+def answer(exposure: Exposure, host: str = INSTALL_HOSTS[0]) -> types.CallToolResult:
+    """`host`: the install host the install lines name (host_of the client's name)."""
     body: dict[str, Any] = {
         "backends": [
-            {**b.to_json(), **({"install": exposure.install_command(b)} if b.hidden_unconfigured else {})}
+            {**b.to_json(), **({"install": exposure.install_command(b, host)} if b.hidden_unconfigured else {})}
             for b in exposure.backends
         ],
         "steps": steps(exposure),
@@ -79,7 +92,7 @@ def answer(exposure: Exposure) -> types.CallToolResult:
         if not b.listed:
             lines.append(f"Not listed: {b.title}: {b.why}")
         if b.hidden_unconfigured:
-            lines.append(f"  install line: {exposure.install_command(b)}")
+            lines.append(f"  install line: {exposure.install_command(b, host)}")
     lines += [f"{n}. {step}" for n, step in enumerate(steps(exposure), start=1)]
     return types.CallToolResult(
         # The same facts as lines: a host that passes only text loses nothing.

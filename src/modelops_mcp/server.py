@@ -102,7 +102,8 @@ def build_server(runtime: Runtime) -> Server[object]:
             return result
 
         if params.name == SETUP_TOOL and exposure.hidden:
-            return backends_setup.answer(exposure)
+            client = ctx.session.client_params
+            return backends_setup.answer(exposure, backends_setup.host_of(client.client_info.name if client else None))
         if discovery is not None and params.name in discovery:
             return await discovery.call(params.name, params.arguments, invoke)
         # In search mode an exposed operation stays callable by its own name, though not listed.
