@@ -5,6 +5,11 @@ build has it), ours with `--output-schemas full`, with `--read-only`, and with o
 time (each when this build has the flag), and the peer (FastMCP's
 OpenAPI provider on the same documents, internal operations stripped).
 
+By configuration (`ours_by_configuration`): what a server lists by default, in full and search mode, when the
+environment configures nothing, each backend alone, all five, and under `serve --sandbox` — each server started
+with every backend and MODELOPS_* variable of this shell removed, then the sandbox's variables of the backends
+in question.
+
     python bench/toollist_bench.py [--quick] [--no-peer] [--out bench/results/toollist.json]
 
 Each tool is counted as it comes over the wire: validated as an MCP `Tool`, then
@@ -15,6 +20,7 @@ their own. Sizes do not vary from run to run, so one listing of each is enough.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from typing import Any
 
@@ -22,6 +28,46 @@ import common
 
 TARGET_FULL_TO_PEER = 0.5
 TARGET_SEARCH_TOKENS = 2000
+
+
+# Each backend's variables, by prefix (the sandbox sets a URL for each, a key for three).
+BACKEND_PREFIXES = {
+    "caila": "CAILA_",
+    "datarobot": "DATAROBOT_",
+    "pieces": "PIECES_",
+    "training": "TRAINING_",
+    "tunethemodel": "TTM_",
+}
+
+
+def configured_listing(cmd: list[str], env: dict[str, str]) -> list[dict[str, Any]]:
+    """tools/list of a server that sees only `env`'s backend settings (none of this shell's)."""
+    unset = (*BACKEND_PREFIXES.values(), "MODELOPS_")
+    base = {name: value for name, value in os.environ.items() if not name.startswith(unset)}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-state-") as state,
+        common.StdioRpc(cmd, {**base, **env, "MODELOPS_STATE_DIR": state}) as rpc,
+    ):
+        rpc.initialize()
+        return rpc.list_tools()
+
+
+def by_configuration(sandbox_env: dict[str, str], backends: list[str], quick: bool) -> dict[str, Any]:
+    """Tools, bytes and estimated tokens of the default listing per configuration, in each discovery mode."""
+    configurations: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {"nothing": ({}, ())}
+    for backend in backends[:1] if quick else backends:
+        alone = {k: v for k, v in sandbox_env.items() if k.startswith(BACKEND_PREFIXES[backend])}
+        configurations[backend] = (alone, ())
+    configurations["all_five"] = (dict(sandbox_env), ())
+    configurations["sandbox"] = ({}, ("--sandbox",))
+    found: dict[str, Any] = {}
+    for mode in ("tools", "search"):
+        found[mode] = {}
+        for name, (env, flags) in configurations.items():
+            tools = configured_listing(common.serve_command(*flags, "--discovery", mode), env)
+            total = common.tool_sizes(tools, common.prefix_group)["total"]
+            found[mode][name] = {k: total[k] for k in ("tools", "bytes", "estimated_tokens_bytes_div_4")}
+    return found
 
 
 def listing(cmd: list[str], env: dict[str, str]) -> list[dict[str, Any]]:
@@ -65,6 +111,8 @@ def main() -> None:
                 )["total"]
                 for backend in backends
             }
+        if "--discovery" in flags:
+            results["ours_by_configuration"] = by_configuration(env, backends, args.quick)
         if peer is None:
             results["peer"] = {"skipped": why_no_peer}
         else:

@@ -69,6 +69,13 @@ def test_the_toollist_benchmark_sizes_every_backend(tmp_path: Path) -> None:
     total = results["ours_full"]["total"]
     assert total["bytes"] == sum(g["bytes"] for g in groups.values())
     assert total["estimated_tokens_bytes_div_4"] == round(total["bytes"] / 4)
+    # By configuration: nothing configured lists the jobs_* tools and backends_setup; the sandbox, all five.
+    tools_mode = results["ours_by_configuration"]["tools"]
+    assert tools_mode["nothing"]["tools"] == 5
+    assert tools_mode["nothing"]["bytes"] < tools_mode["caila"]["bytes"] < tools_mode["all_five"]["bytes"]
+    assert tools_mode["sandbox"] == tools_mode["all_five"]
+    assert tools_mode["all_five"]["bytes"] == total["bytes"]
+    assert results["ours_by_configuration"]["search"]["all_five"]["tools"] == results["ours_search"]["total"]["tools"]
 
 
 def test_the_call_benchmark_times_each_path_against_direct_httpx(tmp_path: Path) -> None:

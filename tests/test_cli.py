@@ -23,8 +23,9 @@ def run(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> s
     )
 
 
+# `tools --sandbox` lists what `serve --sandbox` does: every backend (a plain `tools` lists the configured ones).
 def test_tools_lists_the_five_caila_tools_with_method_path_and_summary() -> None:
-    done = run("tools")
+    done = run("tools", "--sandbox")
     assert done.returncode == 0, done.stderr
     names = re.findall(r"^(caila_\w+)\s+(GET|POST)\s+(/\S+)$", done.stdout, re.MULTILINE)
     assert {n for n, _, _ in names} == CAILA_TOOLS
@@ -33,7 +34,7 @@ def test_tools_lists_the_five_caila_tools_with_method_path_and_summary() -> None
 
 
 def test_tools_json_prints_the_mcp_tool_definitions_tools_list_answers() -> None:
-    done = run("tools", "--json")
+    done = run("tools", "--json", "--sandbox")
     assert done.returncode == 0, done.stderr
     tools = json.loads(done.stdout)
     assert {t["name"] for t in tools} == BACKEND_TOOLS | JOB_TOOLS
@@ -59,7 +60,7 @@ def test_an_extra_schema_adds_its_tools(tmp_path: Path) -> None:
 
     path = tmp_path / "toy.json"
     path.write_text(json.dumps(minimal_document()))
-    done = run("tools", "--schema", str(path))
+    done = run("tools", "--sandbox", "--schema", str(path))
     assert done.returncode == 0, done.stderr
     assert "toy_rename_item" in done.stdout
     assert "caila_fit_service" in done.stdout

@@ -85,7 +85,8 @@ def test_tools_prints_the_same_tools_as_json_and_says_how_they_add_up(
 ) -> None:
     for name in [n for n in os.environ if n.startswith("MODELOPS_")]:
         monkeypatch.delenv(name)  # the flags below alone choose the listing
-    for mode in ((), ("--discovery", "search"), ("--toolsets", "caila", "--read-only")):
+    # --sandbox: every backend configured, as `serve --sandbox` has them (test_exposure_default.py: the others).
+    for mode in (("--sandbox",), ("--sandbox", "--discovery", "search"), ("--toolsets", "caila", "--read-only")):
         assert main(["tools", "--json", *mode]) == 0
         names = [tool["name"] for tool in json.loads(capsys.readouterr().out)]
         assert main(["tools", *mode]) == 0
@@ -95,7 +96,7 @@ def test_tools_prints_the_same_tools_as_json_and_says_how_they_add_up(
         total = re.search(r"^(\d+) tools: (.*)$", table, re.MULTILINE)
         assert total is not None
         assert int(total.group(1)) == len(names)
-        if not mode or mode[0] == "--toolsets":
+        if "--discovery" not in mode:
             jobs = [name for name in names if name.startswith("jobs_")]  # no jobs_cancel when --read-only
             said = f"{len(names) - len(jobs)} backend operations and {len(jobs)} tools of this server (jobs_*)"
             assert total.group(2) == said

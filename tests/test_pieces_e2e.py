@@ -179,7 +179,7 @@ async def test_without_a_url_pieces_os_is_found_by_probing_its_ports(state_dir: 
     at_root = Sandbox(speed=0, emulators=[dataclasses.replace(pieces_emulator.SPEC, prefix="")])
     async with (
         serve_sandbox(at_root, port=port),
-        in_process({}, state_dir) as (server, runtime),
+        in_process({}, state_dir, toolsets=["configured", "pieces"]) as (server, runtime),
         Client(server, mode="legacy") as client,
     ):
         result = await client.call_tool("pieces_get_model", {"model": PHI_3_MINI_ID})
@@ -190,7 +190,9 @@ async def test_without_a_url_pieces_os_is_found_by_probing_its_ports(state_dir: 
 
 
 async def test_without_a_url_and_no_pieces_os_running_the_error_says_what_to_do(state_dir: Path) -> None:
-    async with in_process({}, state_dir) as (server, _), Client(server, mode="legacy") as client:
+    # Pieces OS chosen by name, with no URL: its ports are searched (exposure.py).
+    pieces = ["configured", "pieces"]
+    async with in_process({}, state_dir, toolsets=pieces) as (server, _), Client(server, mode="legacy") as client:
         with anyio.fail_after(10):  # refused connections on loopback: the probe must be quick
             result = await client.call_tool("pieces_list_models", {})
     error = error_of(result)

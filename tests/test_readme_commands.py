@@ -22,6 +22,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from modelops_mcp import cli
+from modelops_mcp.exposure import expose
 from modelops_mcp.http_auth import http_access
 from modelops_mcp.runtime import exposed_operations, load_settings_catalog
 from modelops_mcp.sandbox.faults import faults_from_cli
@@ -99,7 +100,13 @@ def test_each_readme_command_runs_as_written(
         # What serve decides before it listens: the tool selection, the HTTP access rules, its own address.
         settings = cli._settings(args)
         catalog = load_settings_catalog(settings)
-        assert exposed_operations(settings, catalog)
+        # No backend is configured here: a plain serve lists no operation, but backends_setup says what to set;
+        # serve --sandbox configures every backend.
+        exposed, exposure = expose(settings, catalog, os.environ, sandbox=args.sandbox)
+        assert exposed or exposure.hidden
+        if args.sandbox:
+            assert exposed == exposed_operations(settings, catalog, sandbox=True)
+            assert {op.backend for op in exposed.values()} == set(catalog.backends)
         if args.transport == "http":
             http_access(args.host, token=args.auth_token, no_auth=args.no_auth, env={})
             assert collisions(args.host, args.port, catalog, {}) == [], "the README's port is a backend's address"

@@ -199,6 +199,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(tools)
     tools.add_argument("--json", action="store_true", help="print tools/list's tool definitions as a JSON array")
     tools.add_argument("--list-toolsets", action="store_true", help="print the toolsets and what each holds")
+    tools.add_argument(
+        "--sandbox", action="store_true", help="list what `serve --sandbox` lists (it configures every backend)"
+    )
 
     doctor = sub.add_parser(
         "doctor",
@@ -286,25 +289,30 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_tools(args: argparse.Namespace) -> int:
+    from modelops_mcp.exposure import configured_backends, expose
     from modelops_mcp.listing import listed_tools
-    from modelops_mcp.runtime import exposed_operations, load_settings_catalog
-    from modelops_mcp.tools.selection import toolsets
+    from modelops_mcp.runtime import load_settings_catalog
+    from modelops_mcp.tools.selection import ALL, CONFIGURED, toolsets
 
     settings = _settings(args)
     catalog = load_settings_catalog(settings)
     if args.list_toolsets:
+        configured = configured_backends(catalog, os.environ, sandbox=args.sandbox)
+        mine = [op for op in catalog.operations.values() if op.backend in configured]
+        print(f"{CONFIGURED:<34} {len(mine):>3} tools  the default: {', '.join(configured) or 'none configured here'}")
+        print(f"{ALL:<34} {len(catalog.operations):>3} tools  every backend")
         for name, names in toolsets(catalog).items():
             backend, _, group = name.partition(".")
             spec = catalog.backends[backend]
             about = spec.groups.get(group, "") if group else spec.title
             print(f"{name:<34} {len(names):>3} tools  {about}")
         return 0
-    exposed = exposed_operations(settings, catalog)
-    listed = listed_tools(settings, catalog, exposed)
+    exposed, exposure = expose(settings, catalog, os.environ, sandbox=args.sandbox)
+    listed = listed_tools(settings, catalog, exposed, exposure=exposure)
     if args.json:
         print(json.dumps([t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in listed], indent=2))
         return 0
-    if not exposed:
+    if not exposed and not exposure.hidden:
         print("modelops-mcp: the selection exposes no operation", file=sys.stderr)
         return 1
     # The same tools as --json, in the same order: an operation shows its method and path, a tool this
@@ -315,14 +323,19 @@ def _run_tools(args: argparse.Namespace) -> int:
         route = f"{op.method:<6} {op.path}" if op is not None else "(a tool of this server)"
         summary = (op.description if op is not None else tool.description or "").split("\n", 1)[0]
         print(f"{tool.name:<{width}}  {route}\n{'':<{width}}  {summary}")
-    if settings.discovery == "tools":
+    own_tools = "jobs_*, backends_setup" if exposure.hidden else "jobs_*"
+    if settings.discovery == "tools" or not exposed:
         own = len(listed) - len(exposed)
-        print(f"\n{len(listed)} tools: {len(exposed)} backend operations and {own} tools of this server (jobs_*)")
+        print(f"\n{len(listed)} tools: {len(exposed)} backend operations and {own} tools of this server ({own_tools})")
     else:
         print(
             f"\n{len(listed)} tools: ops_search, ops_describe and ops_call reach {len(exposed)} backend operations "
-            "(`--discovery tools` lists them), and the jobs_* tools"
+            f"(`--discovery tools` lists them), and the {own_tools} tools"
         )
+    print("\nBackends:")
+    width = max(len(b.backend) for b in exposure.backends)
+    for place in exposure.backends:
+        print(f"  {place.backend:<{width}}  {'listed' if place.listed else 'not listed':<10}  {place.why}")
     return 0
 
 
@@ -356,10 +369,20 @@ def _run_jobs(args: argparse.Namespace) -> int:
 
 def _run_doctor(args: argparse.Namespace) -> int:
     from modelops_mcp.doctor import diagnose, exit_code, report_json, table
+    from modelops_mcp.exposure import expose
+    from modelops_mcp.runtime import load_settings_catalog
 
-    settings = Settings(state_dir=default_state_dir(), schema_paths=[Path(p) for p in args.schema])
+    # What `serve` with this environment would list (its MODELOPS_TOOLSETS / _TOOLS / _READ_ONLY included).
+    settings = Settings(
+        state_dir=default_state_dir(),
+        schema_paths=[Path(p) for p in args.schema],
+        toolsets=listed(None, TOOLSETS_ENV),
+        tools=listed(None, TOOLS_ENV),
+        read_only=flag_or_env(False, READ_ONLY_ENV),
+    )
+    exposure = expose(settings, load_settings_catalog(settings), os.environ, sandbox=args.sandbox)[1]
     found = anyio.run(lambda: diagnose(settings, dict(os.environ), sandbox=args.sandbox))
-    print(report_json(found) if args.json else table(found))
+    print(report_json(found, exposure) if args.json else table(found, exposure))
     return exit_code(found)
 
 

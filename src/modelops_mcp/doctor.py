@@ -17,6 +17,7 @@ import httpx
 
 from modelops_mcp.backends import BackendClient, BackendConfig
 from modelops_mcp.config import Limits, Settings
+from modelops_mcp.exposure import Exposure
 from modelops_mcp.redact import Redactor
 from modelops_mcp.runtime import load_settings_catalog
 from modelops_mcp.tools.catalog import BackendSpec
@@ -179,7 +180,7 @@ async def diagnose(settings: Settings, env: Mapping[str, str], *, sandbox: bool 
         return await run_checks(settings, {**env, **emulators.env(url)})
 
 
-def table(checks: list[Check]) -> str:
+def table(checks: list[Check], exposure: Exposure | None = None) -> str:
     rows = [("BACKEND", "STATUS", "CHECK", "URL", "RESULT")]
     for c in checks:
         rows.append((c.backend, c.status + (f" ({c.stage})" if c.stage else ""), c.probe, c.setting, c.detail))
@@ -191,11 +192,29 @@ def table(checks: list[Check]) -> str:
     unused = [f"  {c.backend}: {c.fix}" for c in checks if c.fix and c.status == "skipped"]
     if unused:
         lines += ["", "Not configured (not counted as failures):", *unused]
+    if exposure is not None:
+        lines += ["", "In `modelops-mcp serve`'s tool list with this environment:", *listing(checks, exposure)]
     return "\n".join(lines)
 
 
-def report_json(checks: list[Check]) -> str:
-    return json.dumps({"ok": exit_code(checks) == 0, "backends": [c.to_json() for c in checks]}, indent=2)
+def listing(checks: list[Check], exposure: Exposure) -> list[str]:
+    """Each backend listed or not, and why; a service answering at its default but unlisted says how to list it."""
+    status = {c.backend: c.status for c in checks}
+    width = max(len(b.backend) for b in exposure.backends)
+    lines = []
+    for place in exposure.backends:
+        why = place.why
+        if not place.listed and place.hidden_unconfigured and status.get(place.backend) == "ok":
+            why = f"it answers at its default address, but is not configured: to list it, {place.to_configure()}"
+        lines.append(f"  {place.backend:<{width}}  {'listed' if place.listed else 'not listed':<10}  {why}")
+    return lines
+
+
+def report_json(checks: list[Check], exposure: Exposure | None = None) -> str:
+    report: dict[str, Any] = {"ok": exit_code(checks) == 0, "backends": [c.to_json() for c in checks]}
+    if exposure is not None:  # what `serve` with this environment lists, and why
+        report["listing"] = [place.to_json() for place in exposure.backends]
+    return json.dumps(report, indent=2)
 
 
 def exit_code(checks: list[Check]) -> int:

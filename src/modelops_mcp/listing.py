@@ -9,8 +9,9 @@ from typing import Any
 
 import mcp_types as types
 
-from modelops_mcp import discovery, job_tools
+from modelops_mcp import backends_setup, discovery, job_tools
 from modelops_mcp.config import Settings
+from modelops_mcp.exposure import Exposure
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.lean import lean_output
 from modelops_mcp.tools.portable import single_types
@@ -21,12 +22,18 @@ def listed_tools(
     catalog: Catalog,
     exposed: dict[str, Operation],
     shown: dict[str, dict[str, Any]] | None = None,
+    exposure: Exposure | None = None,
 ) -> list[types.Tool]:
-    """`shown`: shown_output_schemas' answer when the caller already has it (the runtime computes it once)."""
+    """`shown`: shown_output_schemas' answer when the caller already has it (the runtime computes it once).
+    `exposure`: with a backend left out for want of settings, backends_setup is listed too (last)."""
     jobs = job_tools.definitions(sorted(catalog.backends), settings.read_only)
+    if exposure is not None and exposure.hidden:
+        jobs.append(backends_setup.definition(exposure))
     if settings.discovery == "search":
         backends = sorted({op.backend for op in exposed.values()})
-        return [portable(tool) for tool in [*discovery.definitions(backends, settings.read_only), *jobs]]
+        # Nothing exposed, nothing to search: ops_* would only cost context (and an empty enum).
+        found = discovery.definitions(backends, settings.read_only) if exposed else []
+        return [portable(tool) for tool in [*found, *jobs]]
     tools = [op.tool() for op in exposed.values()]
     if shown is None:
         shown = shown_output_schemas(settings, catalog)

@@ -51,7 +51,8 @@ def list_resources(runtime: Runtime) -> list[types.Resource]:
             uri=BACKENDS_URI,
             name="backends",
             title="Configured backends",
-            description="Each backend's base URL, whether its credential is set, and its tool names.",
+            description="Each backend's base URL, whether its credential is set, whether it is configured and "
+            "listed (and why), what to set to configure it, and its tool names.",
             mime_type="application/json",
         )
     ]
@@ -104,6 +105,7 @@ def _backends(runtime: Runtime) -> list[dict[str, Any]]:
     for name, spec in runtime.catalog.backends.items():
         client = runtime.clients[name]
         config = client.config
+        place = runtime.exposure.of(name)
         out.append(
             {
                 "backend": name,
@@ -119,6 +121,8 @@ def _backends(runtime: Runtime) -> list[dict[str, Any]]:
                 # Only what tools/call accepts (or ops_call, in search mode): no internal status operation
                 # (datarobot_get_status), nothing outside the selection.
                 "tools": [op.tool_name for op in spec.operations if op.tool_name in runtime.exposed],
+                # Whether the tool list holds it, why, and the variables that configure it (names, never values).
+                **({k: v for k, v in place.to_json().items() if k not in ("backend", "title")} if place else {}),
             }
         )
     return out

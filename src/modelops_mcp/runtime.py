@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import anyio
 
 from modelops_mcp.backends import BackendClient, BackendConfig
 from modelops_mcp.config import Limits, Settings
+from modelops_mcp.exposure import Exposure, expose
 from modelops_mcp.jobs import JobStore
 from modelops_mcp.jobs.tracker import PollPolicy, Tracker
 from modelops_mcp.listing import shown_output_schemas
@@ -20,7 +22,6 @@ from modelops_mcp.redact import RedactingFilter, Redactor
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import Catalog, Operation, load_catalog
 from modelops_mcp.tools.executor import Calls, Executor, Workspace
-from modelops_mcp.tools.selection import Selection, select
 from modelops_mcp.tools.sessions import SessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, UploadPolicy
 
@@ -40,6 +41,8 @@ class Runtime:
     exposed: dict[str, Operation]
     # The output schema the tool list shows per tool, which answers are checked against.
     shown_outputs: dict[str, dict[str, Any]]
+    # Each backend's place in the tool list and why (configured, named, or left out).
+    exposure: Exposure
 
 
 def load_settings_catalog(settings: Settings) -> Catalog:
@@ -49,9 +52,11 @@ def load_settings_catalog(settings: Settings) -> Catalog:
     return load_catalog([*bundled, *settings.schema_paths], trusted=bundled)
 
 
-def exposed_operations(settings: Settings, catalog: Catalog) -> dict[str, Operation]:
-    selection = Selection(tuple(settings.toolsets), tuple(settings.tools), settings.read_only)
-    return select(catalog, selection)
+def exposed_operations(
+    settings: Settings, catalog: Catalog, env: Mapping[str, str] | None = None, *, sandbox: bool = False
+) -> dict[str, Operation]:
+    """What the tool list offers with `env`'s settings (None: this process's environment); exposure.py says why."""
+    return expose(settings, catalog, os.environ if env is None else env, sandbox=sandbox)[0]
 
 
 def poll_policy(limits: Limits) -> PollPolicy:
@@ -94,9 +99,11 @@ def _warn_of_home(settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncIterator[Runtime]:
+async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: bool = False) -> AsyncIterator[Runtime]:
+    """`sandbox`: `env` points every backend at the sandbox (which configures them all)."""
     catalog = load_settings_catalog(settings)
-    exposed = exposed_operations(settings, catalog)  # a selection naming nothing fails before anything opens
+    # A selection naming nothing fails before anything opens.
+    exposed, exposure = expose(settings, catalog, env, sandbox=sandbox)
     redactor = Redactor()
     clients = {
         name: BackendClient(BackendConfig.from_env(spec, env), settings.limits, redactor)
@@ -132,6 +139,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str]) -> AsyncItera
                     workspace=workspace,
                     exposed=exposed,
                     shown_outputs=shown,
+                    exposure=exposure,
                 )
             except BaseException as exc:
                 body_error = exc

@@ -35,7 +35,7 @@ async def serve(
             url = await stack.enter_async_context(serve_sandbox(emulators))
             env = {**env, **emulators.env(url)}
             settings = settings.for_sandbox()
-        runtime = await stack.enter_async_context(open_runtime(settings, env))
+        runtime = await stack.enter_async_context(open_runtime(settings, env, sandbox=sandbox))
         server = build_server(runtime)
         if transport == "stdio":
             await run_stdio(server)

@@ -11,9 +11,10 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
-from modelops_mcp import __version__, prompts, resources
+from modelops_mcp import __version__, backends_setup, prompts, resources
 from modelops_mcp.confirm import Confirmation, cancel_question, operation_question
 from modelops_mcp.discovery import DiscoveryTools
+from modelops_mcp.exposure import SETUP_TOOL
 from modelops_mcp.job_tools import JobTools
 from modelops_mcp.jobs import Job
 from modelops_mcp.jobs.tracker import UnknownJob
@@ -60,7 +61,8 @@ def build_server(runtime: Runtime) -> Server[object]:
     text_limit = settings.limits.text_chars
     job_tools = JobTools(runtime.jobs, sorted(runtime.catalog.backends), text_limit, settings.read_only)
     discovery = DiscoveryTools(exposed, settings.read_only, text_limit) if settings.discovery == "search" else None
-    tools = listed_tools(settings, runtime.catalog, exposed, runtime.shown_outputs)
+    exposure = runtime.exposure
+    tools = listed_tools(settings, runtime.catalog, exposed, runtime.shown_outputs, exposure)
     subscriptions = Subscriptions()
     tasks = Tasks(runtime.jobs, runtime.catalog)
     confirmation = Confirmation(settings.confirm)
@@ -99,12 +101,23 @@ def build_server(runtime: Runtime) -> Server[object]:
                 return tasks.created(result) or result
             return result
 
+        if params.name == SETUP_TOOL and exposure.hidden:
+            client = ctx.session.client_params
+            return backends_setup.answer(exposure, backends_setup.host_of(client.client_info.name if client else None))
         if discovery is not None and params.name in discovery:
             return await discovery.call(params.name, params.arguments, invoke)
         # In search mode an exposed operation stays callable by its own name, though not listed.
         if params.name not in exposed:
-            raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
+            raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}{unlisted_because(params.name)}")
         return await invoke(params.name, params.arguments)
+
+    def unlisted_because(name: str) -> str:
+        """For an operation of a backend left out for want of settings: what would list it."""
+        op = runtime.catalog.operations.get(name)
+        place = exposure.of(op.backend) if op is not None else None
+        if place is None or not place.hidden_unconfigured:
+            return ""
+        return f" ({place.title} is not configured: to list its tools, {place.to_configure()}, and restart)"
 
     async def confirm_cancel(
         ctx: ServerRequestContext[object], params: types.CallToolRequestParams
@@ -154,7 +167,8 @@ def build_server(runtime: Runtime) -> Server[object]:
         subscriptions.unsubscribe(str(params.uri), ctx.session)
         return types.EmptyResult()
 
-    backends = set(runtime.catalog.backends)
+    # The prompts of listed backends only: a prompt would walk an agent into tools it cannot call.
+    backends = {op.backend for op in exposed.values()}
 
     async def list_prompts(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
@@ -181,7 +195,9 @@ def build_server(runtime: Runtime) -> Server[object]:
             version=__version__,
             title="modelops-mcp",
             description=DESCRIPTION,
-            instructions=INSTRUCTIONS + (SEARCH_INSTRUCTIONS if discovery is not None else ""),
+            instructions=INSTRUCTIONS
+            + exposure.note()
+            + (SEARCH_INSTRUCTIONS if discovery is not None and exposed else ""),
             on_list_tools=list_tools,
             on_list_resources=list_resources,
             on_list_resource_templates=list_templates,

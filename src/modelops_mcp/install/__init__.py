@@ -84,6 +84,7 @@ def run_install(
         if existed:
             print(f"  the old file would be kept as {file.name}.bak-<timestamp>", file=out)
         _describe(out, merged, host.servers_key, name, masked_entry(entry), launcher.how, verb="would be ")
+        print(_listing(env, sandbox=args.sandbox), file=out)
         return 0
     if env and args.workspace:
         print(
@@ -96,8 +97,30 @@ def run_install(
     if backup is not None:
         print(f"  the old file is kept as {backup}", file=out)
     _describe(out, merged, host.servers_key, name, masked_entry(entry), launcher.how, verb="")
+    print(_listing(env, sandbox=args.sandbox), file=out)
     print(host.reload_hint, file=out)
     return 0
+
+
+def _listing(env: Mapping[str, str], *, sandbox: bool) -> str:
+    """Which backends the server will list with the entry's env: by default only the configured ones."""
+    from modelops_mcp.config import TOOLS_ENV, TOOLSETS_ENV, Settings, default_state_dir, listed
+    from modelops_mcp.exposure import expose
+    from modelops_mcp.runtime import load_settings_catalog
+
+    settings = Settings(
+        state_dir=default_state_dir(env), toolsets=listed(None, TOOLSETS_ENV, env), tools=listed(None, TOOLS_ENV, env)
+    )
+    exposure = expose(settings, load_settings_catalog(settings), env, sandbox=sandbox)[1]
+    shown = [b.backend for b in exposure.backends if b.listed]
+    line = f"  lists the tools of: {', '.join(shown) or 'no backend'}"
+    hidden = exposure.hidden
+    if hidden:
+        line += (
+            f"; not configured, so not listed: {', '.join(b.backend for b in hidden)} (add --env with "
+            f"{' or '.join(v.name for b in hidden for v in b.variables if v.needed)}; backends_setup says the same)"
+        )
+    return line
 
 
 def _describe(

@@ -13,6 +13,10 @@ from fnmatch import fnmatchcase
 
 from modelops_mcp.tools.catalog import Catalog, Operation
 
+# Toolset names that stand for sets of backends: those the user configured (the default) and every one.
+CONFIGURED = "configured"
+ALL = "all"
+
 
 class SelectionError(ValueError):
     """A toolset or tool name that matches nothing: refused at start, since a typo would hide tools."""
@@ -20,16 +24,20 @@ class SelectionError(ValueError):
 
 @dataclass(frozen=True)
 class Selection:
-    # Backends (`datarobot`) or groups (`datarobot.tests`); empty with no `tools` either: everything.
+    # Backends (`datarobot`), groups (`datarobot.tests`), `configured` or `all`; empty with no `tools`
+    # either: `configured`.
     toolsets: tuple[str, ...] = ()
     # Tool names or shell-style patterns (`datarobot_get_*`), added to the toolsets' tools.
     tools: tuple[str, ...] = ()
     # Only tools annotated read-only.
     read_only: bool = False
+    # The backends the `configured` toolset holds (exposure.py decides them); None: every backend.
+    configured: tuple[str, ...] | None = None
 
     @property
-    def everything(self) -> bool:
-        return not self.toolsets and not self.tools and not self.read_only
+    def named(self) -> tuple[str, ...]:
+        """The toolsets in effect: those given, else `configured` unless tools alone were named."""
+        return self.toolsets or (() if self.tools else (CONFIGURED,))
 
 
 def toolsets(catalog: Catalog) -> dict[str, tuple[str, ...]]:
@@ -49,28 +57,28 @@ def _unknown(kind: str, names: Iterable[str], known: Iterable[str]) -> Selection
 
 def select(catalog: Catalog, selection: Selection) -> dict[str, Operation]:
     """The exposed operations by tool name, in catalog order."""
-    if selection.everything:
-        return dict(catalog.operations)
+    configured = set(catalog.backends if selection.configured is None else selection.configured)
+    sets = {
+        **toolsets(catalog),
+        ALL: tuple(catalog.operations),
+        CONFIGURED: tuple(name for name, op in catalog.operations.items() if op.backend in configured),
+    }
+    missing = [name for name in selection.named if name not in sets]
+    if missing:
+        raise _unknown("toolset", missing, sets)
     chosen: set[str] = set()
-    if selection.toolsets or selection.tools:
-        sets = toolsets(catalog)
-        missing = [name for name in selection.toolsets if name not in sets]
-        if missing:
-            raise _unknown("toolset", missing, sets)
-        for name in selection.toolsets:
-            chosen.update(sets[name])
-        unmatched = []
-        for pattern in selection.tools:
-            matched = [name for name in catalog.operations if fnmatchcase(name, pattern)]
-            if not matched:
-                unmatched.append(pattern)
-            chosen.update(matched)
-        if unmatched:
-            raise SelectionError(
-                f"no tool matches {', '.join(repr(p) for p in unmatched)}; `modelops-mcp tools` lists them"
-            )
-    else:
-        chosen = set(catalog.operations)
+    for name in selection.named:
+        chosen.update(sets[name])
+    unmatched = []
+    for pattern in selection.tools:
+        matched = [name for name in catalog.operations if fnmatchcase(name, pattern)]
+        if not matched:
+            unmatched.append(pattern)
+        chosen.update(matched)
+    if unmatched:
+        raise SelectionError(
+            f"no tool matches {', '.join(repr(p) for p in unmatched)}; `modelops-mcp tools` lists them"
+        )
     return {
         name: op
         for name, op in catalog.operations.items()
