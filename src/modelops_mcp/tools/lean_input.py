@@ -21,40 +21,16 @@ _WORD = re.compile(r"[A-Za-z]+")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 # Words that add nothing to a field's name: "The ID of the given environment."
 _FILLER = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "for",
-        "to",
-        "in",
-        "on",
-        "by",
-        "with",
-        "this",
-        "that",
-        "which",
-        "its",
-        "is",
-        "are",
-        "be",
-        "given",
-        "specific",
-        "unique",
-        "id",
-        "ids",
-        "identifier",
-        "identifiers",
-        "uuid",
-        "value",
-        "name",
-    ]
+    _WORD.findall(
+        "a an the of for to in on by with this that which its is are be given specific unique id ids identifier "
+        "identifiers uuid value name"
+    )
 )
 # What makes a sentence after a field's first one worth listing: it says what to do or not do, a limit, a
 # condition, an example or a name. Background ("Calibration improves the probability estimates…") goes.
 _ACTS = re.compile(
-    r"\b(?:must|required?|requires|only|not|never|cannot|can't|least|most|up to|if|unless|when|otherwise|"
+    r"\b(?:must|has to|have to|needs?|should|required?|requires|only|not|never|cannot|can't|least|most|up to|"
+    r"if|unless|when|otherwise|"
     r"defaults?|deprecat\w*|instead|incompatible|ignored|error|fails?|e\.g|example|valid|allowed|either|"
     r"both|omit\w*|set|pass\w*|specif\w*|use)\b|\d|[`\"']",
     re.IGNORECASE,
