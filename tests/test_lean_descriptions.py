@@ -78,6 +78,9 @@ def kept_meaning(original: str, lean: str, names: set[str], where: str) -> list[
     """What `original` tells a model that `lean` no longer does."""
     prose = without_code(original)
     lost = [f"{where}: name {n}" for n in sorted(words(prose) & names) if n not in words(lean)]
+    # Values a field takes, as the prose spells them: CODE_CONVERSATION, NO_ROLE, "created".
+    values = set(re.findall(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", prose)) | set(re.findall(r'"([^"\s]{1,40})"', prose))
+    lost += [f"{where}: value {v}" for v in sorted(values) if v not in lean]
     for marker in ("deprecat", "instead"):
         if marker in prose.lower() and marker not in lean.lower():
             lost.append(f"{where}: {marker!r}")
@@ -183,6 +186,10 @@ def test_the_datarobot_tools_lose_a_fifth_of_their_bytes(tmp_path: Path) -> None
         ),
         ("Title\n=====\n\n# Heading\nBody.Only here.", "Body. Only here."),
         ("Done by the ThingCreateController. Then use it.", "Then use it."),
+        (
+            "What it is for, e.g. CODE_CONVERSATION, TEXT. Etc. and so on.",
+            "What it is for, e.g. CODE_CONVERSATION, TEXT. Etc. and so on.",
+        ),
     ],
 )
 def test_lean_text(text: str, lean: str) -> None:

@@ -50,7 +50,9 @@ _MARKUP: tuple[tuple[re.Pattern[str], str], ...] = (
 # "DataRobot.Only applies": sentences the rst conversion glued together.
 _GLUED = re.compile(r"(?<=[a-z)])\.(?=[A-Z][a-z])")
 # A sentence ends at a stop, or after a route that ends a run-on line ("…/featureImpact/ This route …").
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])\s+(?=[A-Z(\"'`$\x00]|[a-z]+_[a-z_]+)|(?<=/)\s+(?=[A-Z][a-z]))")
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?])(?<!e\.g\.)(?<!i\.e\.)(?<!etc\.)(?<!vs\.)\s+(?=[A-Z(\"'`$\x00]|[a-z]+_[a-z_]+)|(?<=/)\s+(?=[A-Z][a-z]))"
+)
 
 
 @dataclass(frozen=True, slots=True)
