@@ -12,6 +12,7 @@ import pytest
 
 from modelops_mcp.config import Settings
 from modelops_mcp.listing import listed_tools
+from modelops_mcp.resources import SCHEMA_TEMPLATE
 from modelops_mcp.runtime import load_settings_catalog
 from modelops_mcp.tools.catalog import Catalog
 from modelops_mcp.tools.lean_input import lean_input
@@ -136,6 +137,7 @@ def test_the_original_text_stays_on_the_operation(tmp_path: Path) -> None:
     assert "start_server.sh" not in lean
     assert "code" not in lean
     assert "at least one target type" in lean
+    assert lean.endswith(f"Full text: {SCHEMA_TEMPLATE.format(backend='datarobot')}.")  # where the rest is
     assert len(lean) < len(op.description) / 3
 
 

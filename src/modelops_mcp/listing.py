@@ -54,7 +54,10 @@ def lean_tool(op: Operation, routes: Routes, tool_names: Collection[str]) -> typ
     """The tool as listed: its description and its input schema's descriptions leaned (lean_text,
     lean_input); the title said once, not again in the annotations. The Operation keeps the original."""
     tool = op.tool()
-    tool.description = lean_text(op.description, routes)
+    # Where a cut code passage is still readable: the resource resources.SCHEMA_TEMPLATE names (a
+    # literal here, since resources imports the runtime, which imports this module).
+    note = f"Full text: modelops://schemas/{op.backend}."
+    tool.description = lean_text(op.description, routes, cut_note=note)
     tool.input_schema = lean_input(op.input_schema, routes, op.tool_name, tool_names)
     if tool.annotations is not None and tool.annotations.title == tool.title:
         tool.annotations = tool.annotations.model_copy(update={"title": None})

@@ -67,8 +67,8 @@ class Routes:
         return method.upper(), _PATH_PARAM.sub("{}", path).rstrip("/")
 
     def tool(self, method: str | None, path: str) -> str | None:
-        methods = [method] if method else ["GET"]
-        return next((self.tools[k] for m in methods if (k := self.key(m, path)) in self.tools), None)
+        """A path named without a method ("the /api/v2/remoteRepositories/ endpoint") is read as its GET."""
+        return self.tools.get(self.key(method or "GET", path))
 
 
 def build_routes(operations: list[tuple[str, str, str, str]]) -> Routes:
@@ -119,18 +119,23 @@ def _sentences(paragraph: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(paragraph) if s.strip()]
 
 
-def lean_text(text: str, routes: Routes, keep: Callable[[str, bool], bool] = lambda _s, _f: True) -> str:
+def lean_text(
+    text: str, routes: Routes, keep: Callable[[str, bool], bool] = lambda _s, _f: True, cut_note: str = ""
+) -> str:
     """The listed form of a description. `keep(sentence, first)` may drop more sentences (a deprecated
-    field's, one restating a default); `first` is whether nothing was kept before it."""
+    field's, one restating a default); `first` is whether nothing was kept before it. `cut_note` ends a
+    text that lost a code passage (where to read it in full): a few tools, so a few bytes."""
     text = _remove_code_samples(text)
     for pattern, replacement in _MARKUP:
         text = pattern.sub(replacement, text)
     text = _GLUED.sub(". ", text)
     paragraphs: list[str] = []
+    cut = False
     for paragraph in re.split(r"\n\s*\n", text):
         kept: list[str] = []
         for sentence in _sentences(" ".join(paragraph.split())):
             if _CODE in sentence or _CODE_SIGNS.search(sentence):
+                cut = True
                 break  # the rest of the paragraph is about the code, not the call
             if _VENDOR_CLASS.search(sentence):
                 continue
@@ -139,6 +144,8 @@ def lean_text(text: str, routes: Routes, keep: Callable[[str, bool], bool] = lam
                 kept.append(routed)
         if kept:
             paragraphs.append(" ".join(kept))
+    if cut and cut_note and paragraphs:
+        paragraphs[-1] += f" {cut_note}"
     return "\n\n".join(paragraphs)
 
 
