@@ -26,7 +26,7 @@ from typing import Any
 
 import common
 
-TARGET_FULL_TO_PEER = 0.5
+TARGET_FULL_TO_PEER = 0.35  # issue 17 item 2 (issue 6 asked for 0.5)
 TARGET_SEARCH_TOKENS = 2000
 
 

@@ -5,7 +5,9 @@ One function, so `modelops-mcp tools --json` prints exactly what tools/list answ
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
+from urllib.parse import urlsplit
 
 import mcp_types as types
 
@@ -14,6 +16,8 @@ from modelops_mcp.config import Settings
 from modelops_mcp.exposure import Exposure
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.lean import lean_output
+from modelops_mcp.tools.lean_input import lean_input
+from modelops_mcp.tools.lean_text import Routes, build_routes, lean_text
 from modelops_mcp.tools.portable import single_types
 
 
@@ -34,12 +38,37 @@ def listed_tools(
         # Nothing exposed, nothing to search: ops_* would only cost context (and an empty enum).
         found = discovery.definitions(backends, settings.read_only) if exposed else []
         return [portable(tool) for tool in [*found, *jobs]]
-    tools = [op.tool() for op in exposed.values()]
+    routes = catalog_routes(catalog)
+    tools = [lean_tool(op, routes, catalog.operations.keys()) for op in exposed.values()]
     if shown is None:
         shown = shown_output_schemas(settings, catalog)
     for tool in tools:
         tool.output_schema = shown.get(tool.name, tool.output_schema)
     return [portable(tool) for tool in [*tools, *jobs]]
+
+
+def catalog_routes(catalog: Catalog) -> Routes:
+    """Which tool serves each documented route, so prose naming a route can name the tool instead."""
+    return build_routes(
+        [
+            (op.method, op.path, urlsplit(catalog.backends[op.backend].default_base_url).path, op.tool_name)
+            for op in catalog.operations.values()
+        ]
+    )
+
+
+def lean_tool(op: Operation, routes: Routes, tool_names: Collection[str]) -> types.Tool:
+    """The tool as listed: its description and its input schema's descriptions leaned (lean_text,
+    lean_input); the title said once, not again in the annotations. The Operation keeps the original."""
+    tool = op.tool()
+    # Where a cut code passage is still readable: the resource resources.SCHEMA_TEMPLATE names (a
+    # literal here, since resources imports the runtime, which imports this module).
+    note = f"Full text: modelops://schemas/{op.backend}."
+    tool.description = lean_text(op.description, routes, cut_note=note)
+    tool.input_schema = lean_input(op.input_schema, routes, op.tool_name, tool_names)
+    if tool.annotations is not None and tool.annotations.title == tool.title:
+        tool.annotations = tool.annotations.model_copy(update={"title": None})
+    return tool
 
 
 def shown_output_schemas(settings: Settings, catalog: Catalog) -> dict[str, dict[str, Any]]:
