@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 
 from modelops_mcp import __version__
-from modelops_mcp.config import Settings, default_state_dir
+from modelops_mcp.config import Settings
 from modelops_mcp.install import add_arguments as add_install_arguments
 from modelops_mcp.jobs import JOB_STATUSES
 from modelops_mcp.options import options_from
@@ -373,13 +373,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
     from modelops_mcp.runtime import load_settings_catalog
 
     # What `serve` with this environment would list (its MODELOPS_TOOLSETS / _TOOLS / _READ_ONLY included).
-    settings = Settings(
-        state_dir=default_state_dir(),
-        schema_paths=[Path(p) for p in args.schema],
-        toolsets=listed(None, TOOLSETS_ENV),
-        tools=listed(None, TOOLS_ENV),
-        read_only=flag_or_env(False, READ_ONLY_ENV),
-    )
+    as_serve = argparse.Namespace(toolsets=None, tools=None, read_only=None, schema=args.schema)
+    settings = _settings(as_serve)
     exposure = expose(settings, load_settings_catalog(settings), os.environ, sandbox=args.sandbox)[1]
     found = anyio.run(lambda: diagnose(settings, dict(os.environ), sandbox=args.sandbox))
     print(report_json(found, exposure) if args.json else table(found, exposure))
