@@ -89,8 +89,8 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
             "jobs_get",
             "Get a job",
             "A job: status, progress (0..1), message, operation (the tool that started it), remote (the "
-            "backend's ids), state (its raw state) and, once ended, result or error. Asks the backend at most "
-            "once per poll interval.",
+            "backend's ids), state (its raw state) and, once ended, result or error; following: false once you "
+            "stopped following it (the remote job may still run). Asks the backend at most once per poll interval.",
             {"job_id": _JOB_ID},
             ["job_id"],
             one_job,
@@ -117,9 +117,17 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
         object_tool(
             "jobs_cancel",
             "Cancel a job",
-            "Cancel a running job through the backend's cancel operation when it has one; otherwise stop "
-            "following it (the remote job may then still run: backend_cancelled says which happened).",
-            {"job_id": _JOB_ID},
+            "Cancel a running job through the backend's cancel operation (it then ends cancelled). When the "
+            "backend has none, nothing is sent and the job keeps its status (backend_cancelled: false); "
+            "stop_following: true then stops following it (following: false; the remote job may still run).",
+            {
+                "job_id": _JOB_ID,
+                "stop_following": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "If the job cannot be cancelled, stop following it anyway.",
+                },
+            },
             ["job_id"],
             {
                 "type": "object",
@@ -193,9 +201,13 @@ class JobTools:
             return _result({"job": job.public()}, describe(job), self._text_limit)
         if name == "jobs_wait":
             job, timed_out = await self._wait(args["job_id"], float(args.get("timeout_s", WAIT_DEFAULT_S)), report)
-            text = describe(job) + (" (still running when the wait ended; call jobs_wait again)" if timed_out else "")
+            text = describe(job)
+            if not job.following and not job.terminal:
+                text += " (not followed: this job will not change here; nothing to wait for)"
+            elif timed_out:
+                text += " (still running when the wait ended; call jobs_wait again)"
             return _result({"job": job.public(), "timed_out": timed_out}, text, self._text_limit)
-        job, outcome = await tracker.cancel(args["job_id"])
+        job, outcome = await tracker.cancel(args["job_id"], bool(args.get("stop_following", False)))
         structured = {"job": job.public(), "backend_cancelled": outcome.requested, "message": outcome.message}
         return _result(structured, f"{describe(job)}\n{outcome.message}", self._text_limit)
 
@@ -219,6 +231,8 @@ class JobTools:
         await update(job)
         while True:
             job = await self.tracker.wait(job_id, max(0.0, min(HEARTBEAT_S, deadline - time.monotonic())), update)
+            if not job.following and not job.terminal:
+                return job, False  # let go of: it will not change, so waiting longer tells nothing
             if job.terminal or time.monotonic() >= deadline:
                 return job, not job.terminal
             await update(job)
