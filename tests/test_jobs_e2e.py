@@ -269,9 +269,7 @@ async def test_jobs_list_pages_newest_first_and_filters(sandbox: RunningSandbox,
         working = structured(await client.call_tool("jobs_list", {"status": ["working"]}))
         assert {j["id"] for j in working["jobs"]} == {second["id"], third["id"]}
         assert (
-            structured(await client.call_tool("jobs_list", {"backend": "caila", "status": ["failed"]}))["jobs"][0][
-                "id"
-            ]
+            structured(await client.call_tool("jobs_list", {"backend": "caila", "status": ["failed"]}))["jobs"][0]["id"]
             == first["id"]
         )
         bad = error_of(await client.call_tool("jobs_list", {"cursor": "!!"}))
