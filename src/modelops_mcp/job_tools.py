@@ -173,7 +173,11 @@ class JobTools:
         except ToolFailure as failure:
             return error_result(failure.error.model_copy(update={"operation": name}))
         except UnknownJob as exc:
-            return error_result(ToolError(kind="not_found", code="unknown_job", message=str(exc), operation=name))
+            # The message already says to list jobs; `next` says it to a client that reads the object.
+            message = str(exc)
+            return error_result(
+                ToolError(kind="not_found", code="unknown_job", message=message, operation=name, next=["jobs_list"])
+            )
         except StoreError as exc:
             return error_result(ToolError(kind="validation", message=str(exc), operation=name))
         except Exception as exc:  # the server must keep serving whatever one call meets
