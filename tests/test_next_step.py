@@ -40,6 +40,10 @@ async def test_a_model_that_is_not_found_names_the_tool_that_lists_models(
         assert "not found. Next: call tunethemodel_list_models" in text  # what a text-only host shows the model
         # The step named works: it answers the models whose ids the classify call takes.
         assert "models" in await ok(client, error["next"][0])
+        if discovery == "search":  # the same through ops_call, the way search mode calls operations
+            arguments = {"name": "tunethemodel_classify", "arguments": {"model_id": "sentiment-clf", "input": "hi"}}
+            routed, _ = await failed(client, "ops_call", arguments)
+            assert routed["next"] == ["tunethemodel_list_models"]
 
 
 async def test_the_backends_own_not_found_names_the_list_of_the_argument_it_names(

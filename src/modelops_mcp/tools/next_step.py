@@ -87,8 +87,8 @@ class NextSteps:
         named = []
         for f in op.fields:
             value = arguments.get(f.arg)
-            if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
-                continue
+            if isinstance(value, bool) or not isinstance(value, str | int) or not 0 < len(str(value)) <= 200:
+                continue  # an id is short; a long text argument is not what a not-found names
             if re.search(rf"(?<![\w-]){re.escape(str(value))}(?![\w-])", message):
                 named.append(f.arg)
         if named:
