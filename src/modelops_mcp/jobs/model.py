@@ -96,7 +96,8 @@ HANDLE_SCHEMA: dict[str, Any] = {
 }
 
 # Four jobs_* tools return this shape, in every tool list, so the field meanings are said once, in
-# jobs_get's description; bookkeeping (polls) and the result, which may be any value, go unlisted.
+# jobs_get's description; bookkeeping (polls), `following` (described there: search mode's list has a
+# byte budget) and the result, which may be any value, go unlisted.
 JOB_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -114,7 +115,6 @@ JOB_SCHEMA: dict[str, Any] = {
         "created_at": {"type": "string"},
         "updated_at": {"type": "string"},
         "finished_at": {"type": ["string", "null"]},
-        "following": {"type": "boolean"},
     },
     "required": ["id", "uri", "backend", "operation", "status", "created_at", "updated_at"],
 }
