@@ -217,6 +217,8 @@ async def test_cancelling_a_job_without_a_backend_cancel_never_calls_it_cancelle
         resource = json.loads(contents.text)
         assert (resource["status"], resource["following"]) == ("working", False)
         assert "may still be running" in resource["message"]
+        titles = {str(r.uri): r.title for r in (await client.list_resources()).resources}
+        assert titles[handle["uri"]] == "caila_fit_service job (working, not followed)"
 
         started = time.monotonic()
         waited = await client.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30})
