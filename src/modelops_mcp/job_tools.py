@@ -89,8 +89,8 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
             "jobs_get",
             "Get a job",
             "A job: status, progress (0..1), message, operation (the tool that started it), remote (the "
-            "backend's ids), state (its raw state) and, once ended, result or error; following: false if you "
-            "stopped following it. Asks the backend at most once per poll interval.",
+            "backend's ids), state (its raw state) and, once ended, result or error. Asks the backend at most "
+            "once per poll interval.",
             {"job_id": _JOB_ID},
             ["job_id"],
             one_job,
@@ -117,9 +117,9 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
         object_tool(
             "jobs_cancel",
             "Cancel a job",
-            "Cancel a job through the backend's cancel operation. Without one, nothing is sent "
-            "(backend_cancelled: false) and the job stays as it is; stop_following: true then stops following it.",
-            {"job_id": _JOB_ID, "stop_following": {"type": "boolean", "default": False}},
+            "Cancel a job by its backend's cancel operation. If none, nothing is sent (backend_cancelled: false); "
+            "stop_following: true stops following it anyway.",
+            {"job_id": _JOB_ID, "stop_following": {"type": "boolean"}},
             ["job_id"],
             {
                 "type": "object",

@@ -96,8 +96,8 @@ HANDLE_SCHEMA: dict[str, Any] = {
 }
 
 # Four jobs_* tools return this shape, in every tool list, so the field meanings are said once, in
-# jobs_get's description; bookkeeping (polls), `following` (described there: search mode's list has a
-# byte budget) and the result, which may be any value, go unlisted.
+# jobs_get's description; bookkeeping (polls), `following` (search mode's list has a byte budget: README's
+# Jobs section explains it) and the result, which may be any value, go unlisted.
 JOB_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
