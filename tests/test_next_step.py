@@ -63,6 +63,11 @@ async def test_the_backends_own_not_found_names_the_list_of_the_argument_it_name
             {"customModelId": DEMO_MODEL_ID, "customModelVersionId": missing},
         )
         assert version["next"] == ["datarobot_list_custom_model_versions"]
+        # DataRobot says it with a 422: the words, not the status, make it a not-found.
+        arguments = {"customModelId": DEMO_MODEL_ID, "isMajorUpdate": "false", "baseEnvironmentId": missing}
+        environment, _ = await failed(client, "datarobot_create_custom_model_version_from_latest", arguments)
+        assert (environment["kind"], environment["status"]) == ("validation", 422)
+        assert environment["next"] == ["datarobot_list_execution_environments"]
 
 
 async def test_a_name_given_for_a_uuid_says_where_ids_come_from_over_stdio(
