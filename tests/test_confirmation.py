@@ -181,9 +181,10 @@ async def test_jobs_cancel_asks_before_cancelling_a_running_job(sandbox: Running
         refused(await client.call_tool("jobs_cancel", {"job_id": handle["id"]}), "jobs_cancel")
         assert (await ok(client, "jobs_get", {"job_id": handle["id"]}))["job"]["status"] == "working"
         user.action = "accept"
-        cancelled = await ok(client, "jobs_cancel", {"job_id": handle["id"]})
-        assert cancelled["job"]["status"] == "cancelled"
-        await ok(client, "jobs_cancel", {"job_id": handle["id"]})  # already ended: nothing to ask about
+        # Caila documents no cancel for a fit: the job is let go of, not called cancelled.
+        cancelled = await ok(client, "jobs_cancel", {"job_id": handle["id"], "stop_following": True})
+        assert (cancelled["job"]["status"], cancelled["job"]["following"]) == ("working", False)
+        await ok(client, "jobs_cancel", {"job_id": handle["id"]})  # no longer followed: nothing to ask about
         assert error_of(await client.call_tool("jobs_cancel", {"job_id": "nosuchjob"}))["kind"] == "not_found"
     assert len(user.questions) == 2
     assert handle["id"] in user.questions[0].message

@@ -129,7 +129,7 @@ async def test_random_faults_across_routes_yield_documented_outcomes(sandbox: Ru
             assert not control.is_error, text_of(control)
         jobs = runtime.jobs.store.active_ids()
         for job_id in jobs:  # fits started on the way: cancel them, so no poller outlives the count below
-            await client.call_tool("jobs_cancel", {"job_id": job_id})
+            await client.call_tool("jobs_cancel", {"job_id": job_id, "stop_following": True})
         await anyio.sleep(0.2)
         leaked = len(asyncio.all_tasks()) - baseline
     report = {

@@ -111,10 +111,15 @@ async def test_cancelling_a_job_of_another_backend_sends_nothing_and_stops_track
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
         job_id = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]["id"]
     async with in_process(second.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
-        cancelled = structured(await client.call_tool("jobs_cancel", {"job_id": job_id}))
+        kept = structured(await client.call_tool("jobs_cancel", {"job_id": job_id}))
+        cancelled = structured(await client.call_tool("jobs_cancel", {"job_id": job_id, "stop_following": True}))
     assert second.requests() == []
+    # Nothing could be cancelled: the job is never called cancelled, only let go of when asked.
+    assert kept["backend_cancelled"] is False
+    assert (kept["job"]["status"], kept["job"]["following"]) == ("working", True)
+    assert "Nothing was stopped" in kept["message"]
     assert cancelled["backend_cancelled"] is False
-    assert cancelled["job"]["status"] == "cancelled"
+    assert (cancelled["job"]["status"], cancelled["job"]["following"]) == ("working", False)
     assert "no cancel was sent" in cancelled["message"]
     assert f"started against {sandbox.env()['CAILA_BASE_URL']}" in cancelled["message"]
 

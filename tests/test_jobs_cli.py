@@ -63,3 +63,18 @@ def test_jobs_on_an_empty_state_dir_says_so(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "no jobs yet" in done.stderr
     assert not (tmp_path / "empty").exists()  # reading never creates state
+
+
+async def test_a_job_no_longer_followed_says_so_in_the_table_and_the_full_view(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        job = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
+        await client.call_tool("jobs_cancel", {"job_id": job["id"], "stop_following": True})
+
+    table = jobs_cli(state_dir)
+    assert table.returncode == 0, table.stderr
+    assert "working (not followed)" in table.stdout.splitlines()[1]
+    shown = jobs_cli(state_dir, "show", job["id"])
+    assert "following  no: this server stopped following it; the remote job may still run" in shown.stdout
+    assert json.loads(jobs_cli(state_dir, "show", job["id"], "--json").stdout)["following"] is False

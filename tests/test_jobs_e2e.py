@@ -173,22 +173,68 @@ async def test_twenty_concurrent_readers_share_one_status_call_per_interval(
     assert all(gap >= interval * 0.9 for gap in gaps), gaps
 
 
-async def test_cancelling_a_job_without_a_backend_cancel_stops_following_it(
+async def test_cancelling_a_job_without_a_backend_cancel_never_calls_it_cancelled(
     sandbox: RunningSandbox, state_dir: Path
 ) -> None:
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
         handle = await start_fit(client)
-        remote = structured(await client.call_tool("jobs_get", {"job_id": handle["id"]}))["job"]["remote"]
-        cancelled = structured(await client.call_tool("jobs_cancel", {"job_id": handle["id"]}))
-        assert cancelled["job"]["status"] == "cancelled"
-        assert cancelled["backend_cancelled"] is False
-        assert "may still run" in cancelled["message"]
+        sandbox.emulators.clock.advance(30)  # PENDING → RUNNING on Caila, where it stays
+        job = structured(await client.call_tool("jobs_get", {"job_id": handle["id"]}))["job"]
+        assert job["state"] == "RUNNING"
+        remote = job["remote"]
+
+        # Caila documents no cancel for a fit: nothing is sent, nothing changes, and the answer says so.
+        kept = structured(await client.call_tool("jobs_cancel", {"job_id": handle["id"]}))
+        assert kept["backend_cancelled"] is False
+        assert (kept["job"]["status"], kept["job"]["following"]) == ("working", True)
+        assert "documents no way to cancel caila_fit_service" in kept["message"]
+        assert "stop_following" in kept["message"]
         calls = len(status_calls(sandbox, remote["jobId"]))
-        await anyio.sleep(0.5)  # ten poll intervals: none may happen for a cancelled job
+        await anyio.sleep(0.3)  # six poll intervals: it is still followed
+        assert len(status_calls(sandbox, remote["jobId"])) > calls
+
+        # Asked explicitly: no longer followed, still `working` (the fit runs on), and visibly so everywhere.
+        let_go = structured(await client.call_tool("jobs_cancel", {"job_id": handle["id"], "stop_following": True}))
+        assert let_go["backend_cancelled"] is False
+        assert (let_go["job"]["status"], let_go["job"]["following"]) == ("working", False)
+        assert let_go["job"]["finished_at"] is None
+        assert "may still be running (last state RUNNING)" in let_go["message"]
+        calls = len(status_calls(sandbox, remote["jobId"]))
+        await anyio.sleep(0.5)  # ten poll intervals: none may happen for a job no longer followed
         assert len(status_calls(sandbox, remote["jobId"])) == calls
-        again = structured(await client.call_tool("jobs_cancel", {"job_id": handle["id"]}))
-        assert again["job"]["status"] == "cancelled"
-        assert "already ended" in again["message"]
+
+        # "What is running?": the active filter still lists it, saying it is not followed.
+        running = await client.call_tool("jobs_list", {"status": ["working", "input_required"]})
+        listed = {j["id"]: j for j in structured(running)["jobs"]}
+        assert listed[handle["id"]]["following"] is False
+        assert "not followed (the remote job may still run)" in text_of(running)
+        assert structured(await client.call_tool("jobs_list", {"status": ["cancelled"]}))["jobs"] == []
+        got = structured(await client.call_tool("jobs_get", {"job_id": handle["id"]}))["job"]
+        assert (got["status"], got["following"]) == ("working", False)
+        read = await client.read_resource(handle["uri"])
+        contents = read.contents[0]
+        assert isinstance(contents, types.TextResourceContents)
+        resource = json.loads(contents.text)
+        assert (resource["status"], resource["following"]) == ("working", False)
+        assert "may still be running" in resource["message"]
+        titles = {str(r.uri): r.title for r in (await client.list_resources()).resources}
+        assert titles[handle["uri"]] == "caila_fit_service job (working, not followed)"
+
+        started = time.monotonic()
+        waited = await client.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30})
+        assert time.monotonic() - started < 5  # nothing to wait for: it answers at once
+        assert structured(waited)["timed_out"] is False
+        assert "not followed" in text_of(waited)
+        again = structured(await client.call_tool("jobs_cancel", {"job_id": handle["id"], "stop_following": True}))
+        assert (again["job"]["status"], again["job"]["following"]) == ("working", False)
+        assert "already stopped following" in again["message"]
+        assert len(status_calls(sandbox, remote["jobId"])) == calls
+
+    # A restarted server does not take it up again.
+    async with in_process(sandbox.env(), state_dir) as (server, runtime), Client(server, mode="legacy") as client:
+        assert handle["id"] not in runtime.jobs.store.active_ids()
+        await anyio.sleep(0.3)
+        assert len(status_calls(sandbox, remote["jobId"])) == calls
 
 
 async def test_an_unknown_job_is_a_clear_error_and_resource_not_found(sandbox: RunningSandbox, state_dir: Path) -> None:
@@ -208,10 +254,12 @@ async def test_an_unknown_job_is_a_clear_error_and_resource_not_found(sandbox: R
 
 async def test_jobs_list_pages_newest_first_and_filters(sandbox: RunningSandbox, state_dir: Path) -> None:
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
-        first = await start_fit(client)
+        first = await start_fit(client, BROKEN_FIT)
+        sandbox.emulators.clock.advance(200)
+        ended = structured(await client.call_tool("jobs_wait", {"job_id": first["id"], "timeout_s": 30}))["job"]
+        assert ended["status"] == "failed"
         second = await start_fit(client)
         third = await start_fit(client)
-        await client.call_tool("jobs_cancel", {"job_id": first["id"]})
 
         page = structured(await client.call_tool("jobs_list", {"limit": 2}))
         assert [j["id"] for j in page["jobs"]] == [third["id"], second["id"]]
@@ -223,9 +271,7 @@ async def test_jobs_list_pages_newest_first_and_filters(sandbox: RunningSandbox,
         working = structured(await client.call_tool("jobs_list", {"status": ["working"]}))
         assert {j["id"] for j in working["jobs"]} == {second["id"], third["id"]}
         assert (
-            structured(await client.call_tool("jobs_list", {"backend": "caila", "status": ["cancelled"]}))["jobs"][0][
-                "id"
-            ]
+            structured(await client.call_tool("jobs_list", {"backend": "caila", "status": ["failed"]}))["jobs"][0]["id"]
             == first["id"]
         )
         bad = error_of(await client.call_tool("jobs_list", {"cursor": "!!"}))

@@ -121,7 +121,11 @@ async def test_tasks_get_and_cancel_on_the_wire(sandbox: RunningSandbox, state_d
         assert set(ack) <= {"resultType", "_meta"}
         assert (await task_get(client.session, created.task_id))["status"] == "cancelled"
         job = structured(await client.call_tool("jobs_get", {"job_id": created.task_id}))["job"]
-        assert job["status"] == "cancelled"
+        # Caila documents no cancel for a fit: the task is over for the client, but the job is not called
+        # cancelled, since the remote fit may still run; it is no longer followed, and both say so.
+        assert (job["status"], job["following"]) == ("working", False)
+        assert "may still be running" in job["message"]
+        assert "may still run" in (await task_get(client.session, created.task_id))["statusMessage"]
 
         # An unknown task: cancel is still acknowledged (the SEP's rule), get is an invalid-params error.
         await client.session.send_request(TaskCancel(params=TaskRef(taskId="nosuchtask")), RAW)

@@ -117,9 +117,9 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
         object_tool(
             "jobs_cancel",
             "Cancel a job",
-            "Cancel a running job through the backend's cancel operation when it has one; otherwise stop "
-            "following it (the remote job may then still run: backend_cancelled says which happened).",
-            {"job_id": _JOB_ID},
+            "Cancel a job by its backend's cancel operation. If none, nothing is sent (backend_cancelled: false); "
+            "stop_following: true stops following it anyway.",
+            {"job_id": _JOB_ID, "stop_following": {"type": "boolean"}},
             ["job_id"],
             {
                 "type": "object",
@@ -165,7 +165,11 @@ class JobTools:
         except ToolFailure as failure:
             return error_result(failure.error.model_copy(update={"operation": name}))
         except UnknownJob as exc:
-            return error_result(ToolError(kind="not_found", code="unknown_job", message=str(exc), operation=name))
+            # The message already says to list jobs; `next` says it to a client that reads the object.
+            message = str(exc)
+            return error_result(
+                ToolError(kind="not_found", code="unknown_job", message=message, operation=name, next=["jobs_list"])
+            )
         except StoreError as exc:
             return error_result(ToolError(kind="validation", message=str(exc), operation=name))
         except Exception as exc:  # the server must keep serving whatever one call meets
@@ -193,9 +197,13 @@ class JobTools:
             return _result({"job": job.public()}, describe(job), self._text_limit)
         if name == "jobs_wait":
             job, timed_out = await self._wait(args["job_id"], float(args.get("timeout_s", WAIT_DEFAULT_S)), report)
-            text = describe(job) + (" (still running when the wait ended; call jobs_wait again)" if timed_out else "")
+            text = describe(job)
+            if not job.following and not job.terminal:
+                text += " (not followed: this job will not change here; nothing to wait for)"
+            elif timed_out:
+                text += " (still running when the wait ended; call jobs_wait again)"
             return _result({"job": job.public(), "timed_out": timed_out}, text, self._text_limit)
-        job, outcome = await tracker.cancel(args["job_id"])
+        job, outcome = await tracker.cancel(args["job_id"], bool(args.get("stop_following", False)))
         structured = {"job": job.public(), "backend_cancelled": outcome.requested, "message": outcome.message}
         return _result(structured, f"{describe(job)}\n{outcome.message}", self._text_limit)
 
@@ -219,6 +227,8 @@ class JobTools:
         await update(job)
         while True:
             job = await self.tracker.wait(job_id, max(0.0, min(HEARTBEAT_S, deadline - time.monotonic())), update)
+            if not job.following and not job.terminal:
+                return job, False  # let go of: it will not change, so waiting longer tells nothing
             if job.terminal or time.monotonic() >= deadline:
                 return job, not job.terminal
             await update(job)

@@ -71,7 +71,7 @@ def list_resources(runtime: Runtime) -> list[types.Resource]:
         types.Resource(
             uri=job.uri,
             name=f"job-{job.id}",
-            title=f"{job.operation} job ({job.status})",
+            title=f"{job.operation} job ({job.status}{'' if job.following else ', not followed'})",
             description=describe(job),
             mime_type="application/json",
         )

@@ -122,6 +122,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
     store = JobStore(settings.jobs_db)
     tracker = Tracker(store, catalog, Calls(executor), redactor, poll_policy(settings.limits), executor.base_url)
     executor.jobs = tracker
+    executor.next_steps.callable_tools = frozenset(exposed)  # an error names only tools a client can call
     # An error in the caller's block is re-raised as itself once the tracker has stopped, rather than
     # escaping from inside the task group, which would wrap it in an ExceptionGroup.
     body_error: BaseException | None = None

@@ -127,7 +127,7 @@ def build_server(runtime: Runtime) -> Server[object]:
             job = runtime.jobs.get(str(arguments.get("job_id")))
         except UnknownJob:
             return None  # jobs_cancel itself says so
-        if job.terminal:
+        if job.terminal or not job.following:
             return None  # nothing left to cancel: nothing is sent
         return await confirmation.ask(ctx, params, "jobs_cancel", arguments, cancel_question(job), job.backend)
 

@@ -93,6 +93,10 @@ class Tasks:
         # A job that failed on the backend is a tool result with isError, which the SEP files under
         # `completed`; `failed` is reserved for JSON-RPC errors.
         status = _TASK_STATUS.get(job.status, "completed")
+        if not job.following and not job.terminal:
+            # The task (this server following the job) was cancelled; the job itself stays as last seen, and
+            # the status message says the remote work may still run.
+            status = "cancelled"
         return {
             "taskId": job.id,
             "status": status,
@@ -149,7 +153,8 @@ class Tasks:
         _require_extension(ctx)
         # Acknowledged whatever happens (the SEP: even for an unknown id); the task's status tells the outcome.
         try:
-            await self.tracker.cancel(params.task_id)
+            # A task cancelled is one the client no longer waits on: let go of it even where nothing can be sent.
+            await self.tracker.cancel(params.task_id, stop_following=True)
         except UnknownJob:
             pass
         except ToolFailure as failure:

@@ -152,8 +152,7 @@ class DeclaredAdapter:
         if self._cancel_op is None or self.declaration.cancel is None:
             return CancelOutcome(
                 requested=False,
-                message=f"{self.start.backend} documents no way to cancel this operation: tracking stopped, "
-                "but the remote job may still run",
+                message=f"{self.start.backend} documents no way to cancel {self.start.tool_name}: no cancel was sent",
             )
         remote = await self.resolved(job, call)
         arguments = self.arguments_for(self._cancel_op, self.declaration.cancel, remote)

@@ -56,6 +56,10 @@ class Job(BaseModel):
     created_at: str = Field(default_factory=now_iso)
     updated_at: str = Field(default_factory=now_iso)
     finished_at: str | None = None
+    # False once a user stopped following a job that could not be cancelled (no cancel documented, or it
+    # belongs to another backend URL): its status stays as last seen, since the remote work may still run,
+    # and it is never polled again. Never `cancelled` for that: nothing was cancelled.
+    following: bool = True
     polls: PollInfo = Field(default_factory=PollInfo)
 
     @property
@@ -72,7 +76,7 @@ class Job(BaseModel):
 
     def visible(self) -> tuple[Any, ...]:
         """The fields whose change is worth a notification (poll bookkeeping is not)."""
-        return (self.status, self.progress, self.message, self.state)
+        return (self.status, self.progress, self.message, self.state, self.following)
 
     def public(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
@@ -92,7 +96,8 @@ HANDLE_SCHEMA: dict[str, Any] = {
 }
 
 # Four jobs_* tools return this shape, in every tool list, so the field meanings are said once, in
-# jobs_get's description; bookkeeping (polls) and the result, which may be any value, go unlisted.
+# jobs_get's description; bookkeeping (polls), `following` (search mode's list has a byte budget: README's
+# Jobs section explains it) and the result, which may be any value, go unlisted.
 JOB_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {

@@ -15,6 +15,8 @@ def describe(job: Job) -> str:
         parts.append(f"{job.progress:.0%}")
     if job.state:
         parts.append(f"state {job.state}")
+    if not job.following:
+        parts.append("not followed (the remote job may still run)")
     line = ", ".join(parts)
     if job.message:
         line += f" — {job.message}"
@@ -27,7 +29,8 @@ _COLUMNS = ("ID", "BACKEND", "OPERATION", "STATUS", "PROGRESS", "STATE", "CREATE
 def _row(job: Job) -> tuple[str, ...]:
     progress = "" if job.progress is None else f"{job.progress:.0%}"
     message = (job.message or "").replace("\n", " ")
-    return (job.id, job.backend, job.operation, job.status, progress, job.state or "", job.created_at, message[:60])
+    status = job.status if job.following else f"{job.status} (not followed)"
+    return (job.id, job.backend, job.operation, status, progress, job.state or "", job.created_at, message[:60])
 
 
 def table(jobs: Sequence[Job]) -> str:
@@ -48,6 +51,8 @@ def show_job(job: Job) -> str:
         f"  started at {job.origin or '(not recorded: never polled)'}",
         f"  status     {job.status}" + (f"  {job.progress:.0%}" if job.progress is not None else ""),
     ]
+    if not job.following:
+        lines.append("  following  no: this server stopped following it; the remote job may still run")
     if job.state:
         lines.append(f"  state      {job.state}")
     if job.message:

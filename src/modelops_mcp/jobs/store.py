@@ -138,9 +138,11 @@ class JobStore:
         return jobs, next_cursor
 
     def active_ids(self) -> list[str]:
+        """The jobs to follow: unfinished, and not let go of by a user (`following` false)."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT id FROM jobs WHERE status NOT IN ({','.join('?' * len(_TERMINAL))}) ORDER BY created_at",
+                f"SELECT id FROM jobs WHERE status NOT IN ({','.join('?' * len(_TERMINAL))}) "
+                "AND COALESCE(json_extract(data, '$.following'), 1) != 0 ORDER BY created_at",
                 _TERMINAL,
             ).fetchall()
         return [row[0] for row in rows]

@@ -191,7 +191,7 @@ class Tracker:
         deadline = time.monotonic() + seconds
         job = await self.refresh(job_id)
         seen = job.visible()
-        while not job.terminal:
+        while not job.terminal and job.following:  # an unfollowed job changes no more
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -205,24 +205,33 @@ class Tracker:
                     await on_update(job)
         return job
 
-    async def cancel(self, job_id: str) -> tuple[Job, CancelOutcome]:
+    async def cancel(self, job_id: str, stop_following: bool = False) -> tuple[Job, CancelOutcome]:
+        """The backend's cancel when it documents one, and the job then ends `cancelled`. Otherwise nothing is
+        sent and the job is never called `cancelled`, since the remote work may still run: it is left as it
+        is, or with `stop_following` no longer followed (`following: false`, its status as last seen)."""
         job = self.get(job_id)
         if job.terminal:
             return job, CancelOutcome(requested=False, message=f"the job had already ended ({job.status})")
+        if not job.following:
+            return job, CancelOutcome(
+                requested=False, message="this server had already stopped following it; the remote job may still run"
+            )
         adapter = self._adapters.get(job.operation)
         elsewhere = await self._elsewhere(job)
         if adapter is None:
-            outcome = CancelOutcome(requested=False, message="tracking stopped; the remote job may still run")
-        elif elsewhere is not None:
-            # The cancel would go to a backend that never started this job: tracking stops here instead.
             outcome = CancelOutcome(
-                requested=False, message=f"tracking stopped; no cancel was sent ({elsewhere}); the job may still run"
+                requested=False, message=f"{job.operation} is not in this server's catalog: no cancel was sent"
             )
+        elif elsewhere is not None:
+            # The cancel would go to a backend that never started this job: nothing is sent.
+            outcome = CancelOutcome(requested=False, message=f"no cancel was sent ({elsewhere})")
         else:
             outcome = await adapter.cancel(job, self._call)  # a ToolFailure leaves the job as it was
         job = self.get(job_id)
         if job.terminal:  # it ended while the cancel was on its way
             return job, outcome
+        if not outcome.requested:
+            return await self._not_cancelled(job, outcome, stop_following)
         before = job.visible()
         job.status = "cancelled"
         job.message = outcome.message
@@ -231,6 +240,27 @@ class Tracker:
         self._drop(job_id)
         await self._changed_to(job, before)
         return job, outcome
+
+    async def _not_cancelled(self, job: Job, outcome: CancelOutcome, stop_following: bool) -> tuple[Job, CancelOutcome]:
+        last = f" (last state {job.state})" if job.state else ""
+        if not stop_following:
+            message = (
+                f"{outcome.message}. Nothing was stopped: the job is still {job.status}{last} and still followed. "
+                "Stop it with the backend's own tools, or call jobs_cancel with stop_following: true to stop "
+                "following it here"
+            )
+            return job, CancelOutcome(requested=False, message=message)
+        before = job.visible()
+        job.following = False
+        job.message = (
+            f"not followed since {now_iso()}, at the user's request ({outcome.message}); the remote job may still "
+            f"be running{last}"
+        )
+        job.updated_at = now_iso()
+        self.store.save(job)
+        self._drop(job.id)
+        await self._changed_to(job, before)
+        return job, CancelOutcome(requested=False, message=job.message)
 
     # ---- scheduling ------------------------------------------------------------------------------
 
@@ -316,7 +346,7 @@ class Tracker:
 
     async def _poll_once(self, entry: _Entry) -> float | None:
         job = self.store.get(entry.job_id)
-        if job is None or job.terminal:
+        if job is None or job.terminal or not job.following:
             self._drop(entry.job_id)
             return None
         adapter = self._adapters.get(job.operation)

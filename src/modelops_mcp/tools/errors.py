@@ -42,12 +42,19 @@ class ToolError(BaseModel):
     operation: str | None = None
     violations: list[Violation] | None = None
     saved: SavedBody | None = None
+    # The next step, for an error an agent can act on: tools to call (`next`) and one sentence (`hint`)
+    # saying what for; derived from the catalog (tools/next_step.py).
+    hint: str | None = None
+    next: list[str] | None = None
 
     def one_line(self) -> str:
         where = f"{self.operation}: " if self.operation else ""
         status = f", HTTP {self.status}" if self.status is not None else ""
         hint = f" Retry after {self.retry_after:g}s." if self.retry_after is not None else ""
-        return f"{where}{self.kind} error{status}: {self.message}{hint}"
+        line = f"{where}{self.kind} error{status}: {self.message}{hint}"
+        if self.hint:
+            line += f"{'' if line.endswith(('.', '!', '?')) else '.'} Next: {self.hint}"
+        return line
 
 
 class ToolFailure(Exception):

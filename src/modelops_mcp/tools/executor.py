@@ -23,6 +23,7 @@ from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.downloads import save_response
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
+from modelops_mcp.tools.next_step import NextSteps
 from modelops_mcp.tools.openapi import resolve_pointer
 from modelops_mcp.tools.payloads import PAYLOADS, Payload, PayloadError
 from modelops_mcp.tools.request import SetMember, build_request
@@ -99,6 +100,8 @@ class Executor:
             if op.output_schema is not None
         }
         self.jobs: Tracker | None = None
+        # What an error names as the next step; the runtime narrows it to the exposed tools.
+        self.next_steps = NextSteps(catalog)
 
     async def call(
         self, name: str, arguments: dict[str, Any] | None, roots: RootsProvider | None = None
@@ -110,7 +113,8 @@ class Executor:
         except ToolFailure as failure:
             # Masked as a whole, whichever part echoes a secret: a backend's message, or our own violations
             # naming a key the agent pasted as an argument.
-            error = ToolError.model_validate(self._redactor.value(failure.error.model_dump()))
+            explained = self.next_steps.explain(op, arguments or {}, failure.error)
+            error = ToolError.model_validate(self._redactor.value(explained.model_dump()))
             log.info("%s failed: %s", name, error.one_line())
             return error_result(error)
         except Exception as exc:  # the server must keep serving whatever one call meets
@@ -129,7 +133,7 @@ class Executor:
         try:
             self._inputs[name].check(arguments, name, op.backend)
         except ToolFailure as failure:
-            return error_result(failure.error)
+            return error_result(self.next_steps.explain(op, arguments, failure.error))
         return None
 
     async def invoke(self, op: Operation, arguments: dict[str, Any]) -> Reply:

@@ -58,7 +58,27 @@ def _explain(error: ValidationError) -> list[Violation]:
         match = _QUOTED.search(error.message)
         if match:
             return [Violation(pointer=pointer_join(at, match.group(1)), message="required field is missing")]
-    return [Violation(pointer=at, message=_bounded(error.message, error.instance))]
+    return [Violation(pointer=at, message=_bounded(error.message, error.instance) + _limit(error))]
+
+
+# Size and count limits, said in words: "[0, 1] is too short" alone does not tell an agent 32 rows are needed.
+_LIMITS = {
+    "minItems": ("at least", "item"),
+    "maxItems": ("at most", "item"),
+    "minLength": ("at least", "character"),
+    "maxLength": ("at most", "character"),
+    "minProperties": ("at least", "member"),
+    "maxProperties": ("at most", "member"),
+}
+
+
+def _limit(error: ValidationError) -> str:
+    said = _LIMITS.get(str(error.validator))
+    if said is None or not isinstance(error.validator_value, int) or not isinstance(error.instance, list | str | dict):
+        return ""
+    bound, unit = said
+    limit, size = error.validator_value, len(error.instance)
+    return f": it must have {bound} {limit} {unit}{'s' if limit != 1 else ''}, and has {size}"
 
 
 def _bounded(message: str, instance: Any) -> str:
