@@ -262,6 +262,7 @@ class Executor:
             return result
         try:
             job = self.jobs.start(op, arguments, reply, self._clients[op.backend].known_base_url)
+            job = await self.jobs.first_look(job.id)  # so the first listing shows the backend's state
         except ToolFailure as failure:
             # The backend did start the operation: that its answer names no job to follow is no failure of the
             # call, and reporting one would have the agent start the operation again.
@@ -273,7 +274,8 @@ class Executor:
         structured = dict(result.structured_content or {})
         structured["job"] = job.handle()
         follow = (
-            f'Started job {job.id} ({job.status}). Follow it with jobs_wait {{"job_id": "{job.id}"}}, '
+            f"Started job {job.id} ({job.status}{f', state {job.state}' if job.state else ''}). "
+            f'Follow it with jobs_wait {{"job_id": "{job.id}"}}, '
             f"jobs_get, or by reading / subscribing to {job.uri}."
         )
         return types.CallToolResult(
