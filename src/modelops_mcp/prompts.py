@@ -157,7 +157,7 @@ JOURNEYS: tuple[Journey, ...] = (
         steps=(
             (
                 "modelsSnapshot",
-                "Call `{tool}` and find the model's id (a uuid) by its name; it must not be a cloud model.",
+                "Call `{tool}` and find the model's id (a uuid) by its name; not a cloud model.",
             ),
             ("modelSpecificModelDownload", "Call `{tool}` with the model id; it returns a job."),
             (WAIT, _FOLLOW + "; its progress is the download's percentage."),
