@@ -177,14 +177,33 @@ UPLOAD: Schema = {
         "inputs": texts("Inline rows instead of `path`: the texts."),
         "classes": {
             "type": "array",
-            "items": {"type": "integer", "minimum": 0},
+            "items": {"type": ["integer", "string"], "minimum": 0, "minLength": 1},
             "minItems": 32,
-            "description": "Classifier targets beside `inputs`.",
+            "description": "Classifier targets beside `inputs`: class numbers, or label names (numbered 0, 1, "
+            "\u2026 in sorted order, as in a file).",
+        },
+        "class_names": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 2,
+            "uniqueItems": True,
+            "description": "Names of class 0, 1, \u2026 when the labels are numbers (inline or in the file); "
+            "classify answers then carry them.",
         },
         "outputs": texts("Generator targets beside `inputs`."),
     },
     "then": {"operation": "getFileStatus", "arguments": {"file_id": "{file_id}"}},
 }
+
+# Class names the server keeps (src/modelops_mcp/tools/labels.py): the service answers classify with bare
+# scores by class number and keeps no names, nor does the official client (tune_the_model/cli.py:456).
+UPLOAD_LABELS: Schema = {"record": "file", "id": "$response.body#/file_id"}
+BIND_LABELS: Schema = {
+    "record": "model",
+    "id": "$request.path.model_id",
+    "copy_from": {"record": "file", "id": "$request.body#/train_file"},
+}
+CLASSIFY_LABELS: Schema = {"record": "model", "id": "$request.path.model_id", "scores": "/answer/scores"}
 
 FIT_JOB: Schema = {
     "ids": {"model_id": "$request.path.model_id"},
@@ -314,6 +333,7 @@ PATHS: dict[str, dict[str, Schema]] = {
             ),
             responses=ok(ref("Model")),
             annotations={"idempotentHint": True},
+            labels=BIND_LABELS,
         )
     },
     "/v0/models/{model_id}/fit": {
@@ -332,11 +352,13 @@ PATHS: dict[str, dict[str, Schema]] = {
             "classify",
             "Classify a text with a ready classifier.",
             tool="classify",
-            description="Answers one score per class (class 0 first).",
+            description="Answers one score per class (class 0 first), and `classes` (name \u2192 score) when the "
+            "class names are known from the upload.",
             parameters=MODEL_ID,
             request=body({"input": {"type": "string", "minLength": 1}}, ["input"]),
             responses=answer("scores", {"type": "number"}),
             annotations={"readOnlyHint": True, "idempotentHint": True},
+            labels=CLASSIFY_LABELS,
         )
     },
     "/v0/models/{model_id}/generate": {
@@ -385,6 +407,7 @@ PATHS: dict[str, dict[str, Schema]] = {
             ),
             title="Upload a dataset",
             upload=UPLOAD,
+            labels=UPLOAD_LABELS,
         ),
     },
     "/v0/files/{file_id}/status": {

@@ -49,6 +49,8 @@ def test_demo_without_backend_runs_all_five_journeys_and_sums_up_each(tmp_path: 
     assert "completed, state COMPLETED" in out  # the Pieces download, followed over its WebSocket
     assert "is loaded and ready" in out
     assert "40 rows of sentiment-train.csv sent to the presigned URL (negative=0, positive=1)" in out
+    # The classify answers name their classes: the server kept the CSV's labels from the upload.
+    assert re.search(r"'The export is broken again': negative \d\.\d\d, positive \d\.\d\d", out)
     assert "completed, state Ready" in out
     assert "with README.md, custom.py, requirements.txt" in out  # the example folder went up as three parts
     assert re.search(r"errorCheck +succeeded", out)

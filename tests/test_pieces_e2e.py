@@ -129,8 +129,9 @@ async def test_a_download_that_ends_before_the_socket_opens_ends_the_job_at_once
 ) -> None:
     # Pieces keeps a socket opened on a model that is not downloading open and silent until a download
     # starts, so a follower that joins after the download ended learns the outcome from the snapshot.
-    # The socket's handshake waits half a second (WebSocket faults are `ws_close` ones; this one never closes).
-    delayed = Fault(backend="pieces", method="WS", kind="ws_close", frames=1000, delay_s=0.5, times=1)
+    # The socket's handshake waits 1.5 s (WebSocket faults are `ws_close` ones; this one never closes): longer
+    # than the start call waits for the job's first update (READ_WAIT_S), so the call returns before it opens.
+    delayed = Fault(backend="pieces", method="WS", kind="ws_close", frames=1000, delay_s=1.5, times=1)
     sandbox.emulators.faults.add(delayed)
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
         handle = await start_download(client, MISTRAL_7B_ID)

@@ -141,9 +141,10 @@ async def tunethemodel(client: Client, printer: Printer, options: DemoOptions) -
         raise DemoFailed(f"the fit {final['status']}: {final.get('message') or 'no message'}")
     texts = ("The export is broken again", "Support fixed it in an hour")
     for text in texts:
-        scores = await call(client, printer, "tunethemodel_classify", {"model_id": model_id, "input": text})
-        negative, positive = scores["answer"]["scores"][:2]
-        printer.line(f"{text!r}: negative {negative:.2f}, positive {positive:.2f}")
+        answer = (await call(client, printer, "tunethemodel_classify", {"model_id": model_id, "input": text}))["answer"]
+        # `classes` names each score (the server kept the CSV's labels from the upload); class numbers otherwise.
+        named = answer.get("classes") or {str(number): score for number, score in enumerate(answer["scores"])}
+        printer.line(f"{text!r}: " + ", ".join(f"{name} {score:.2f}" for name, score in named.items()))
     return (
         f"classifier {model_id} created, two CSVs sent to presigned URLs, bound, fitted to "
         f"{final['state']}, {len(texts)} texts classified"

@@ -68,11 +68,14 @@ class Follow:
 
     async def on_progress(self, progress: float, total: float | None, message: str | None) -> None:
         self.notifications += 1
-        self.fraction = progress / total if total else None
+        self.fraction = None
         if message:
-            # "job <id> (<tool>): working, state RUNNING — <the job's message>" → "working, state RUNNING"
+            # "job <id> (<tool>): working, 40%, state RUNNING — <the job's message>" → "working, 40%, state RUNNING"
             state, _, said = message.split("): ", 1)[-1].partition(" — ")
             self.state = state
+            # Every notification has a total; only a job whose backend gives a percentage shows one.
+            if total and "%" in state:
+                self.fraction = progress / total
             if self.show_messages and said and said != self.last_message:
                 self.last_message = said
                 self.printer.line(f"  {said}")

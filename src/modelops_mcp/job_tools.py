@@ -140,6 +140,37 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
     ]
 
 
+PROGRESS_TOTAL = 100.0
+# While a job runs its percentage is shown at most this high, so the value can keep growing (the spec's MUST)
+# by _STEP per notification after a backend reports 100% but before it says the job ended: 1000 steps of room,
+# more than a longest wait's heartbeats. The end itself is PROGRESS_TOTAL.
+_RUNNING_CEILING = 99.0
+_STEP = 0.001
+
+
+class ProgressScale:
+    """One scale per wait: every notification is a percentage with total 100, from the first to the last.
+
+    A backend that gives no percentage keeps the value where it was plus a step too small to read as
+    progress (the value must grow with each notification, and a heartbeat is one); when it gives one, the
+    value is that percentage (never less than the last sent); the job's end is 100.
+    """
+
+    def __init__(self) -> None:
+        self.last = -_STEP
+
+    def next(self, job: Job) -> float:
+        if job.terminal:
+            value = max(PROGRESS_TOTAL, self.last + _STEP)
+        else:
+            known = 0.0 if job.progress is None else min(job.progress * 100, _RUNNING_CEILING)
+            # Past the room, halving what is left keeps each value below the total and still larger than the last.
+            step = min(_STEP, (PROGRESS_TOTAL - self.last) / 2)
+            value = max(known, self.last + step)
+        self.last = value
+        return value
+
+
 def _result(structured: dict[str, Any], text: str, limit: int) -> types.CallToolResult:
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=f"{text}\n{compact(structured, limit)}")],
@@ -208,20 +239,11 @@ class JobTools:
         return _result(structured, f"{describe(job)}\n{outcome.message}", self._text_limit)
 
     async def _wait(self, job_id: str, seconds: float, report: Reporter) -> tuple[Job, bool]:
-        started = time.monotonic()
-        deadline = started + seconds
-        last = -1.0
+        deadline = time.monotonic() + seconds
+        scale = ProgressScale()
 
         async def update(job: Job) -> None:
-            nonlocal last
-            # Progress must grow with every notification: a percentage when the backend gives one,
-            # else the seconds waited (with no total), so a client can still draw activity.
-            if job.progress is not None:
-                value, total = job.progress * 100, 100.0
-            else:
-                value, total = time.monotonic() - started, None
-            last = max(value, last + 0.001)
-            await report(last, total, describe(job))
+            await report(scale.next(job), PROGRESS_TOTAL, describe(job))
 
         job = self.tracker.get(job_id)
         await update(job)

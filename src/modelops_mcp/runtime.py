@@ -22,6 +22,7 @@ from modelops_mcp.redact import RedactingFilter, Redactor
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import Catalog, Operation, load_catalog
 from modelops_mcp.tools.executor import Calls, Executor, Workspace
+from modelops_mcp.tools.labels import ClassNames
 from modelops_mcp.tools.sessions import SessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, UploadPolicy
 
@@ -116,6 +117,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
         files=LocalFiles(UploadPolicy(tuple(settings.allow_dirs), settings.limits.max_upload_bytes)),
         sessions=SessionKeys(settings.sessions_file),
         downloads=settings.downloads_dir.expanduser().resolve(),
+        class_names=ClassNames(settings.state_dir / "class_names.json"),
     )
     shown = shown_output_schemas(settings, catalog)
     executor = Executor(catalog, clients, settings.limits, redactor, workspace, shown)

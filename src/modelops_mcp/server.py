@@ -167,19 +167,19 @@ def build_server(runtime: Runtime) -> Server[object]:
         subscriptions.unsubscribe(str(params.uri), ctx.session)
         return types.EmptyResult()
 
-    # The prompts of listed backends only: a prompt would walk an agent into tools it cannot call.
-    backends = {op.backend for op in exposed.values()}
+    # Only journeys whose every tool is exposed: a prompt would walk an agent into tools it cannot call.
+    journeys = prompts.Prompts(runtime.catalog, exposed, search_mode=discovery is not None)
 
     async def list_prompts(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=prompts.list_prompts(backends))
+        return types.ListPromptsResult(prompts=journeys.list())
 
     async def get_prompt(
         ctx: ServerRequestContext[object], params: types.GetPromptRequestParams
     ) -> types.GetPromptResult:
         try:
-            return prompts.get_prompt(params.name, params.arguments or {}, backends)
+            return journeys.get(params.name, params.arguments or {})
         except prompts.PromptNotFound:
             raise MCPError(types.INVALID_PARAMS, f"Unknown prompt: {params.name}") from None
 

@@ -160,11 +160,38 @@ class Tracker:
                 break
         self.store.insert(job)
         entry = _Entry(job.id, self.policy.initial)
-        entry.last_poll = time.monotonic()  # the start call itself just told us the state
         self._entries[job.id] = entry
-        self._schedule(entry, entry.last_poll + max(self.policy.initial, self.policy.min_interval))
+        # The first status poll is due at once (first_look runs it for the tool call that started the job):
+        # until it answers, the job has no state to show. A start is one tool call, so this is one status
+        # call per start; jobs resumed after a restart stay staggered (see resume).
+        self._schedule(entry, time.monotonic())
         self._open_stream(entry, job)
         return job
+
+    async def first_look(self, job_id: str) -> Job:
+        """The job once its first status poll (or pushed update) has answered, waiting READ_WAIT_S at most.
+
+        The poll takes a reader's slot, so a new job is not queued behind thousands of resumed ones; it runs
+        in the tracker's task group, so one that outlasts the wait still lands and is stored.
+        """
+        entry = self._entries.get(job_id)
+        if entry is not None and entry.last_poll == -math.inf:
+            if entry.streaming:
+                changed = self._changed.setdefault(job_id, anyio.Event())
+                with anyio.move_on_after(READ_WAIT_S):
+                    await changed.wait()
+            elif entry.inflight is not None:
+                with anyio.move_on_after(READ_WAIT_S):
+                    await entry.inflight.wait()
+            else:
+                polled = self._begin(entry)
+                if self._tg is None:  # a tracker that is not running: poll here
+                    await self._poll(entry, self._read_limiter)
+                else:
+                    self._tg.start_soon(self._poll, entry, self._read_limiter)
+                    with anyio.move_on_after(READ_WAIT_S):
+                        await polled.wait()
+        return self.get(job_id)
 
     def get(self, job_id: str) -> Job:
         job = self.store.get(job_id)
@@ -321,9 +348,10 @@ class Tracker:
                 entry.delay = self.policy.initial
                 self._schedule(entry, time.monotonic())
 
-    def _begin(self, entry: _Entry) -> None:
+    def _begin(self, entry: _Entry) -> anyio.Event:
         # Set before any await, so a reader arriving in the same tick waits for this poll instead of starting one.
         entry.inflight = anyio.Event()
+        return entry.inflight
 
     async def _poll(self, entry: _Entry, limiter: anyio.CapacityLimiter | None = None) -> None:
         assert entry.inflight is not None

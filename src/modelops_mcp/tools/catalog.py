@@ -19,6 +19,7 @@ from modelops_mcp.tools.extension import (
     DocumentExtension,
     FileSetSpec,
     JobDeclaration,
+    LabelsSpec,
     OperationExtension,
     PaginationSpec,
     SessionSpec,
@@ -26,6 +27,7 @@ from modelops_mcp.tools.extension import (
     parse,
 )
 from modelops_mcp.tools.flatten import BodyMode, Field, FlatInput, flatten_input, is_binary
+from modelops_mcp.tools.labels import with_classes_output
 from modelops_mcp.tools.openapi import Resolver, SchemaError, load_document, pointer_join
 from modelops_mcp.tools.tolerant import Tolerance, tolerance_for, tolerant_body, tolerant_value
 
@@ -85,6 +87,8 @@ class Operation:
     confirm_when: tuple[str, ...] = ()
     # The document marks the operation `deprecated: true` (search ranks it below what replaces it).
     deprecated: bool = False
+    # Class names the server keeps for this backend's numbered classes (tools/labels.py).
+    labels: LabelsSpec | None = None
 
     @property
     def idempotent(self) -> bool:
@@ -366,6 +370,8 @@ def load_backend(path: Path | Traversable, *, check_schemas: bool = True) -> Bac
                 flat = with_local_arguments(flat, op_ext.upload.arguments, resolver.source, at)
             if op_ext.job is not None:
                 output_schema = with_job_handle(output_schema)
+            if op_ext.labels is not None and op_ext.labels.scores is not None:
+                output_schema = with_classes_output(output_schema, op_ext.labels.scores)
             if check_schemas:
                 _check_schema(flat.schema, source, at)
                 _check_schema(output_schema, source, pointer_join(at, "responses"))
@@ -408,6 +414,7 @@ def load_backend(path: Path | Traversable, *, check_schemas: bool = True) -> Bac
                     group=_first_tag(raw),
                     confirm_when=tuple(op_ext.confirm_when),
                     deprecated=raw.get("deprecated") is True,
+                    labels=op_ext.labels,
                 )
             )
     _check_jobs(source, operations)

@@ -18,13 +18,14 @@ from jsonschema import Draft202012Validator
 from modelops_mcp.backends import BackendClient, retry_after_seconds
 from modelops_mcp.config import Limits
 from modelops_mcp.jobs.adapters import Reply
-from modelops_mcp.jobs.declared import DeclaredAdapter
+from modelops_mcp.jobs.declared import DeclaredAdapter, evaluate
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.downloads import save_response
 from modelops_mcp.tools.errors import ToolError, ToolFailure, error_result
+from modelops_mcp.tools.labels import ClassNames, with_classes
 from modelops_mcp.tools.next_step import NextSteps
-from modelops_mcp.tools.openapi import resolve_pointer
+from modelops_mcp.tools.openapi import MISSING, resolve_pointer
 from modelops_mcp.tools.payloads import PAYLOADS, Payload, PayloadError
 from modelops_mcp.tools.request import SetMember, build_request
 from modelops_mcp.tools.response import error_from_response, parse_answer, success_result
@@ -46,6 +47,7 @@ class Workspace:
     files: LocalFiles
     sessions: SessionKeys
     downloads: Path
+    class_names: ClassNames | None = None  # for backends that answer classes by number (tools/labels.py)
 
 
 def _refused(op: Operation, code: str, message: str) -> ToolFailure:
@@ -259,6 +261,7 @@ class Executor:
         reply = Reply(
             response.status_code, self._redactor.value(parse_answer(op, response, self._redactor)), response.headers
         )
+        reply = self._labelled(op, arguments, reply)
         validator = self._outputs.get(op.tool_name)
         result = success_result(op, reply.status, reply.body, validator, self._limits.text_chars)
         self._remember_session(op, reply)
@@ -266,6 +269,7 @@ class Executor:
             return result
         try:
             job = self.jobs.start(op, arguments, reply, self._clients[op.backend].known_base_url)
+            job = await self.jobs.first_look(job.id)  # so the first listing shows the backend's state
         except ToolFailure as failure:
             # The backend did start the operation: that its answer names no job to follow is no failure of the
             # call, and reporting one would have the agent start the operation again.
@@ -277,7 +281,8 @@ class Executor:
         structured = dict(result.structured_content or {})
         structured["job"] = job.handle()
         follow = (
-            f'Started job {job.id} ({job.status}). Follow it with jobs_wait {{"job_id": "{job.id}"}}, '
+            f"Started job {job.id} ({job.status}{f', state {job.state}' if job.state else ''}). "
+            f'Follow it with jobs_wait {{"job_id": "{job.id}"}}, '
             f"jobs_get, or by reading / subscribing to {job.uri}."
         )
         return types.CallToolResult(
@@ -350,10 +355,42 @@ class Executor:
             # `{file_id}` templates are filled from the first answer, as a job's status call is from its ids.
             fields = body if isinstance(body, dict) else {}
             record = (await self.invoke(then, DeclaredAdapter.arguments_for(then, op.upload.then, fields))).body
-        summary = {"uploaded_rows": payload.summary.get("rows"), "class_names": payload.summary.get("class_names")}
+        names = payload.summary.get("class_names")
+        if names and op.labels is not None:
+            self._remember_names(
+                op, op.labels.record, evaluate(op.labels.id, op, arguments, Reply(200, body, response.headers)), names
+            )
+        summary = {"uploaded_rows": payload.summary.get("rows"), "class_names": names}
         structured = {**(record if isinstance(record, dict) else {"result": record}), **summary}
         validator = self._outputs.get(op.tool_name)
         return success_result(op, 200, self._redactor.value(structured), validator, self._limits.text_chars)
+
+    def _names_scope(self, op: Operation) -> str | None:
+        """Where remembered class names apply: the backend's endpoint now (ids of two endpoints never mix)."""
+        base = self._clients[op.backend].known_base_url
+        return None if base is None or self._workspace.class_names is None else f"{op.backend} {base.rstrip('/')}"
+
+    def _remember_names(self, op: Operation, record: str, record_id: Any, names: list[str]) -> None:
+        scope = self._names_scope(op)
+        if scope is not None and self._workspace.class_names is not None and record_id not in (MISSING, None):
+            self._workspace.class_names.remember(scope, record, record_id, names)
+
+    def _labelled(self, op: Operation, arguments: dict[str, Any], reply: Reply) -> Reply:
+        """A bind copies its train file's class names to the model; a classify answer gets `classes`."""
+        spec, store, scope = op.labels, self._workspace.class_names, self._names_scope(op)
+        if spec is None or store is None or scope is None:
+            return reply
+        if spec.copy_from is not None:
+            source = evaluate(spec.copy_from.id, op, arguments, reply)
+            names = None if source in (MISSING, None) else store.get(scope, spec.copy_from.record, source)
+            if names is not None:
+                self._remember_names(op, spec.record, evaluate(spec.id, op, arguments, reply), names)
+        if spec.scores is not None:
+            record_id = evaluate(spec.id, op, arguments, reply)
+            names = None if record_id in (MISSING, None) else store.get(scope, spec.record, record_id)
+            if names is not None:
+                return Reply(reply.status, with_classes(reply.body, spec.scores, names), reply.headers)
+        return reply
 
     def _remember_session(self, op: Operation, reply: Reply) -> None:
         spec = self.catalog.backends[op.backend].session

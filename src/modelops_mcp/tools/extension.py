@@ -192,6 +192,34 @@ class UploadSpec(_Strict):
         return value
 
 
+class LabelRef(_Strict):
+    record: str  # what the id names, e.g. "file" or "model"
+    id: str  # a runtime expression for that id in this call
+
+    @field_validator("id")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        if not RUNTIME_EXPRESSION.match(value):
+            raise ValueError(f"{value!r} is not an OpenAPI runtime expression")
+        return value
+
+
+class LabelsSpec(LabelRef):
+    """Class names the server keeps for a backend that answers classes by number (tools/labels.py): an upload
+    records its names under `record`/`id`, `copy_from` copies another record's names to this one (a model
+    bound to its train file), `scores` (a JSON pointer into the answer) gets `classes` added beside it."""
+
+    copy_from: LabelRef | None = None
+    scores: str | None = None
+
+    @field_validator("scores")
+    @classmethod
+    def _pointer(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError(f"{value!r} is not a JSON pointer")
+        return value
+
+
 class OperationExtension(_Strict):
     tool: str
     title: str | None = None
@@ -201,6 +229,7 @@ class OperationExtension(_Strict):
     internal: bool = False
     files: FileSetSpec | None = None
     upload: UploadSpec | None = None
+    labels: LabelsSpec | None = None
     # Confirm a destructive call only when one of these arguments is set (not 0, false or empty), e.g. a
     # `force_restart` that wipes state; without it every call of a destructive tool is confirmed.
     confirm_when: list[str] = Field(default_factory=list)

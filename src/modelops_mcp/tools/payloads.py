@@ -69,15 +69,25 @@ def _column(rows: list[dict[str, Any]], names: tuple[str, ...], what: str, sourc
     return [row.get(found) for row in rows]
 
 
-def _classes(labels: list[Any]) -> tuple[list[int], list[str] | None]:
-    """Class numbers; string labels are numbered in sorted order and their names returned."""
+def _classes(labels: list[Any], given: list[str] | None = None) -> tuple[list[int], list[str] | None]:
+    """Class numbers and their names where known: string labels are numbered in the order of `given` (the
+    `class_names` argument) or else sorted; number labels keep their numbers and take `given` as names."""
     if all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in labels):
-        return list(labels), None
-    texts = [str(v).strip() for v in labels]
-    if all(t.isdigit() for t in texts):
-        return [int(t) for t in texts], None
-    names = sorted(set(texts))
+        numbers: list[int] | None = list(labels)
+    else:
+        texts = [str(v).strip() for v in labels]
+        numbers = [int(t) for t in texts] if all(t.isdigit() for t in texts) else None
+    if numbers is not None:
+        if given is not None and max(numbers) >= len(given):
+            raise PayloadError(
+                f"class {max(numbers)} has no name: class_names names {len(given)} classes (0 to {len(given) - 1})"
+            )
+        return numbers, given
+    names = given if given is not None else sorted(set(texts))
     index = {name: number for number, name in enumerate(names)}
+    unknown = sorted(set(texts) - set(index))
+    if unknown:
+        raise PayloadError(f"label {unknown[0]!r} is not in class_names ({', '.join(names)})")
     return [index[t] for t in texts], names
 
 
@@ -107,8 +117,11 @@ def tunethemodel_rows(arguments: dict[str, Any], path: Path | None) -> Payload:
     if any(v is None or str(v) == "" for v in (*inputs, *targets)):
         raise PayloadError("a row has an empty input or target")
     summary: dict[str, Any] = {"rows": len(inputs)}
+    given = arguments.get("class_names")
+    if given is not None and task != "classifier":
+        raise PayloadError("class_names is only for a classifier dataset")
     if task == "classifier":
-        classes, names = _classes(targets)
+        classes, names = _classes(targets, [str(n) for n in given] if given is not None else None)
         summary["class_names"] = names
         return Payload({"inputs": [str(v) for v in inputs], "classes": classes}, summary)
     return Payload({"inputs": [str(v) for v in inputs], "outputs": [str(v) for v in targets]}, summary)
