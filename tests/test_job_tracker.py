@@ -117,15 +117,19 @@ async def test_a_status_answer_arriving_after_a_cancel_does_not_revive_the_job(
     sandbox: RunningSandbox, state_dir: Path
 ) -> None:
     # Slower than the start call waits for its first look (READ_WAIT_S): the call returns with the poll still out.
-    sandbox.emulators.faults.add(Fault(backend="caila", method="GET", path=STATUS_PATH, delay_s=1.5, times=1))
+    # 3 s, well past the 1 s wait, so a loaded machine's slow start call still returns before the answer.
+    sandbox.emulators.faults.add(Fault(backend="caila", method="GET", path=STATUS_PATH, delay_s=3.0, times=1))
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
         handle = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
-        await anyio.sleep(0.2)  # the first status call is still out, and slow
-        assert len(status_times(sandbox)) == 0
+        assert len(status_times(sandbox)) == 0  # the first status call is still out, and slow
         cancelled = structured(await client.call_tool("jobs_cancel", {"job_id": handle["id"], "stop_following": True}))[
             "job"
         ]
-        await anyio.sleep(0.8)  # the slow answer (PENDING) has come back by now
+        for _ in range(200):  # the slow answer (PENDING) comes back within 10 s
+            if status_times(sandbox):
+                break
+            await anyio.sleep(0.05)
+        await anyio.sleep(0.5)  # time for a revived job's next poll, which must not come
         assert len(status_times(sandbox)) == 1
         job = await get_job(client, handle["id"])
     # Caila has no cancel: the job is let go of (not cancelled), and the late answer changes nothing.

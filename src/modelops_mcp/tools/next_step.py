@@ -193,10 +193,12 @@ class NextSteps:
         steps = []
         if inline:
             properties = op.input_schema.get("properties", {})
-            minimums = {properties.get(f.arg, {}).get("minItems") for f in inline} - {None}
-            at_least = f" (at least {minimums.pop()} items each)" if len(minimums) == 1 else ""
-            names = ", ".join(f"`{f.arg}`" for f in inline)
-            steps.append(f"give the data inline instead of a file, with {names} of {op.tool_name}{at_least}")
+            # Each argument with its own minimum: optional ones (class_names) have none to state.
+            named = []
+            for field in inline:
+                least = properties.get(field.arg, {}).get("minItems")
+                named.append(f"`{field.arg}` (at least {least} items)" if least else f"`{field.arg}`")
+            steps.append(f"give the data inline instead of a file, with {', '.join(named)} of {op.tool_name}")
         if error.code == "path_not_allowed":
             steps.append("copy the file into one of the allowed folders")
         if not steps:
