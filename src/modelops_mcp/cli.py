@@ -32,7 +32,6 @@ from modelops_mcp.config import (
 from modelops_mcp.install import add_arguments as add_install_arguments
 from modelops_mcp.jobs import JOB_STATUSES
 from modelops_mcp.tools.openapi import SchemaError
-from modelops_mcp.tools.selection import SelectionError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -433,8 +432,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaError as exc:
         print(f"modelops-mcp: invalid schema document: {exc}", file=sys.stderr)
         return 2
-    except (SelectionError, ValueError) as exc:
-        # A toolset, tool pattern or mode that names nothing: said plainly, before anything starts.
+    except ValueError as exc:
+        # A toolset, tool pattern or mode that names nothing (a SelectionError is a ValueError; not imported
+        # here, since tools.selection loads the catalog's SDK and jsonschema imports, which `jobs`, `install`
+        # and `--help` never need): said plainly, before anything starts.
         print(f"modelops-mcp: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
