@@ -244,7 +244,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run_serve(args: argparse.Namespace) -> int:
     from modelops_mcp.http_auth import http_access
-    from modelops_mcp.serve import serve
 
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(args)
@@ -261,6 +260,10 @@ def _run_serve(args: argparse.Namespace) -> int:
         )
         if not args.sandbox:  # the sandbox points every backend at its own emulators
             _refuse_self_address(settings, args.host, args.port)
+    # Imported once the settings and the access rules passed: a start refused for them (exit 2) skips the
+    # server's imports (the SDK's alone take about 2 s of CPU).
+    from modelops_mcp.serve import serve
+
     anyio.run(
         lambda: serve(
             settings,
