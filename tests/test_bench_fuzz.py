@@ -1,7 +1,8 @@
 """The fuzz run at the volume the reliability figures quote (docs/RELIABILITY.md): 2,000 calls in memory.
 
 The README's run fuzzes every tool with four examples per mode (tests/test_fuzz.py's default); this runs the
-same module, same checks, with MODELOPS_FUZZ_CALLS=2000 (nine examples per tool and mode), in its own pytest.
+same module, same checks, with MODELOPS_FUZZ_CALLS=2000 (nine examples per tool and mode) and two examples per
+tool and mode over stdio, in its own pytest.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ PYTEST = (sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:randomly", 
 
 def test_the_fuzz_module_passes_with_2000_calls_in_memory(tmp_path: Path) -> None:
     report = tmp_path / "fuzz.json"
-    env = {**os.environ, "MODELOPS_FUZZ_CALLS": "2000", "MODELOPS_FUZZ_REPORT": str(report)}
+    volume = {"MODELOPS_FUZZ_CALLS": "2000", "MODELOPS_FUZZ_STDIO_PER_TOOL": "2"}
+    env = {**os.environ, **volume, "MODELOPS_FUZZ_REPORT": str(report)}
     done = subprocess.run(
         [*PYTEST, "-m", "not contract", "tests/test_fuzz.py"],
         cwd=ROOT,

@@ -62,7 +62,9 @@ SEED = int(os.environ.get("MODELOPS_FUZZ_SEED", "0"))
 REPORT = os.environ.get("MODELOPS_FUZZ_REPORT")
 ALL_TOOLS = sorted(BACKEND_TOOLS | JOB_TOOLS)
 PER_TOOL = max(2, CALLS // (2 * len(ALL_TOOLS)))
-STDIO_PER_TOOL = 2
+# Over stdio each call also crosses a pipe and a ping follows it: one example per tool and mode in the README's
+# run (210 calls), two in tests/test_bench_fuzz.py's.
+STDIO_PER_TOOL = int(os.environ.get("MODELOPS_FUZZ_STDIO_PER_TOOL", "1"))
 KINDS = set(get_args(ErrorKind))
 CALL_TIMEOUT_S = 30.0
 # Keys the sandbox accepts and nothing may ever show: one per backend that has a credential.
