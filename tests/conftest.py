@@ -13,6 +13,36 @@ from tests.support import RunningSandbox
 # A key that must never be seen in any result, log line or error text.
 CANARY = "canary-7d1e0b9a4c2f-do-not-leak"
 
+# The files that take longest (server subprocesses, waits on simulated time), longest first. xdist hands whole
+# files to its two workers in collection order (addopts: --dist loadfile --no-loadscope-reorder), so running
+# these first leaves short files for the end, and neither worker idles while the other finishes a long one.
+# (xdist's own reorder puts files with many tests first, which left the one-test SIGKILL and durability files
+# for last.) A file missing here only runs later; nothing depends on the order.
+LONGEST_FIRST = (
+    "test_fuzz.py",
+    "test_upload_places.py",
+    "test_http_auth.py",
+    "test_job_origin.py",
+    "test_confirmation.py",
+    "test_jobs_durability.py",
+    "test_kill_durability.py",
+    "test_demo_cli.py",
+    "test_tolerant_e2e.py",
+    "test_protocol_cancellation.py",
+    "test_fault_cli.py",
+    "test_caila_e2e.py",
+    "test_datarobot_datasets_e2e.py",
+    "test_exposure.py",
+    "test_secret_sweep.py",
+    "test_doctor.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    # A stable sort by file: each file's tests stay together and in their own order.
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
 
 @pytest.fixture
 def anyio_backend() -> str:

@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from modelops_mcp.schemas import bundled_documents
-from modelops_mcp.tools.catalog import load_backend, load_catalog
+from modelops_mcp.tools.catalog import Catalog, load_backend, load_catalog
 from modelops_mcp.tools.openapi import SchemaError
 from tests.support import CAILA_TOOLS, DATAROBOT_TOOLS, PIECES_TOOLS, TRAINING_TOOLS, TUNETHEMODEL_TOOLS
 
@@ -64,8 +64,15 @@ def write(tmp_path: Path, document: dict[str, Any], name: str = "toy.json") -> P
     return path
 
 
-def test_bundled_catalog_has_exactly_the_documented_operations_of_each_backend() -> None:
-    catalog = load_catalog(bundled_documents())
+@pytest.fixture(scope="module")
+def bundled() -> Catalog:
+    """The bundled documents loaded as untrusted, so every tool's schemas are meta-checked (the check a server
+    start skips for them): once for the module, about 2 s of CPU; the tests below only read it."""
+    return load_catalog(bundled_documents())
+
+
+def test_bundled_catalog_has_exactly_the_documented_operations_of_each_backend(bundled: Catalog) -> None:
+    catalog = bundled
     tools = {
         name: {op.tool_name for op in spec.operations if not op.internal} for name, spec in catalog.backends.items()
     }
@@ -83,8 +90,8 @@ def test_bundled_catalog_has_exactly_the_documented_operations_of_each_backend()
     assert "datarobot_get_status" not in {tool.name for tool in catalog.tools()}
 
 
-def test_every_tool_schema_compiles_and_has_no_top_level_composition() -> None:
-    for tool in load_catalog(bundled_documents()).tools():
+def test_every_tool_schema_compiles_and_has_no_top_level_composition(bundled: Catalog) -> None:
+    for tool in bundled.tools():
         Draft202012Validator.check_schema(tool.input_schema)
         assert tool.input_schema["type"] == "object"
         assert not {"anyOf", "oneOf", "allOf"} & tool.input_schema.keys()
@@ -96,8 +103,8 @@ def test_every_tool_schema_compiles_and_has_no_top_level_composition() -> None:
         assert tool.description
 
 
-def test_caila_shapes_follow_the_vendor_spec() -> None:
-    catalog = load_catalog(bundled_documents())
+def test_caila_shapes_follow_the_vendor_spec(bundled: Catalog) -> None:
+    catalog = bundled
     derived = catalog.operations["caila_create_derived_service"]
     # `derived` takes query parameters, not a JSON body.
     assert {f.arg: f.location for f in derived.fields} == {
@@ -119,8 +126,8 @@ def test_caila_shapes_follow_the_vendor_spec() -> None:
     assert fit.job.status.operation == "getJobStatus"
 
 
-def test_annotations_follow_the_http_method() -> None:
-    ops = load_catalog(bundled_documents()).operations
+def test_annotations_follow_the_http_method(bundled: Catalog) -> None:
+    ops = bundled.operations
     listing = ops["caila_list_datasets"].annotations
     assert (listing.read_only_hint, listing.idempotent_hint, listing.destructive_hint) == (True, True, False)
     fit = ops["caila_fit_service"].annotations

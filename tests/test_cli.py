@@ -1,4 +1,4 @@
-"""The command line: tools, sandbox, demo and serve's refusal of a malformed schema."""
+"""The command line: tools, sandbox and serve's refusal of a malformed schema (the demo: tests/test_demo_cli.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.support import BACKEND_TOOLS, CAILA_TOOLS, JOB_TOOLS, server_env
+from tests.support import BACKEND_TOOLS, CAILA_TOOLS, JOB_TOOLS
 
 CLI = [sys.executable, "-m", "modelops_mcp"]
 
@@ -90,19 +89,3 @@ def test_sandbox_prints_paste_ready_exports_and_serves_until_interrupted(tmp_pat
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=15)
     assert proc.returncode == 0
-
-
-def test_demo_runs_the_caila_journey_end_to_end(tmp_path: Path) -> None:
-    env = server_env({}, tmp_path / "state")
-    started = time.monotonic()
-    done = run("demo", "--speed", "600", "--backend", "caila", env=env, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    for step in ("caila_list_datasets", "caila_create_derived_service", "caila_list_fit_configs", "caila_fit_service"):
-        assert f"→ {step}(" in done.stdout
-    assert "→ jobs_wait(" in done.stdout
-    assert "completed, state SUCCESS" in done.stdout
-    notified = re.search(r"(\d+) progress notifications received", done.stdout)
-    assert notified is not None
-    assert int(notified.group(1)) >= 2  # at least the start and the end arrived as notifications
-    assert "is ready to use" in done.stdout
-    assert time.monotonic() - started < 120

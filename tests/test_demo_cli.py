@@ -42,6 +42,14 @@ def test_demo_without_backend_runs_all_five_journeys_and_sums_up_each(tmp_path: 
         assert f"→ {step}(" in out
     # Each journey's own evidence, as it scrolls by.
     assert "completed, state SUCCESS" in out  # the Caila fit
+    # The Caila fit was waited on with jobs_wait, its progress arrived as notifications (at least the start and
+    # the end), and the fitted service is ready (what tests/test_cli.py's Caila-only demo run checked).
+    caila = out[out.index("== caila ==") : out.index("== training ==")]
+    assert "→ jobs_wait(" in caila
+    notified = re.search(r"(\d+) progress notifications received", caila)
+    assert notified is not None
+    assert int(notified.group(1)) >= 2
+    assert "is ready to use" in caila
     assert "40 training and 10 validation rows" in out
     assert re.search(r"epoch \d/3 · loss \d\.\d{4}", out)  # live metrics while training
     assert re.search(r"saved \d+ bytes to \S+bert-base-cased-trained\.zip", out)

@@ -1,6 +1,6 @@
-"""SIGKILL in the middle of 100 concurrent job-starting calls: no handle a client received is lost.
+"""SIGKILL in the middle of a burst of concurrent job-starting calls: no handle a client received is lost.
 
-A real `modelops-mcp serve` over stdio gets 100 job-starting tools/call lines at once (Caila fits, against
+A real `modelops-mcp serve` over stdio gets a burst of job-starting tools/call lines at once (Caila fits, against
 a sandbox in its own process so the backend outlives the server). Caila only: the other starters act on
 one object each (DataRobot runs one feature impact per model version, Tune the Model fits a model once),
 so a hundred of them would need a hundred objects set up first.
@@ -8,6 +8,8 @@ Once about half the answers are back, the server is SIGKILLed: no shutdown hook,
 the same state dir must then know every job whose handle reached the client and see each one to its end,
 and SQLite must report the jobs database intact.
 
+The README's run sends 40 calls; the 100-call burst the reliability figures quote is behind the `bench` marker
+(`.ci/run` runs it): the same assertions, two and a half times the jobs to start, kill and follow to their end.
 `MODELOPS_KILL_ROUNDS` (default 1) repeats the whole exercise; `MODELOPS_KILL_REPORT=path` writes the
 figures as JSON.
 """
@@ -30,7 +32,6 @@ from modelops_mcp.jobs.model import TERMINAL
 from tests.raw_stdio import RawStdio
 from tests.support import CAILA_FIT, FAST_ARGS, sandbox_process
 
-CALLS = 100
 ROUNDS = int(os.environ.get("MODELOPS_KILL_ROUNDS", "1"))
 # Simulated seconds per real second: a Caila fit (300 s) lasts 3 s, so most jobs are still running at the
 # kill, and all of them end within the restarted server's bounded wait.
@@ -73,14 +74,14 @@ def call(request_id: str, name: str, arguments: dict[str, Any]) -> dict[str, Any
     return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
 
 
-def run_round(number: int, env: dict[str, str], state_dir: Path) -> dict[str, Any]:
+def run_round(number: int, env: dict[str, str], state_dir: Path, calls: int) -> dict[str, Any]:
     first = RawStdio(state_dir, *FAST_ARGS, env=env)
     first.initialize()
-    for i in range(CALLS):
+    for i in range(calls):
         first.send_json(call(f"start-{i}", "caila_fit_service", CAILA_FIT))
     answers: list[dict[str, Any]] = []
     deadline = time.monotonic() + 60
-    while len(answers) < CALLS // 2 and time.monotonic() < deadline:
+    while len(answers) < calls // 2 and time.monotonic() < deadline:
         answers.append(first.receive())
     first.proc.send_signal(signal.SIGKILL)
     before_kill = len(answers)
@@ -111,7 +112,7 @@ def run_round(number: int, env: dict[str, str], state_dir: Path) -> dict[str, An
     stored = rows(db)
     return {
         "round": number,
-        "calls_started": CALLS,
+        "calls_started": calls,
         "handles_before_kill": before_kill,
         "handles_received": len(handles),
         "jobs_in_store": len(stored),
@@ -124,8 +125,11 @@ def run_round(number: int, env: dict[str, str], state_dir: Path) -> dict[str, An
     }
 
 
-def test_a_sigkill_amid_100_job_starts_loses_no_handed_out_job(backend_env: dict[str, str], tmp_path: Path) -> None:
-    rounds = [run_round(n, backend_env, tmp_path / f"round-{n}" / "state") for n in range(1, ROUNDS + 1)]
+@pytest.mark.parametrize("calls", [40, pytest.param(100, marks=pytest.mark.bench)])
+def test_a_sigkill_amid_job_starts_loses_no_handed_out_job(
+    backend_env: dict[str, str], tmp_path: Path, calls: int
+) -> None:
+    rounds = [run_round(n, backend_env, tmp_path / f"round-{n}" / "state", calls) for n in range(1, ROUNDS + 1)]
     report = os.environ.get("MODELOPS_KILL_REPORT")
     if report:
         totals = {

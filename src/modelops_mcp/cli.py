@@ -18,7 +18,6 @@ from modelops_mcp.install import add_arguments as add_install_arguments
 from modelops_mcp.jobs import JOB_STATUSES
 from modelops_mcp.options import options_from
 from modelops_mcp.tools.openapi import SchemaError
-from modelops_mcp.tools.selection import SelectionError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -217,7 +216,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run_serve(args: argparse.Namespace) -> int:
     from modelops_mcp.http_auth import http_access
-    from modelops_mcp.serve import serve
 
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(args)
@@ -234,6 +232,10 @@ def _run_serve(args: argparse.Namespace) -> int:
         )
         if not args.sandbox:  # the sandbox points every backend at its own emulators
             _refuse_self_address(settings, args.host, args.port)
+    # Imported once the settings and the access rules passed: a start refused for them (exit 2) skips the
+    # server's imports (the SDK's alone take about 2 s of CPU).
+    from modelops_mcp.serve import serve
+
     anyio.run(
         lambda: serve(
             settings,
@@ -421,8 +423,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaError as exc:
         print(f"modelops-mcp: invalid schema document: {exc}", file=sys.stderr)
         return 2
-    except (SelectionError, ValueError) as exc:
-        # A toolset, tool pattern or mode that names nothing: said plainly, before anything starts.
+    except ValueError as exc:
+        # A toolset, tool pattern or mode that names nothing (a SelectionError is a ValueError; not imported
+        # here, since tools.selection loads the catalog's SDK and jsonschema imports, which `jobs`, `install`
+        # and `--help` never need): said plainly, before anything starts.
         print(f"modelops-mcp: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,12 +14,17 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from modelops_mcp.config import listed
+
+if TYPE_CHECKING:
+    # Imported where the settings are built: importing the SDK takes about 2 s of CPU, which a start refused
+    # for its flags (exit 2) need not spend.
+    from mcp.server.transport_security import TransportSecuritySettings
 
 AUTH_TOKEN_ENV = "MODELOPS_AUTH_TOKEN"
 ALLOW_HOSTS_ENV = "MODELOPS_ALLOW_HOSTS"  # comma-separated, like the flag
@@ -102,6 +107,8 @@ def transport_security(bind_host: str, hosts: list[str], origins: list[str]) -> 
         if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
             raise ValueError(f"--allow-origin takes an origin like https://app.example.com, not {origin!r}")
         allowed_origins.append(origin)
+    from mcp.server.transport_security import TransportSecuritySettings
+
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
     )
