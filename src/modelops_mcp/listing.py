@@ -66,9 +66,26 @@ def lean_tool(op: Operation, routes: Routes, tool_names: Collection[str]) -> typ
     note = f"Full text: modelops://schemas/{op.backend}."
     tool.description = lean_text(op.description, routes, cut_note=note)
     tool.input_schema = lean_input(op.input_schema, routes, op.tool_name, tool_names)
-    if tool.annotations is not None and tool.annotations.title == tool.title:
-        tool.annotations = tool.annotations.model_copy(update={"title": None})
+    if tool.annotations is not None:
+        tool.annotations = lean_annotations(tool.annotations, tool.title)
     return tool
+
+
+def lean_annotations(hints: types.ToolAnnotations, title: str | None) -> types.ToolAnnotations:
+    """The hints a client would not assume: the spec's ToolAnnotations (schema.ts 2025-11-25 and 2026-07-28)
+    defaults idempotentHint to false and openWorldHint to true, and reads destructiveHint and idempotentHint
+    only when readOnlyHint is false. readOnlyHint stays (hosts and `tools --json` readers key off it), and so
+    does destructiveHint: a host that read a missing one as false would not ask before a delete."""
+    drop: dict[str, None] = {}
+    if hints.title == title:
+        drop["title"] = None
+    if hints.read_only_hint:
+        drop.update(destructive_hint=None, idempotent_hint=None)
+    if hints.idempotent_hint is False:
+        drop["idempotent_hint"] = None
+    if hints.open_world_hint is True:
+        drop["open_world_hint"] = None
+    return hints.model_copy(update=drop)
 
 
 def shown_output_schemas(settings: Settings, catalog: Catalog) -> dict[str, dict[str, Any]]:
