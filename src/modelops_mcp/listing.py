@@ -17,6 +17,7 @@ from modelops_mcp.exposure import Exposure
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.lean import lean_output
 from modelops_mcp.tools.lean_input import lean_input
+from modelops_mcp.tools.lean_shared import share_descriptions
 from modelops_mcp.tools.lean_text import Routes, build_routes, lean_text
 from modelops_mcp.tools.portable import single_types
 
@@ -40,6 +41,10 @@ def listed_tools(
         return [portable(tool) for tool in [*found, *jobs]]
     routes = catalog_routes(catalog)
     tools = [lean_tool(op, routes, catalog.operations.keys()) for op in exposed.values()]
+    deprecated = {op.tool_name for op in exposed.values() if op.deprecated}
+    shared = share_descriptions({tool.name: tool.input_schema for tool in tools}, deprecated)
+    for tool in tools:
+        tool.input_schema = shared[tool.name]
     if shown is None:
         shown = shown_output_schemas(settings, catalog)
     for tool in tools:
