@@ -20,6 +20,7 @@ from modelops_mcp.tools.lean_input import lean_input
 from modelops_mcp.tools.lean_shared import share_descriptions
 from modelops_mcp.tools.lean_text import Routes, build_routes, lean_text
 from modelops_mcp.tools.portable import single_types
+from modelops_mcp.tools.shared_defs import shared_definitions
 
 
 def listed_tools(
@@ -49,7 +50,12 @@ def listed_tools(
         shown = shown_output_schemas(settings, catalog)
     for tool in tools:
         tool.output_schema = shown.get(tool.name, tool.output_schema)
-    return [portable(tool) for tool in [*tools, *jobs]]
+    listed = [portable(tool) for tool in [*tools, *jobs]]
+    if settings.output_schemas != "full":  # full mode lists every schema as the document spells it
+        for tool in listed:
+            if tool.output_schema is not None:
+                tool.output_schema = shared_definitions(tool.output_schema)
+    return listed
 
 
 def catalog_routes(catalog: Catalog) -> Routes:
