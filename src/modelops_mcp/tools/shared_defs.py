@@ -25,13 +25,17 @@ _NAMES = "abcdefghijklmnopqrstuvwxyz"
 
 def _canonical(value: Any, keys: dict[int, str]) -> str:
     """`value` as compact JSON with sorted keys; each dict's text is also kept in `keys` by its id."""
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True)  # the C encoder: faster than joining parts
     if isinstance(value, dict):
-        text = "{" + ",".join(f"{json.dumps(k)}:{_canonical(value[k], keys)}" for k in sorted(value)) + "}"
         keys[id(value)] = text
-        return text
-    if isinstance(value, list):
-        return "[" + ",".join(_canonical(item, keys) for item in value) + "]"
-    return json.dumps(value)
+        for child in value.values():
+            if isinstance(child, (dict, list)):
+                _canonical(child, keys)
+    elif isinstance(value, list):
+        for child in value:
+            if isinstance(child, (dict, list)):
+                _canonical(child, keys)
+    return text
 
 
 def _children(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -54,11 +58,11 @@ def _count(schema: dict[str, Any], keys: dict[int, str], counts: dict[str, int])
         _count(child, keys, counts)
 
 
-def _replaced(schema: dict[str, Any], key: str, ref: dict[str, str], keys: dict[int, str]) -> dict[str, Any]:
+def _replaced(schema: dict[str, Any], refs: dict[str, dict[str, str]], keys: dict[int, str]) -> dict[str, Any]:
     def one(value: Any) -> Any:
         if not isinstance(value, dict):
             return value
-        return ref if keys[id(value)] == key else _replaced(value, key, ref, keys)
+        return refs.get(keys[id(value)]) or _replaced(value, refs, keys)
 
     walked: dict[str, Any] = {}
     for name, value in schema.items():
@@ -100,18 +104,23 @@ def _shared(schema: dict[str, Any]) -> dict[str, Any]:
         _canonical(current, keys)
         counts: dict[str, int] = {}
         _count(current, keys, counts)  # the body's and the definitions' subschemas ($defs is a map of them)
-        name = _name(len(defs))
-        ref_size = len(json.dumps({"$ref": f"#/$defs/{name}"}, separators=(",", ":")))
-        best, saving = "", 0
+        gains: list[tuple[int, str]] = []
         for key, count in counts.items():
-            # n copies become n references and one definition ("name":schema, and a comma).
+            # n copies become n references and one definition ("name":schema, and a comma); names are short.
+            name = _name(len(defs) + len(gains))
+            ref_size = len(json.dumps({"$ref": f"#/$defs/{name}"}, separators=(",", ":")))
             gain = count * (len(key) - ref_size) - (len(key) + len(name) + 4)
-            if count > 1 and gain > saving:
-                best, saving = key, gain
-        if not best:
+            if count > 1 and gain > 0:
+                gains.append((gain, key))
+        # The best repeats in one pass, as long as none holds another (replacing one leaves the others' counts).
+        chosen: list[str] = []
+        for _, key in sorted(gains, reverse=True):
+            if all(key not in other and other not in key for other in chosen):
+                chosen.append(key)
+        if not chosen:
             break
-        ref = {"$ref": f"#/$defs/{name}"}
-        current = _replaced(current, best, ref, keys)
-        defs = {**current.get("$defs", {}), name: json.loads(best)}
+        refs = {key: {"$ref": f"#/$defs/{_name(len(defs) + i)}"} for i, key in enumerate(chosen)}
+        current = _replaced(current, refs, keys)
+        defs = {**current.get("$defs", {}), **{_name(len(defs) + i): json.loads(key) for i, key in enumerate(chosen)}}
         current = {**{k: v for k, v in current.items() if k != "$defs"}, "$defs": defs}
     return current if defs else schema
