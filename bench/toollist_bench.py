@@ -12,6 +12,11 @@ in question.
 
     python bench/toollist_bench.py [--quick] [--no-peer] [--out bench/results/toollist.json]
 
+Where the bytes go (`ours_full_split`, `peer_split`, per backend and in total): `model_visible` is name +
+description + inputSchema, what hosts pass to a model, and `ratio_ours_to_peer.model_visible` compares it; the
+parts are tool descriptions, descriptions inside inputSchema, inputSchema without them (input structure),
+outputSchema, annotations, and the rest (title, keys, punctuation).
+
 Each tool is counted as it comes over the wire: validated as an MCP `Tool`, then
 `model_dump(by_alias=True, mode="json", exclude_none=True)` dumped as compact JSON. Groups are the name's
 prefix before the first "_" (both servers name tools `<backend>_...`); `jobs_*` and `ops_*` are groups of
@@ -20,6 +25,7 @@ their own. Sizes do not vary from run to run, so one listing of each is enough.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from typing import Any
@@ -70,6 +76,65 @@ def by_configuration(sandbox_env: dict[str, str], backends: list[str], quick: bo
     return found
 
 
+def _compact(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")).encode())
+
+
+def _without_descriptions(schema: Any) -> Any:
+    """The schema with every `description` string gone (a property *named* description stays)."""
+    if isinstance(schema, dict):
+        return {
+            key: (
+                {k: _without_descriptions(v) for k, v in sub.items()}
+                if key == "properties"
+                else _without_descriptions(sub)
+            )
+            for key, sub in schema.items()
+            if not (key == "description" and isinstance(sub, str))
+        }
+    if isinstance(schema, list):
+        return [_without_descriptions(sub) for sub in schema]
+    return schema
+
+
+def split(tools: list[dict[str, Any]], group_of: Any = common.prefix_group) -> dict[str, Any]:
+    """Where the bytes go, per group and in total. `model_visible` is name + description + inputSchema, what
+    hosts pass to a model (dumped as {"name","description","inputSchema"}); the parts are each field's compact
+    JSON: tool descriptions, descriptions inside inputSchema, the inputSchema without them (structure),
+    outputSchema, annotations, and the rest (title, keys, _meta, execution) of the wire bytes."""
+
+    def parts(tool: dict[str, Any]) -> dict[str, int]:
+        from mcp import types
+
+        wire = types.Tool.model_validate(tool).model_dump(by_alias=True, mode="json", exclude_none=True)
+        visible = {k: wire[k] for k in ("name", "description", "inputSchema") if k in wire}
+        schema = wire.get("inputSchema", {})
+        structure = _compact(_without_descriptions(schema))
+        found = {
+            "bytes": _compact(wire),
+            "model_visible": _compact(visible),
+            "tool_descriptions": len(wire.get("description", "").encode()),
+            "input_descriptions": _compact(schema) - structure,
+            "input_structure": structure,
+            "output_schemas": _compact(wire["outputSchema"]) if "outputSchema" in wire else 0,
+            "annotations": _compact(wire["annotations"]) if "annotations" in wire else 0,
+        }
+        found["other"] = found["bytes"] - sum(
+            found[k]
+            for k in ("tool_descriptions", "input_descriptions", "input_structure", "output_schemas", "annotations")
+        )
+        return found
+
+    total: dict[str, int] = {}
+    groups: dict[str, dict[str, int]] = {}
+    for tool in tools:
+        for key, size in parts(tool).items():
+            total[key] = total.get(key, 0) + size
+            group = groups.setdefault(group_of(tool["name"]), {})
+            group[key] = group.get(key, 0) + size
+    return {"total": total, "per_group": dict(sorted(groups.items()))}
+
+
 def listing(cmd: list[str], env: dict[str, str]) -> list[dict[str, Any]]:
     with (
         tempfile.TemporaryDirectory(prefix="bench-state-") as state,
@@ -90,8 +155,10 @@ def main() -> None:
         "flags_available": sorted(flags),
     }
     with common.sandbox_process() as (_, env), common.peer_or_none(args.no_peer) as (peer, why_no_peer):
-        ours = common.tool_sizes(listing(common.serve_command(), env), common.prefix_group)
+        ours_tools = listing(common.serve_command(), env)
+        ours = common.tool_sizes(ours_tools, common.prefix_group)
         results["ours_full"] = ours
+        results["ours_full_split"] = split(ours_tools)
         if "--discovery" in flags:
             search = common.tool_sizes(listing(common.serve_command("--discovery", "search"), env), common.prefix_group)
             results["ours_search"] = search
@@ -116,8 +183,10 @@ def main() -> None:
         if peer is None:
             results["peer"] = {"skipped": why_no_peer}
         else:
-            theirs = common.tool_sizes(listing(peer.stdio_command(), env), common.prefix_group)
+            peer_tools = listing(peer.stdio_command(), env)
+            theirs = common.tool_sizes(peer_tools, common.prefix_group)
             results["peer"] = theirs
+            results["peer_split"] = split(peer_tools)
             results["peer_version"] = peer.version
     if peer is not None:
         per_backend = {
@@ -137,6 +206,17 @@ def main() -> None:
             results["ratio_ours_to_peer"]["search_total"] = common.ratio(
                 results["ours_search"]["total"]["bytes"], theirs["total"]["bytes"], 4
             )
+        mine, peers = results["ours_full_split"], results["peer_split"]
+        results["ratio_ours_to_peer"]["model_visible"] = {
+            "total": common.ratio(mine["total"]["model_visible"], peers["total"]["model_visible"]),
+            "per_backend": {
+                backend: common.ratio(
+                    mine["per_group"].get(backend, {}).get("model_visible"),
+                    peers["per_group"].get(backend, {}).get("model_visible"),
+                )
+                for backend in backends
+            },
+        }
         results["target_full_to_peer"] = TARGET_FULL_TO_PEER
         results["met_full_to_peer"] = results["ratio_ours_to_peer"]["total"] <= TARGET_FULL_TO_PEER
     common.write_results(results, args.out)

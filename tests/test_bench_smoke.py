@@ -76,6 +76,13 @@ def test_the_toollist_benchmark_sizes_every_backend(tmp_path: Path) -> None:
     assert tools_mode["sandbox"] == tools_mode["all_five"]
     assert tools_mode["all_five"]["bytes"] == total["bytes"]
     assert results["ours_by_configuration"]["search"]["all_five"]["tools"] == results["ours_search"]["total"]["tools"]
+    # Where the bytes go: the parts add up to the wire bytes; the model-visible part is most of the rest.
+    split = results["ours_full_split"]["total"]
+    assert split["bytes"] == total["bytes"]
+    parts = ("tool_descriptions", "input_descriptions", "input_structure", "output_schemas", "annotations", "other")
+    assert sum(split[p] for p in parts) == split["bytes"]
+    assert split["tool_descriptions"] + split["input_descriptions"] + split["input_structure"] < split["model_visible"]
+    assert split["model_visible"] < split["bytes"] - split["output_schemas"]
 
 
 def test_the_call_benchmark_times_each_path_against_direct_httpx(tmp_path: Path) -> None:

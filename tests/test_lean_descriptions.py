@@ -16,6 +16,7 @@ from modelops_mcp.resources import SCHEMA_TEMPLATE
 from modelops_mcp.runtime import load_settings_catalog
 from modelops_mcp.tools.catalog import Catalog
 from modelops_mcp.tools.lean_input import lean_input
+from modelops_mcp.tools.lean_shared import share_descriptions
 from modelops_mcp.tools.lean_text import build_routes, lean_text
 
 ROUTES = build_routes(
@@ -75,6 +76,15 @@ def without_descriptions(schema: Any) -> Any:
     return schema
 
 
+def referred(lean: str, at: str, listed: dict[str, dict[str, Any]]) -> str:
+    """A description that refers to another listed tool ("As in datarobot_create_custom_model_version.")
+    reads as that tool's description at the same place; a reference to a tool not listed stays as it is."""
+    found = re.fullmatch(r"As in (\w+)\.", lean)
+    if found is None or found.group(1) not in listed:
+        return lean
+    return descriptions(listed[found.group(1)]["inputSchema"]).get(at, lean)
+
+
 def kept_meaning(original: str, lean: str, names: set[str], where: str) -> list[str]:
     """What `original` tells a model that `lean` no longer does."""
     prose = without_code(original)
@@ -111,7 +121,7 @@ def test_every_listed_tool_keeps_what_a_model_acts_on(tmp_path: Path) -> None:
         originals = descriptions(op.input_schema)
         leans = descriptions(lean_schema)
         for at, text in originals.items():
-            lean = leans.get(at, "")
+            lean = referred(leans.get(at, ""), at, listed)
             field = at.rsplit("/properties/", 1)[-1].split("/")[0]  # its own name is no pointer elsewhere
             lost += kept_meaning(text, lean, (tool_names | arguments) - {field}, f"{name}{at}")
     assert lost == [], "\n".join(lost)
@@ -226,3 +236,39 @@ def test_lean_input_drops_what_the_schema_already_says() -> None:
         },
         "required": ["thingId"],
     }
+
+
+def test_a_description_several_listed_tools_share_is_listed_once(tmp_path: Path) -> None:
+    catalog, listed = listing(tmp_path)
+    owner, other = "datarobot_create_custom_model_version", "datarobot_create_custom_model_version_from_latest"
+    field = "/properties/baseEnvironmentVersionId"
+    text = descriptions(listed[owner]["inputSchema"])[field]
+    assert len(text) > 200
+    assert not text.startswith("As in")
+    assert descriptions(listed[other]["inputSchema"])[field] == f"As in {owner}."
+    # Listed without the tool that carries it, a tool keeps the whole text.
+    alone = listed_tools(Settings(state_dir=tmp_path), catalog, {other: catalog.operations[other]})[0]
+    assert descriptions(alone.input_schema)[field] == text
+    # No listed tool refers to a tool that is not listed, or to one that refers on.
+    for name, tool in listed.items():
+        for at, lean in descriptions(tool["inputSchema"]).items():
+            if lean.startswith("As in "):
+                target = lean.removeprefix("As in ").rstrip(".")
+                assert target in listed, (name, at)
+                assert not descriptions(listed[target]["inputSchema"])[at].startswith("As in "), (name, at)
+
+
+def test_share_descriptions_keeps_the_text_in_the_current_tool_and_only_where_it_saves_bytes() -> None:
+    long = "Where the thing runs; it must exist before the call, else the call fails with a 404."
+    short = "Its name."
+
+    def schema(*texts: str) -> dict[str, Any]:
+        return {"type": "object", "properties": {f"f{i}": {"description": t} for i, t in enumerate(texts)}}
+
+    shared = share_descriptions(
+        {"toy_old": schema(long, short), "toy_new": schema(long, short), "toy_other": schema("x", long)},
+        deprecated={"toy_old"},
+    )
+    assert shared["toy_new"] == schema(long, short)  # not deprecated: it keeps the text
+    assert shared["toy_old"] == schema("As in toy_new.", short)  # a short text is not worth a reference
+    assert shared["toy_other"] == schema("x", long)  # another place (another argument): not the same text

@@ -17,8 +17,10 @@ from modelops_mcp.exposure import Exposure
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.lean import lean_output
 from modelops_mcp.tools.lean_input import lean_input
+from modelops_mcp.tools.lean_shared import share_descriptions
 from modelops_mcp.tools.lean_text import Routes, build_routes, lean_text
 from modelops_mcp.tools.portable import single_types
+from modelops_mcp.tools.shared_defs import shared_definitions
 
 
 def listed_tools(
@@ -40,11 +42,20 @@ def listed_tools(
         return [portable(tool) for tool in [*found, *jobs]]
     routes = catalog_routes(catalog)
     tools = [lean_tool(op, routes, catalog.operations.keys()) for op in exposed.values()]
+    deprecated = {op.tool_name for op in exposed.values() if op.deprecated}
+    shared = share_descriptions({tool.name: tool.input_schema for tool in tools}, deprecated)
+    for tool in tools:
+        tool.input_schema = shared[tool.name]
     if shown is None:
         shown = shown_output_schemas(settings, catalog)
     for tool in tools:
         tool.output_schema = shown.get(tool.name, tool.output_schema)
-    return [portable(tool) for tool in [*tools, *jobs]]
+    listed = [portable(tool) for tool in [*tools, *jobs]]
+    if settings.output_schemas != "full":  # full mode lists every schema as the document spells it
+        for tool in listed:
+            if tool.output_schema is not None:
+                tool.output_schema = shared_definitions(tool.output_schema)
+    return listed
 
 
 def catalog_routes(catalog: Catalog) -> Routes:
@@ -66,9 +77,26 @@ def lean_tool(op: Operation, routes: Routes, tool_names: Collection[str]) -> typ
     note = f"Full text: modelops://schemas/{op.backend}."
     tool.description = lean_text(op.description, routes, cut_note=note)
     tool.input_schema = lean_input(op.input_schema, routes, op.tool_name, tool_names)
-    if tool.annotations is not None and tool.annotations.title == tool.title:
-        tool.annotations = tool.annotations.model_copy(update={"title": None})
+    if tool.annotations is not None:
+        tool.annotations = lean_annotations(tool.annotations, tool.title)
     return tool
+
+
+def lean_annotations(hints: types.ToolAnnotations, title: str | None) -> types.ToolAnnotations:
+    """The hints a client would not assume: the spec's ToolAnnotations (schema.ts 2025-11-25 and 2026-07-28)
+    defaults idempotentHint to false and openWorldHint to true, and reads destructiveHint and idempotentHint
+    only when readOnlyHint is false. readOnlyHint stays (hosts and `tools --json` readers key off it), and so
+    does destructiveHint: a host that read a missing one as false would not ask before a delete."""
+    drop: dict[str, None] = {}
+    if hints.title == title:
+        drop["title"] = None
+    if hints.read_only_hint:
+        drop.update(destructive_hint=None, idempotent_hint=None)
+    if hints.idempotent_hint is False:
+        drop["idempotent_hint"] = None
+    if hints.open_world_hint is True:
+        drop["open_world_hint"] = None
+    return hints.model_copy(update=drop)
 
 
 def shown_output_schemas(settings: Settings, catalog: Catalog) -> dict[str, dict[str, Any]]:

@@ -118,6 +118,8 @@ def check_report(report: dict[str, Any]) -> None:
     assert {"jobs_wait", "jobs_get", "caila_fit_service", "datarobot_list_execution_environments"} <= set(
         listed["names"]
     )
+    # The ok: calls below include tools whose listed outputSchema refers to its own $defs.
+    assert {"datarobot_list_execution_environments", "pieces_list_models"} <= set(listed["withDefs"]), listed
 
     for backend in BACKENDS:
         ok = steps[f"ok:{backend}"]

@@ -98,6 +98,8 @@ async function main() {
     count: listed.tools.length,
     names: listed.tools.map((t) => t.name),
     withOutputSchema: listed.tools.filter((t) => t.outputSchema).length,
+    // Output schemas that write a repeat once and refer to it (#/$defs/…): the SDK must resolve those.
+    withDefs: listed.tools.filter((t) => t.outputSchema?.$defs).map((t) => t.name),
     server: version?.name ?? null,
   });
 

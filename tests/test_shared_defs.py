@@ -1,0 +1,96 @@
+"""Listed output schemas write a repeated subschema once (`$defs`) and accept exactly the answers they did."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from modelops_mcp.config import Settings
+from modelops_mcp.listing import listed_tools, shown_output_schemas
+from modelops_mcp.runtime import load_settings_catalog
+from modelops_mcp.tools.portable import single_types
+from modelops_mcp.tools.shared_defs import shared_definitions
+
+NULLABLE = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+
+
+def expanded(schema: Any, defs: dict[str, Any]) -> Any:
+    """Every local reference replaced by what it names, `$defs` gone: the schema as if never shared."""
+    if isinstance(schema, dict):
+        if set(schema) == {"$ref"}:
+            return expanded(defs[schema["$ref"].removeprefix("#/$defs/")], defs)
+        return {k: expanded(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [expanded(v, defs) for v in schema]
+    return schema
+
+
+def size(schema: Any) -> int:
+    return len(json.dumps(schema, separators=(",", ":")))
+
+
+def test_every_listed_output_schema_is_the_lean_one_with_repeats_referred_to(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path)
+    catalog = load_settings_catalog(settings)
+    shown = shown_output_schemas(settings, catalog)
+    listed = {t.name: t.output_schema for t in listed_tools(settings, catalog, dict(catalog.operations))}
+    before = after = 0
+    for name in catalog.operations:  # (shown also has the operations jobs poll through, which are not listed)
+        lean = shown[name]
+        schema = listed[name]
+        assert schema is not None
+        assert expanded(schema, schema.get("$defs", {})) == single_types(lean), name
+        assert set(schema["properties"]) == set(lean["properties"]), name  # unpacked where it was
+        before, after = before + size(single_types(lean)), after + size(schema)
+    assert "$defs" in (listed["datarobot_get_custom_model_version"] or {})
+    assert after < 0.85 * before, (after, before)
+    full = listed_tools(Settings(state_dir=tmp_path, output_schemas="full"), catalog, dict(catalog.operations))
+    assert not any("$defs" in (t.output_schema or {}) for t in full)  # full mode: as the document spells it
+
+
+def test_a_repeat_is_referred_to_and_accepts_the_same_values() -> None:
+    row = {"type": "object", "properties": {"id": NULLABLE, "name": NULLABLE, "owner": NULLABLE}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "first": row,
+            "rows": {"type": "array", "items": row},
+            "note": NULLABLE,
+            "n": {"type": "integer"},
+        },
+        "required": ["first"],
+    }
+    shared = shared_definitions(schema)
+    assert size(shared) < size(schema)
+    assert shared["properties"]["n"] == {"type": "integer"}  # said once: stays inline
+    defs = shared["$defs"]
+    assert NULLABLE in defs.values()  # the field, referred to from the row too
+    assert row in [expanded(d, defs) for d in defs.values()]  # the row, once
+    samples = [
+        {"first": {"id": "a", "name": None}},
+        {"first": {"id": 1}},
+        {"first": {}, "rows": [{"owner": None}, {"owner": 3}]},
+        {"first": {}, "rows": [{"owner": "x"}], "note": 2},
+        {"rows": []},
+        {"first": None},
+        {"first": {"extra": [1]}, "n": 1.5},
+    ]
+    for value in samples:
+        assert Draft202012Validator(shared).is_valid(value) is Draft202012Validator(schema).is_valid(value), value
+    assert expanded(shared, shared["$defs"]) == schema
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}},  # too small to pay
+        {"type": "object", "properties": {"a": NULLABLE}},  # said once
+        {"type": "object", "properties": {"a": {"$ref": "#/$defs/x"}}, "$defs": {"x": NULLABLE}},  # its own names
+    ],
+)
+def test_a_schema_without_a_paying_repeat_is_listed_as_it_is(schema: dict[str, Any]) -> None:
+    assert shared_definitions(schema) == schema
