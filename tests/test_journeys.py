@@ -28,10 +28,11 @@ pytestmark = pytest.mark.anyio
 # tools/call requests per journey and mode, measured on main at 0ff18bd when these tests were written. Search
 # mode adds the ops_search and ops_describe calls that stand in for reading the tool list.
 CALL_BOUNDS: dict[str, dict[Mode, int]] = {
-    "tunethemodel_fine_tune": {"default": 7, "search": 10},
-    "caila_fit": {"default": 5, "search": 8},
+    # Measured on main 0ff18bd (before issue 17's ranking work) in brackets where a count has since gone down.
+    "tunethemodel_fine_tune": {"default": 7, "search": 9},  # search [10]
+    "caila_fit": {"default": 5, "search": 7},  # search [8]
     "datarobot_model_test": {"default": 7, "search": 11},
-    "training_run_download": {"default": 8, "search": 12},
+    "training_run_download": {"default": 8, "search": 11},  # search [12]
     "pieces_download_load": {"default": 4, "search": 7},
     "cancel_the_oldest": {"default": 2, "search": 2},
 }
