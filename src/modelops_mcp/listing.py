@@ -5,6 +5,7 @@ One function, so `modelops-mcp tools --json` prints exactly what tools/list answ
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +41,26 @@ def listed_tools(
         # Nothing exposed, nothing to search: ops_* would only cost context (and an empty enum).
         found = discovery.definitions(backends, settings.read_only) if exposed else []
         return [portable(tool) for tool in [*found, *jobs]]
+    key = None if catalog.fingerprint is None else (catalog.fingerprint, settings.output_schemas, tuple(exposed))
+    if key is not None and key in _LISTED:
+        tools: list[types.Tool] = pickle.loads(_LISTED[key])
+    else:
+        tools = _operation_tools(settings, catalog, exposed, shown)
+        if key is not None:
+            _LISTED[key] = pickle.dumps(tools)
+    return [*tools, *_finished(settings, jobs)]
+
+
+# The operations' tools as listed, by the bundled catalog's fingerprint, the output-schema mode and the
+# exposed names (which fix `shown` too: the runtime derives it from the same settings and catalog). A process
+# that opens many runtimes (the test suite, the demo) would lean the same hundred tools each time, about
+# 0.3 s of CPU; unpickling a copy takes 3 ms, and each caller gets its own.
+_LISTED: dict[tuple[object, ...], bytes] = {}
+
+
+def _operation_tools(
+    settings: Settings, catalog: Catalog, exposed: dict[str, Operation], shown: dict[str, dict[str, Any]] | None
+) -> list[types.Tool]:
     routes = catalog_routes(catalog)
     tools = [lean_tool(op, routes, catalog.operations.keys()) for op in exposed.values()]
     deprecated = {op.tool_name for op in exposed.values() if op.deprecated}
@@ -50,7 +71,11 @@ def listed_tools(
         shown = shown_output_schemas(settings, catalog)
     for tool in tools:
         tool.output_schema = shown.get(tool.name, tool.output_schema)
-    listed = [portable(tool) for tool in [*tools, *jobs]]
+    return _finished(settings, tools)
+
+
+def _finished(settings: Settings, tools: list[types.Tool]) -> list[types.Tool]:
+    listed = [portable(tool) for tool in tools]
     if settings.output_schemas != "full":  # full mode lists every schema as the document spells it
         for tool in listed:
             if tool.output_schema is not None:
@@ -103,12 +128,22 @@ def shown_output_schemas(settings: Settings, catalog: Catalog) -> dict[str, dict
     """The output schema tools/list shows for each operation, which its answers are checked against."""
     if settings.output_schemas == "full":
         return {}
+    key = catalog.fingerprint
+    if key is not None and key in _SHOWN:  # as _LISTED, for the same reason
+        found: dict[str, dict[str, Any]] = pickle.loads(_SHOWN[key])
+        return found
     names = catalog.operations.keys()
-    return {
+    shown = {
         op.tool_name: lean_output(op.output_schema, names)
         for op in catalog.every_operation()
         if op.output_schema is not None
     }
+    if key is not None:
+        _SHOWN[key] = pickle.dumps(shown)
+    return shown
+
+
+_SHOWN: dict[tuple[tuple[str, bytes], ...], bytes] = {}
 
 
 def portable(tool: types.Tool) -> types.Tool:

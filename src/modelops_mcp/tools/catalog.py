@@ -135,6 +135,10 @@ class BackendSpec:
 class Catalog:
     backends: dict[str, BackendSpec]
     operations: dict[str, Operation]
+    # Each document's path and content digest when every one is a bundled (trusted) document, else None:
+    # two catalogs with the same fingerprint were built alike, so what is derived from one (the listing)
+    # holds for the other.
+    fingerprint: tuple[tuple[str, bytes], ...] | None = None
 
     def tools(self) -> list[types.Tool]:
         return [op.tool() for op in self.operations.values()]
@@ -476,26 +480,32 @@ def _check_jobs(source: str, operations: Sequence[Operation]) -> None:
 _BUILT: dict[tuple[str, bytes], bytes] = {}
 
 
-def _load_trusted(path: Path | Traversable) -> BackendSpec:
+def _load_trusted(path: Path | Traversable) -> tuple[BackendSpec, tuple[str, bytes] | None]:
+    """The backend, and the key it is built under (None when the file could not be read)."""
     try:
         key = (str(path), hashlib.sha256(path.read_bytes()).digest())
     except OSError:
-        return load_backend(path, check_schemas=False)  # load_backend names the unreadable file
+        return load_backend(path, check_schemas=False), None  # load_backend names the unreadable file
     built = _BUILT.get(key)
     if built is not None:
         copy: BackendSpec = pickle.loads(built)
-        return copy
+        return copy, key
     backend = load_backend(path, check_schemas=False)
     _BUILT[key] = pickle.dumps(backend)
-    return backend
+    return backend, key
 
 
 def load_catalog(paths: Iterable[Path | Traversable], *, trusted: Collection[Path | Traversable] = ()) -> Catalog:
     """Every document's operations; `trusted` documents (the bundled ones) skip the meta-schema check."""
     backends: dict[str, BackendSpec] = {}
     operations: dict[str, Operation] = {}
+    keys: list[tuple[str, bytes] | None] = []
     for path in paths:
-        backend = _load_trusted(path) if path in trusted else load_backend(path)
+        if path in trusted:
+            backend, key = _load_trusted(path)
+        else:
+            backend, key = load_backend(path), None
+        keys.append(key)
         if backend.name in backends:
             raise SchemaError(backend.source, "/x-mcp/backend", f"backend {backend.name!r} is already loaded")
         backends[backend.name] = backend
@@ -508,4 +518,6 @@ def load_catalog(paths: Iterable[Path | Traversable], *, trusted: Collection[Pat
                     backend.source, pointer_join(where, "x-mcp", "tool"), f"duplicate tool {op.tool_name!r}"
                 )
             operations[op.tool_name] = op
-    return Catalog(backends=backends, operations=operations)
+    known = [key for key in keys if key is not None]
+    fingerprint = tuple(known) if len(known) == len(keys) else None
+    return Catalog(backends=backends, operations=operations, fingerprint=fingerprint)
