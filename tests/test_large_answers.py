@@ -1,5 +1,6 @@
 """A large answer is handled off the event loop, a piece at a time: the result is byte for byte what the whole
-answer handled at once gives (issue 18 item 5). Redaction copies only what it changes."""
+answer handled at once gives (issue 18 item 5). Redaction copies only what it changes. A tool result is handed
+to the SDK as a dict (wire_result) and goes on the wire exactly as the model did."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ import json
 from typing import Any
 
 import httpx
+import mcp_types as types
 import pytest
 from jsonschema import Draft202012Validator
+from mcp_types import methods
+from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 
 from modelops_mcp.redact import MASK, Redactor
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import load_catalog
 from modelops_mcp.tools.json_pieces import compact_pieces, loads
 from modelops_mcp.tools.response import compact, parse_body, success_result
+from modelops_mcp.wire_result import wire_result
 
 ROW = {
     "id": "5f1e",
@@ -118,3 +123,32 @@ def test_redaction_copies_only_what_holds_a_secret() -> None:
     assert masked["data"][6] is dirty["data"][6]  # the rows without a secret are shared, not copied
     assert masked == json.loads(json.dumps(dirty).replace(secret, MASK))
     assert redactor.value(("a", secret)) == ["a", MASK]  # a tuple comes back as a list, as it always did
+
+
+def wire(version: str, dumped: dict[str, Any]) -> str:
+    """What the SDK sends for a tools/call result (mcp/server/runner.py `_serialize`: the sieve, then JSON)."""
+    return json.dumps(methods.serialize_server_result("tools/call", version, dumped))
+
+
+RESULTS = [
+    types.CallToolResult(
+        content=[types.TextContent(type="text", text="x" * 50)],
+        structured_content={"data": big_list(30)["data"], "n": 1.5, "none": None, "nested": {"a": [None, {}]}},
+    ),
+    types.CallToolResult(
+        content=[types.TextContent(type="text", text="note")],
+        structured_content={"http_status": 204},
+        _meta={"io.modelops-mcp/schema-mismatch": {"status": 200, "paths": ["/x"]}},
+    ),
+    types.CallToolResult(content=[types.TextContent(type="text", text="plain")], is_error=True),
+]
+
+
+@pytest.mark.parametrize("result", RESULTS)
+@pytest.mark.parametrize("version", sorted(KNOWN_PROTOCOL_VERSIONS))
+def test_a_result_handed_over_as_a_dict_goes_on_the_wire_as_the_model_did(
+    result: types.CallToolResult, version: str
+) -> None:
+    handed = wire_result(result)
+    dumped = handed if isinstance(handed, dict) else handed.model_dump(by_alias=True, mode="json", exclude_none=True)
+    assert wire(version, dumped) == wire(version, result.model_dump(by_alias=True, mode="json", exclude_none=True))
