@@ -33,6 +33,7 @@ SCRIPTS: list[tuple[str, str, list[str], list[str]]] = [
     ("jobs", "jobs_bench.py", [], ["--quick"]),
     ("files", "files_bench.py", [], ["--mib", "1", "--rounds", "2"]),
     ("search", "search_bench.py", [], ["--quick"]),
+    ("stall", "stall_bench.py", [], ["--quick"]),
 ]
 TAKES_NO_PEER = {"startup", "toollist", "calls", "http", "jobs"}
 Row = dict[str, Any]
@@ -330,6 +331,22 @@ def files_rows(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def stall_rows(r: dict[str, Any]) -> list[Row]:
+    during, rest = r["during_big_call"], r["at_rest"]
+    mb = f"{r['answer_bytes'] / 1e6:.1f} MB"
+    return [
+        row(
+            f"Ping p99 of session B while A receives a {mb} list answer (ms)",
+            f"{during['p99_ms']:.1f} (max {during['max_ms']:.1f})",
+            f"at rest {rest['p99_ms']:.1f}",
+            None,
+            f"< {r['target_p99_ms']:g}",
+            r["target_met"],
+        ),
+        row(f"The {mb} list call itself (s)", ", ".join(f"{s:.2f}" for s in r["big_calls"]["seconds"])),
+    ]
+
+
 def search_rows(r: dict[str, Any]) -> list[Row]:
     targets = r["targets"]
     rows = []
@@ -367,6 +384,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "jobs": jobs_rows,
     "files": files_rows,
     "search": search_rows,
+    "stall": stall_rows,
 }
 
 

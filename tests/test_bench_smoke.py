@@ -120,3 +120,15 @@ def test_the_search_benchmark_reports_each_split_and_backend(tmp_path: Path) -> 
     assert set(results["per_split"]) == {"dev", "heldout"}
     assert set(results["per_backend"]) == {"caila", "training", "tunethemodel", "datarobot", "pieces"}
     assert results["all"]["requests"] >= 60
+
+
+def test_the_stall_benchmark_times_pings_during_a_big_answer(tmp_path: Path) -> None:
+    results = run_bench("stall_bench.py", tmp_path / "stall.json", "--quick")
+    assert results["answer_bytes"] > 400_000
+    big = results["big_calls"]
+    assert big["n"] == 1
+    assert big["errors"] == 0
+    assert big["rows"] > 100  # the whole list came back as structured content
+    assert results["at_rest"]["n"] > 0
+    assert results["during_big_call"]["n"] > 0  # session B was measured while A's call ran
+    assert results["target_met"] == (results["during_big_call"]["p99_ms"] < results["target_p99_ms"])

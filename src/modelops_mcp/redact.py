@@ -21,9 +21,9 @@ class Redactor:
 
     def add(self, secret: str | None) -> None:
         if secret and len(secret) >= _MIN_SECRET_LEN and secret not in self._secrets:
-            self._secrets.append(secret)
-            # Longest first, so a secret that contains another is masked whole.
-            self._secrets.sort(key=len, reverse=True)
+            # Longest first, so a secret that contains another is masked whole. A new list, never sorted in
+            # place: a large answer is redacted in a worker thread, which must not see a list mid-sort.
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
 
     def text(self, value: str) -> str:
         for secret in self._secrets:
@@ -32,15 +32,40 @@ class Redactor:
         return value
 
     def value(self, value: Any) -> Any:
-        """Redact strings anywhere inside a JSON-like value (dict keys too)."""
+        """Redact strings anywhere inside a JSON-like value (dict keys too; tuples come back as lists).
+
+        Copies only what it changes: a part holding no secret is returned as it is (a 5 MB answer without
+        one is walked, not rebuilt), so the result may share parts with `value`.
+        """
         if not self._secrets:
             return value
+        return self._masked(value)
+
+    def _masked(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.text(str(k)): self.value(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.value(v) for v in value]
+            changed = None
+            for k, v in value.items():
+                masked = self._masked(v)
+                if masked is not v or not isinstance(k, str) or self.text(k) is not k:
+                    changed = True
+                    break
+            if changed is None:
+                return value
+            return {self.text(str(k)): self._masked(v) for k, v in value.items()}
+        if isinstance(value, list):
+            masked_items = None
+            for i, v in enumerate(value):
+                masked = self._masked(v)
+                if masked is not v:
+                    masked_items = value[:i]
+                    masked_items.append(masked)
+                    masked_items.extend(self._masked(rest) for rest in value[i + 1 :])
+                    break
+            return value if masked_items is None else masked_items
+        if isinstance(value, tuple):
+            return [self._masked(v) for v in value]
         return value
 
 

@@ -23,6 +23,7 @@ from modelops_mcp.roots import client_roots
 from modelops_mcp.runtime import Runtime
 from modelops_mcp.subscriptions import Subscriptions
 from modelops_mcp.tasks import Tasks, client_wants_tasks
+from modelops_mcp.wire_result import wire_result
 
 INSTRUCTIONS = (
     "Tools drive model fine-tuning and model operations on remote ML platforms, one tool per documented "
@@ -210,8 +211,14 @@ def build_server(runtime: Runtime) -> Server[object]:
             on_set_logging_level=set_level,
             on_subscriptions_listen=subscriptions.listen,
         )
+
     # Registered directly: with the Tasks extension a tools/call may answer with a task handle, a result
     # shape the typed `on_call_tool` slot does not admit.
-    server.add_request_handler("tools/call", types.CallToolRequestParams, call_tool)
+    async def call_tool_wired(
+        ctx: ServerRequestContext[object], params: types.CallToolRequestParams
+    ) -> types.CallToolResult | dict[str, Any]:
+        return wire_result(await call_tool(ctx, params))
+
+    server.add_request_handler("tools/call", types.CallToolRequestParams, call_tool_wired)
     tasks.install(server)
     return server

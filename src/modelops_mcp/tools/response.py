@@ -14,6 +14,7 @@ from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Operation
 from modelops_mcp.tools.conform import conform, listed
 from modelops_mcp.tools.errors import ErrorKind, ToolError, ToolFailure
+from modelops_mcp.tools.json_pieces import compact_pieces, loads
 
 _MESSAGE_KEYS = ("message", "detail", "errorMessage", "error_description", "error", "title")
 _CODE_KEYS = ("errorCode", "code", "error")
@@ -21,10 +22,16 @@ _MAX_MESSAGE = 500
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
-def parse_body(response: httpx.Response) -> Any:
-    """JSON when the body is JSON (whatever the content type claims), else the text."""
+def parse_body(response: httpx.Response, *, in_pieces: bool = False) -> Any:
+    """JSON when the body is JSON (whatever the content type claims), else the text. `in_pieces`: a row at a
+    time (json_pieces), for a large body parsed in a worker thread; the same value either way."""
     if not response.content:
         return None
+    if in_pieces:
+        try:
+            return loads(response.content)
+        except (ValueError, RecursionError):
+            pass  # not JSON, or not as expected: json.loads below decides, as it always did
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -42,10 +49,10 @@ def _title(page: str) -> str | None:
     return " ".join(match.group(1).split())[:100] if match else None
 
 
-def parse_answer(op: Operation, response: httpx.Response, redactor: Redactor) -> Any:
+def parse_answer(op: Operation, response: httpx.Response, redactor: Redactor, *, in_pieces: bool = False) -> Any:
     """A 2xx answer's body, parsed. One that claims to be JSON and is not (cut off, garbled), or an HTML page
     (a proxy's, where the API documents JSON), is a backend error rather than a success that means nothing."""
-    body = parse_body(response)
+    body = parse_body(response, in_pieces=in_pieces)
     if not isinstance(body, str) or not body:
         return body
     content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -80,11 +87,24 @@ def parse_answer(op: Operation, response: httpx.Response, redactor: Redactor) ->
     )
 
 
-def compact(value: Any, limit: int) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if len(text) <= limit:
+def compact(value: Any, limit: int, *, in_pieces: bool = False) -> str:
+    """`value` as compact JSON, cut to `limit` characters. `in_pieces`: encoded a row at a time, keeping only
+    the first `limit` characters (a large answer, in a worker thread); the same text either way."""
+    if not in_pieces:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        total = len(text)
+    else:
+        head: list[str] = []
+        kept = total = 0
+        for piece in compact_pieces(value):
+            total += len(piece)
+            if kept <= limit:
+                head.append(piece)
+                kept += len(piece)
+        text = "".join(head)
+    if total <= limit:
         return text
-    return f"{text[:limit]}… (truncated from {len(text)} characters; the full result is in structuredContent)"
+    return f"{text[:limit]}… (truncated from {total} characters; the full result is in structuredContent)"
 
 
 def success_result(
@@ -93,10 +113,13 @@ def success_result(
     body: Any,
     validator: Draft202012Validator | None,
     text_limit: int,
+    *,
+    in_pieces: bool = False,
 ) -> types.CallToolResult:
-    """`body` is the parsed, redacted answer (parsed once by the caller, which also reads ids from it)."""
+    """`body` is the parsed, redacted answer (parsed once by the caller, which also reads ids from it).
+    `in_pieces`: a large answer, in a worker thread: its text is encoded a row at a time (see `compact`)."""
     if op.output_schema is None:
-        text = f"HTTP {status}" if body is None else compact(body, text_limit)
+        text = f"HTTP {status}" if body is None else compact(body, text_limit, in_pieces=in_pieces)
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
     # An empty answer (202, 204) to an operation with structured output is an object, not null; one whose
     # documentation promises no body says which status it got.
@@ -105,9 +128,9 @@ def success_result(
     else:
         structured = {"result": body} if op.wrap_output else ({} if body is None else body)
     if validator is not None and not validator.is_valid(structured):
-        return _carried_out(op, status, body, structured, validator, text_limit)
+        return _carried_out(op, status, body, structured, validator, text_limit, in_pieces)
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=compact(structured, text_limit))],
+        content=[types.TextContent(type="text", text=compact(structured, text_limit, in_pieces=in_pieces))],
         structured_content=structured,
     )
 
@@ -117,7 +140,13 @@ MISMATCH_META = "io.modelops-mcp/schema-mismatch"
 
 
 def _carried_out(
-    op: Operation, status: int, body: Any, structured: Any, validator: Draft202012Validator, text_limit: int
+    op: Operation,
+    status: int,
+    body: Any,
+    structured: Any,
+    validator: Draft202012Validator,
+    text_limit: int,
+    in_pieces: bool = False,
 ) -> types.CallToolResult:
     """A 2xx whose answer breaks the schema: the backend did the work, so it is a success, never a failure an
     agent would retry (making a duplicate). The structured content is the answer fitted to the schema, which
@@ -129,7 +158,11 @@ def _carried_out(
         f"values as null or left out, and the whole answer follows."
     )
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=f"{note}\n{compact(body, max(200, text_limit - len(note)))}")],
+        content=[
+            types.TextContent(
+                type="text", text=f"{note}\n{compact(body, max(200, text_limit - len(note)), in_pieces=in_pieces)}"
+            )
+        ],
         structured_content=fitted,
         _meta={MISMATCH_META: {"status": status, "paths": paths}},
     )
