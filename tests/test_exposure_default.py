@@ -353,16 +353,19 @@ def test_the_tools_command_says_which_backends_are_listed_and_why(
     )
     # The variants in process (the subprocess above covers the command as typed).
     where = {"MODELOPS_STATE_DIR": str(state_dir)}
-    run = {"monkeypatch": monkeypatch, "capsys": capsys}
-    caila = tools_in_process(env={**where, "CAILA_API_KEY": "k"}, **run)
+
+    def run(*args: str, env: dict[str, str]) -> str:
+        return tools_in_process(*args, env=env, monkeypatch=monkeypatch, capsys=capsys)
+
+    caila = run(env={**where, "CAILA_API_KEY": "k"})
     assert rows(caila)["caila"] == ("listed", "CAILA_API_KEY is set")
     assert "caila_fit_service" in caila
-    sandboxed = rows(tools_in_process("--sandbox", env=where, **run))
+    sandboxed = rows(run("--sandbox", env=where))
     assert {state for state, _ in sandboxed.values()} == {"listed"}
-    named = rows(tools_in_process("--toolsets", "pieces", env={**where, "CAILA_API_KEY": "k"}, **run))
+    named = rows(run("--toolsets", "pieces", env={**where, "CAILA_API_KEY": "k"}))
     assert named["caila"] == ("not listed", "left out by --toolsets/--tools (CAILA_API_KEY is set)")
     assert named["pieces"][0] == "listed"
-    toolsets = tools_in_process("--list-toolsets", env={**where, "TTM_API_KEY": "k"}, **run)
+    toolsets = run("--list-toolsets", env={**where, "TTM_API_KEY": "k"})
     said_toolsets = re.findall(r"^(\w+)\s+(\d+) tools  (.*)$", toolsets, re.MULTILINE)
     assert said_toolsets[:2] == [
         ("configured", str(len(TUNETHEMODEL_TOOLS)), "the default: tunethemodel"),
