@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +10,12 @@ import pytest
 
 from modelops_mcp.sandbox import Sandbox, serve_sandbox
 from tests.support import RunningSandbox
+
+# pytest rewrites the asserts of every test module as it imports it (an AST pass over ~90 files: ~8 s of CPU in
+# each xdist worker) and caches the result in tests/__pycache__ (gitignored), unless bytecode writing is off.
+# With PYTHONDONTWRITEBYTECODE=1 in the environment it was redone by each worker on every run; the cache is
+# pytest's own, so the test modules imported after this conftest keep it. (Server subprocesses keep the setting.)
+sys.dont_write_bytecode = False
 
 # A key that must never be seen in any result, log line or error text.
 CANARY = "canary-7d1e0b9a4c2f-do-not-leak"

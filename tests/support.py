@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import queue
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 from modelops_mcp.config import Limits, Settings
 from modelops_mcp.runtime import Runtime, open_runtime
-from modelops_mcp.sandbox import Sandbox
+from modelops_mcp.sandbox import Sandbox, serve_sandbox
 from modelops_mcp.server import build_server
 
 # The five operations of the Caila seed, by their tool names.
@@ -168,6 +171,41 @@ class RunningSandbox:
 
     def requests(self, backend: str | None = None) -> list[Any]:
         return self.emulators.log.entries(backend)
+
+
+@contextmanager
+def sandbox_in_thread() -> Iterator[RunningSandbox]:
+    """The sandbox on its own event loop in a thread: for a module-scoped fixture, whose server subprocess outlives
+    one test's event loop (a server start costs 2-3 s of CPU; a file's tests that need no fresh state share one).
+    Its log is thread-safe; tests count the requests made since they began."""
+    emulators = Sandbox(speed=0)
+    ready: queue.Queue[str | BaseException] = queue.Queue()
+    stop: list[Any] = []
+
+    async def serve() -> None:
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        stop.append(lambda: loop.call_soon_threadsafe(stopped.set))
+        async with serve_sandbox(emulators) as url:
+            ready.put(url)
+            await stopped.wait()
+
+    def run() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as exc:  # reported to the waiting caller, not lost in the thread
+            ready.put(exc)
+
+    thread = threading.Thread(target=run, name="sandbox", daemon=True)
+    thread.start()
+    started = ready.get(timeout=30)
+    if isinstance(started, BaseException):
+        raise started
+    try:
+        yield RunningSandbox(emulators, started)
+    finally:
+        stop[0]()
+        thread.join(timeout=10)
 
 
 @asynccontextmanager

@@ -4,6 +4,7 @@ nobody configured costs nothing but a mention in backends_setup, and --toolsets 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -315,7 +316,28 @@ def rows(out: str) -> dict[str, tuple[str, str]]:
     return found
 
 
-def test_the_tools_command_says_which_backends_are_listed_and_why(state_dir: Path) -> None:
+def tools_in_process(
+    *args: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """`modelops-mcp tools` through the CLI's own entry point, in this process: what it printed.
+
+    A subprocess costs ~2 s of CPU (importing the server's libraries); the run through a real subprocess
+    with nothing configured, below, covers the command as a user types it."""
+    from modelops_mcp.cli import main
+
+    with monkeypatch.context() as patched:
+        for name in list(os.environ):
+            if name.startswith(("CAILA_", "MODELOPS_", "TRAINING_", "PIECES_", "TTM_", "DATAROBOT_")):
+                patched.delenv(name)
+        for name, value in env.items():
+            patched.setenv(name, value)
+        assert main(["tools", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_tools_command_says_which_backends_are_listed_and_why(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     nothing = cli("tools", env={}, state_dir=state_dir)
     assert nothing.returncode == 0, nothing.stderr
     assert "5 tools: 0 backend operations and 5 tools of this server (jobs_*, backends_setup)" in nothing.stdout
@@ -329,16 +351,22 @@ def test_the_tools_command_says_which_backends_are_listed_and_why(state_dir: Pat
         "not listed",
         "not configured: to list it, set TRAINING_MODULE_URL (e.g. http://localhost:8000)",
     )
-    caila = cli("tools", env={"CAILA_API_KEY": "k"}, state_dir=state_dir)
-    assert rows(caila.stdout)["caila"] == ("listed", "CAILA_API_KEY is set")
-    assert "caila_fit_service" in caila.stdout
-    sandboxed = rows(cli("tools", "--sandbox", env={}, state_dir=state_dir).stdout)
+    # The variants in process (the subprocess above covers the command as typed).
+    where = {"MODELOPS_STATE_DIR": str(state_dir)}
+
+    def run(*args: str, env: dict[str, str]) -> str:
+        return tools_in_process(*args, env=env, monkeypatch=monkeypatch, capsys=capsys)
+
+    caila = run(env={**where, "CAILA_API_KEY": "k"})
+    assert rows(caila)["caila"] == ("listed", "CAILA_API_KEY is set")
+    assert "caila_fit_service" in caila
+    sandboxed = rows(run("--sandbox", env=where))
     assert {state for state, _ in sandboxed.values()} == {"listed"}
-    named = rows(cli("tools", "--toolsets", "pieces", env={"CAILA_API_KEY": "k"}, state_dir=state_dir).stdout)
+    named = rows(run("--toolsets", "pieces", env={**where, "CAILA_API_KEY": "k"}))
     assert named["caila"] == ("not listed", "left out by --toolsets/--tools (CAILA_API_KEY is set)")
     assert named["pieces"][0] == "listed"
-    toolsets = cli("tools", "--list-toolsets", env={"TTM_API_KEY": "k"}, state_dir=state_dir)
-    said_toolsets = re.findall(r"^(\w+)\s+(\d+) tools  (.*)$", toolsets.stdout, re.MULTILINE)
+    toolsets = run("--list-toolsets", env={**where, "TTM_API_KEY": "k"})
+    said_toolsets = re.findall(r"^(\w+)\s+(\d+) tools  (.*)$", toolsets, re.MULTILINE)
     assert said_toolsets[:2] == [
         ("configured", str(len(TUNETHEMODEL_TOOLS)), "the default: tunethemodel"),
         ("all", str(len(BACKEND_TOOLS)), "every backend"),

@@ -27,6 +27,7 @@ from tests.support import (
     http_server_process,
     printed_token,
     record_security_check,
+    sandbox_in_thread,
     server_env,
     structured,
 )
@@ -70,16 +71,27 @@ def stderr_text(errlog: Path) -> str:
     return errlog.read_text()
 
 
-@pytest.fixture
-def token_server(sandbox: RunningSandbox, state_dir: Path) -> Iterator[tuple[str, Path]]:
-    with http_server_process(sandbox.env(MODELOPS_AUTH_TOKEN=TOKEN), state_dir) as running:
+@pytest.fixture(scope="module")
+def shared_sandbox() -> Iterator[RunningSandbox]:
+    with sandbox_in_thread() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def token_server(
+    shared_sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """One server for the tests of the token it was given: none needs fresh state, each counts its own requests."""
+    state_dir = tmp_path_factory.mktemp("token-server") / "state"
+    with http_server_process(shared_sandbox.env(MODELOPS_AUTH_TOKEN=TOKEN), state_dir) as running:
         yield running
 
 
 async def test_requests_without_the_right_token_get_401_and_reach_no_backend(
-    sandbox: RunningSandbox, token_server: tuple[str, Path]
+    shared_sandbox: RunningSandbox, token_server: tuple[str, Path]
 ) -> None:
     url, errlog = token_server
+    before = len(shared_sandbox.requests())
     refused = 0
     sent = 0
     async with httpx.AsyncClient(timeout=10) as raw:
@@ -100,15 +112,16 @@ async def test_requests_without_the_right_token_get_401_and_reach_no_backend(
         # The right token gets past the middleware to the MCP transport.
         ok = await raw.post(url, headers={**JSON_HEADERS, "Authorization": f"Bearer {TOKEN}"}, json=INITIALIZE)
         assert ok.status_code == 200, ok.text
-    assert sandbox.requests("caila") == []
+    assert shared_sandbox.requests()[before:] == []
     record_security_check("forged or missing Authorization refused with 401", refused, sent)
     assert TOKEN not in stderr_text(errlog)
 
 
 async def test_the_mcp_client_with_the_token_lists_and_calls_tools(
-    sandbox: RunningSandbox, token_server: tuple[str, Path]
+    shared_sandbox: RunningSandbox, token_server: tuple[str, Path]
 ) -> None:
     url, errlog = token_server
+    before = len(shared_sandbox.requests())
     for mode in ("legacy", "auto"):
         async with http_client(url, TOKEN, mode=mode) as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
@@ -117,21 +130,24 @@ async def test_the_mcp_client_with_the_token_lists_and_calls_tools(
             missing = error_of(await client.call_tool("caila_list_datasets", {"account": "nobody"}))
             for result in (listed, missing):
                 assert TOKEN not in json.dumps(result)
-    assert len(sandbox.requests("caila")) == 4
+    made = shared_sandbox.requests()[before:]
+    assert len(made) == 4
+    assert {entry.backend for entry in made} == {"caila"}
     assert TOKEN not in stderr_text(errlog)
 
 
 async def test_the_mcp_client_without_the_token_cannot_connect(
-    sandbox: RunningSandbox, token_server: tuple[str, Path]
+    shared_sandbox: RunningSandbox, token_server: tuple[str, Path]
 ) -> None:
     url, _ = token_server
+    before = len(shared_sandbox.requests())
     for token in (None, "wrong-token"):
         # The SDK reports the 401 as an error response, wrapped in its task groups' ExceptionGroups.
         with pytest.raises(BaseExceptionGroup) as caught:
             async with http_client(url, token) as client:
                 await client.list_tools()
         assert caught.group_contains(MCPError, match="error response", depth=2)
-    assert sandbox.requests() == []
+    assert shared_sandbox.requests()[before:] == []
 
 
 async def test_without_a_token_one_is_generated_printed_once_and_works(
