@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from modelops_mcp.tools.openapi import MISSING, resolve_pointer
+from modelops_mcp.tools.state_file import write_json
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +122,4 @@ class ClassNames:
             self._write()
 
     def _write(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".class-names-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self._names, out)
-            os.replace(tmp, self._path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json(self._path, self._names, prefix=".class-names-")

@@ -1,17 +1,18 @@
 """Remembered session keys: the key a backend's start-session call returned, so later calls may omit it.
 
 Kept in a small JSON file in the state dir, so a restarted server (and the jobs it resumes) still knows the
-session it started. Written atomically (mkstemp's file is the owner's only: a session key grants the session).
+session it started. Written atomically by state_file.write_json, whose file is the owner's only (a session key
+grants the session).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
+
+from modelops_mcp.tools.state_file import write_json
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,4 @@ class SessionKeys:
             self._write()
 
     def _write(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".sessions-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self._keys, out)
-            os.replace(tmp, self._path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json(self._path, self._keys, prefix=".sessions-")
