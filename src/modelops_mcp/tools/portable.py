@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelops_mcp.tools.subschemas import map_children
+
 # Keywords that only constrain values of one type: they go into that type's branch.
 _FOR_TYPE = {
     "string": {"minLength", "maxLength", "pattern", "contentEncoding", "contentMediaType"},
@@ -31,25 +33,12 @@ _FOR_TYPE = {
 }
 _FOR_TYPE["integer"] = _FOR_TYPE["number"]
 _TYPED = frozenset(k for keys in _FOR_TYPE.values() for k in keys) | {"format"}
-# Subschema holders to walk into: a name → one schema, or a name → a map or list of schemas.
-_ONE = ("items", "additionalProperties", "propertyNames", "contains", "not", "if", "then", "else")
-_MAP = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_LIST = ("anyOf", "oneOf", "allOf", "prefixItems")
 
 
 def single_types(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
-    walked: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _ONE:
-            walked[key] = single_types(value)
-        elif key in _MAP and isinstance(value, dict):
-            walked[key] = {name: single_types(sub) for name, sub in value.items()}
-        elif key in _LIST and isinstance(value, list):
-            walked[key] = [single_types(sub) for sub in value]
-        else:
-            walked[key] = value
+    walked = map_children(schema, single_types)
     kinds = walked.get("type")
     if not isinstance(kinds, list) or len(kinds) < 2 or "anyOf" in walked:
         return walked

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
-# Keywords holding one subschema, a map of them, or a list of them (where a repeat may be replaced).
-_ONE = ("items", "additionalProperties", "not", "contains", "propertyNames")
-_MAP = ("properties", "patternProperties", "$defs")
-_LIST = ("anyOf", "oneOf", "allOf", "prefixItems")
+from modelops_mcp.tools.subschemas import children, map_children
+
 _NAMES = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -38,43 +35,15 @@ def _canonical(value: Any, keys: dict[int, str]) -> str:
     return text
 
 
-def _children(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The subschemas directly below `schema`."""
-    for key, value in schema.items():
-        children: list[Any] = []
-        if key in _ONE:
-            children = [value]
-        elif key in _MAP and isinstance(value, dict):
-            children = list(value.values())
-        elif key in _LIST and isinstance(value, list):
-            children = value
-        yield from (child for child in children if isinstance(child, dict))
-
-
 def _count(schema: dict[str, Any], keys: dict[int, str], counts: dict[str, int]) -> None:
     """How often each subschema below `schema` occurs, by its text."""
-    for child in _children(schema):
+    for child in children(schema):
         counts[keys[id(child)]] = counts.get(keys[id(child)], 0) + 1
         _count(child, keys, counts)
 
 
 def _replaced(schema: dict[str, Any], refs: dict[str, dict[str, str]], keys: dict[int, str]) -> dict[str, Any]:
-    def one(value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        return refs.get(keys[id(value)]) or _replaced(value, refs, keys)
-
-    walked: dict[str, Any] = {}
-    for name, value in schema.items():
-        if name in _ONE:
-            walked[name] = one(value)
-        elif name in _MAP and isinstance(value, dict):
-            walked[name] = {k: one(v) for k, v in value.items()}
-        elif name in _LIST and isinstance(value, list):
-            walked[name] = [one(v) for v in value]
-        else:
-            walked[name] = value
-    return walked
+    return map_children(schema, lambda child: refs.get(keys[id(child)]) or _replaced(child, refs, keys))
 
 
 def _name(index: int) -> str:
