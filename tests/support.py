@@ -410,6 +410,13 @@ async def ok(client: Client, tool: str, arguments: dict[str, Any] | None = None)
     return body
 
 
+async def advance_later(sandbox: RunningSandbox, *steps: tuple[float, float]) -> None:
+    """Move the sandbox clock by `seconds` after `delay` real seconds, for each (delay, seconds) step in turn."""
+    for delay, seconds in steps:
+        await anyio.sleep(delay)
+        sandbox.emulators.clock.advance(seconds)
+
+
 async def advance_in_steps(sandbox: RunningSandbox, seconds: float, steps: int, pause: float = 0.05) -> None:
     """Move the sandbox clock a step at a time, with a pause between, so pollers see each state on the way."""
     for _ in range(steps):

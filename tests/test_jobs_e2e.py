@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from modelops_mcp.config import Limits
-from tests.support import CAILA_FIT, RunningSandbox, error_of, in_process, structured, text_of
+from tests.support import CAILA_FIT, RunningSandbox, advance_later, error_of, in_process, structured, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -32,13 +32,6 @@ async def start_fit(client: Client, arguments: dict[str, Any] = CAILA_FIT) -> di
 
 def status_calls(sandbox: RunningSandbox, remote_job_id: int) -> list[Any]:
     return [r for r in sandbox.requests("caila") if r.method == "GET" and r.path.endswith(f"/job/{remote_job_id}")]
-
-
-async def advance_later(sandbox: RunningSandbox, *steps: tuple[float, float]) -> None:
-    """Move the sandbox clock by `seconds` after `delay` real seconds, for each step in turn."""
-    for delay, seconds in steps:
-        await anyio.sleep(delay)
-        sandbox.emulators.clock.advance(seconds)
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

@@ -12,7 +12,7 @@ from mcp import Client
 from modelops_mcp.job_tools import ProgressScale
 from modelops_mcp.jobs import Job
 from modelops_mcp.sandbox.pieces_data import LLAMA_3_8B_ID
-from tests.support import CAILA_FIT, RunningSandbox, in_process, structured
+from tests.support import CAILA_FIT, RunningSandbox, advance_later, in_process, structured
 
 pytestmark = pytest.mark.anyio
 
@@ -38,12 +38,6 @@ def assert_one_scale(notes: list[Note]) -> list[float]:
     return values
 
 
-async def advance(sandbox: RunningSandbox, *steps: tuple[float, float]) -> None:
-    for delay, seconds in steps:
-        await anyio.sleep(delay)
-        sandbox.emulators.clock.advance(seconds)
-
-
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_a_fit_without_percentages_stays_near_zero_of_100_until_it_ends(
     sandbox: RunningSandbox, state_dir: Path, mode: str
@@ -52,7 +46,7 @@ async def test_a_fit_without_percentages_stays_near_zero_of_100_until_it_ends(
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode=mode) as client:
         handle = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
         async with anyio.create_task_group() as tg:
-            tg.start_soon(advance, sandbox, (0.3, 30), (0.4, 600))  # PENDING → RUNNING → SUCCESS
+            tg.start_soon(advance_later, sandbox, (0.3, 30), (0.4, 600))  # PENDING → RUNNING → SUCCESS
             await wait_noting(client, handle["id"], notes)
     values = assert_one_scale(notes)
     # Caila gives no percentage: nothing before the end claims progress it does not have.
