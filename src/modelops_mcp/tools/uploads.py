@@ -141,6 +141,20 @@ def _no_folder(refused: PathRefused, backend: str, operation: str) -> ToolFailur
     )
 
 
+def _invalid(refused: list[tuple[str, PathRefused]], backend: str, operation: str) -> ToolFailure:
+    """One `validation` failure naming every refused path, each under its argument."""
+    return ToolFailure(
+        ToolError(
+            kind="validation",
+            code=refused[0][1].code,
+            message=f"{'; '.join(str(exc) for _, exc in refused)}; nothing was sent",
+            backend=backend,
+            operation=operation,
+            violations=[Violation(pointer=f"/{arg}", message=str(exc)) for arg, exc in refused],
+        )
+    )
+
+
 class LocalFiles:
     """Resolves the file arguments of one call against the policy and the client's roots."""
 
@@ -172,16 +186,7 @@ class LocalFiles:
                     raise _no_folder(exc, backend, operation) from None
                 refused.append((arg, exc))
         if refused:
-            raise ToolFailure(
-                ToolError(
-                    kind="validation",
-                    code=refused[0][1].code,
-                    message=f"{'; '.join(str(exc) for _, exc in refused)}; nothing was sent",
-                    backend=backend,
-                    operation=operation,
-                    violations=[Violation(pointer=f"/{arg}", message=str(exc)) for arg, exc in refused],
-                )
-            )
+            raise _invalid(refused, backend, operation)
         return resolved
 
     async def expand(
@@ -201,13 +206,4 @@ class LocalFiles:
         except PathRefused as exc:
             if exc.code == "no_upload_dir":
                 raise _no_folder(exc, backend, operation) from None
-            raise ToolFailure(
-                ToolError(
-                    kind="validation",
-                    code=exc.code,
-                    message=f"{exc}; nothing was sent",
-                    backend=backend,
-                    operation=operation,
-                    violations=[Violation(pointer=f"/{argument}", message=str(exc))],
-                )
-            ) from None
+            raise _invalid([(argument, exc)], backend, operation) from None
