@@ -156,6 +156,15 @@ JOB_TOOLS = {"jobs_list", "jobs_get", "jobs_wait", "jobs_cancel"}
 EXAMPLE_DATA = Path(__file__).resolve().parent.parent / "examples" / "data"
 # A fit the sandbox accepts at once: the seed's fittable service, support-tickets, the default config.
 CAILA_FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
+# A DataRobot custom model for examples/custom_model/ (a binary sentiment classifier), less its name.
+DATAROBOT_BINARY_MODEL = {
+    "customModelType": "inference",
+    "targetType": "Binary",
+    "targetName": "label",
+    "positiveClassLabel": "positive",
+    "negativeClassLabel": "negative",
+    "language": "python",
+}
 # Polling fast enough that tests spend milliseconds, not seconds, between status checks.
 FAST = Limits(poll_min_interval_s=0.05, poll_max_s=0.4)
 FAST_ARGS = ("--poll-interval", "0.05", "--poll-max", "0.4")

@@ -18,6 +18,7 @@ from modelops_mcp.sandbox.datarobot_state import (
     DataRobotState,
 )
 from tests.support import (
+    DATAROBOT_BINARY_MODEL,
     RunningSandbox,
     advance_in_steps,
     error_of,
@@ -49,15 +50,7 @@ async def new_model(client: Client, name: str = "ticket-sentiment") -> str:
     created = await ok(
         client,
         "datarobot_create_custom_model",
-        {
-            "name": name,
-            "customModelType": "inference",
-            "targetType": "Binary",
-            "targetName": "label",
-            "positiveClassLabel": "positive",
-            "negativeClassLabel": "negative",
-            "language": "python",
-        },
+        {"name": name, **DATAROBOT_BINARY_MODEL},
     )
     model_id: str = created["id"]
     return model_id

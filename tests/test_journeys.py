@@ -21,7 +21,7 @@ from modelops_mcp.sandbox.caila_data import CailaState
 from modelops_mcp.sandbox.datarobot_state import DataRobotState
 from modelops_mcp.sandbox.pieces_data import PHI_3_MINI_ID
 from tests.journey_agent import MODES, Agent, Mode, agent_on, running_sandbox
-from tests.support import EXAMPLE_DATA, RunningSandbox
+from tests.support import DATAROBOT_BINARY_MODEL, EXAMPLE_DATA, RunningSandbox
 
 pytestmark = pytest.mark.anyio
 
@@ -171,15 +171,7 @@ async def test_test_a_datarobot_custom_model_on_an_uploaded_dataset(
         environment = next(e for e in listed if e["name"] == "Python 3.11 Drop-In")
         model = await agent.run(
             create,
-            {
-                "name": "sentiment",
-                "customModelType": "inference",
-                "targetType": "Binary",
-                "targetName": "label",
-                "positiveClassLabel": "positive",
-                "negativeClassLabel": "negative",
-                "language": "python",
-            },
+            {"name": "sentiment", **DATAROBOT_BINARY_MODEL},
         )
         made = await agent.run(
             version,

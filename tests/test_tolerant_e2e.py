@@ -23,19 +23,11 @@ from modelops_mcp.sandbox import datarobot_views
 from modelops_mcp.sandbox.faults import Fault
 from modelops_mcp.tasks import Tasks
 from modelops_mcp.tools.response import MISMATCH_META
-from tests.support import RunningSandbox, in_process, stdio_server, structured, text_of
+from tests.support import DATAROBOT_BINARY_MODEL, RunningSandbox, in_process, stdio_server, structured, text_of
 
 pytestmark = pytest.mark.anyio
 
-MODEL = {
-    "name": "ticket-sentiment",
-    "customModelType": "inference",
-    "targetType": "Binary",
-    "targetName": "label",
-    "positiveClassLabel": "positive",
-    "negativeClassLabel": "negative",
-    "language": "python",
-}
+MODEL = {"name": "ticket-sentiment", **DATAROBOT_BINARY_MODEL}
 
 
 @pytest.fixture
