@@ -23,7 +23,7 @@ from modelops_mcp.roots import client_roots
 from modelops_mcp.runtime import Runtime
 from modelops_mcp.subscriptions import Subscriptions
 from modelops_mcp.tasks import Tasks, client_wants_tasks
-from modelops_mcp.wire_result import wire_result
+from modelops_mcp.wire_result import SieveBypass, wire_result
 
 INSTRUCTIONS = (
     "Tools drive model fine-tuning and model operations on remote ML platforms, one tool per documented "
@@ -220,5 +220,6 @@ def build_server(runtime: Runtime) -> Server[object]:
         return wire_result(await call_tool(ctx, params))
 
     server.add_request_handler("tools/call", types.CallToolRequestParams, call_tool_wired)
+    server.middleware.append(SieveBypass())  # wire_result's partner: the content skips the SDK's sieve
     tasks.install(server)
     return server

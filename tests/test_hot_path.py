@@ -1,0 +1,63 @@
+"""The hot path's remaining walks of a large answer (issue 18 item 5): the SDK's sieve never sees a tools/call
+result's structuredContent, job results are redacted once, jobs_list serialises no result."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.server import runner
+
+from modelops_mcp.jobs.model import Job
+from modelops_mcp.redact import MASK, Redactor
+from tests.support import RunningSandbox, in_process, ok
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_sdk_sieve_never_walks_the_structured_content(
+    sandbox: RunningSandbox, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sieved: list[Any] = []
+    real = runner._methods.serialize_server_result
+
+    def spy(method: str, version: str, data: Any, **kwargs: Any) -> dict[str, Any]:
+        # The server's sieve only (the client checks what it receives with the same function).
+        if method == "tools/call" and sys._getframe(1).f_code is runner.ServerRunner._serialize.__code__:
+            sieved.append(data.get("structuredContent"))
+        return real(method, version, data, **kwargs)
+
+    monkeypatch.setattr(runner._methods, "serialize_server_result", spy)
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        listed = await ok(client, "datarobot_list_custom_models", {})
+    # The client got the whole answer, and the SDK validated and dumped an empty object in its place.
+    assert listed["data"]
+    assert listed["data"][0]["id"]
+    assert sieved == [{}]
+
+
+def test_job_results_are_redacted_at_the_top_level_only_once() -> None:
+    secret = "s3cr3t-token-value"
+    redactor = Redactor([secret])
+    body = {"data": [{"name": "already redacted"}] * 3}
+    # A Location header an adapter put beside a (redacted) body: masked; the body is shared, not walked or copied.
+    result = redactor.top_level({**body, "location": f"https://x/{secret}/y"})
+    assert result["location"] == f"https://x/{MASK}/y"
+    assert result["data"] is body["data"]
+    clean = {"a": 1, "b": "plain"}
+    assert redactor.top_level(clean) is clean
+    assert redactor.top_level([secret, 1]) == [MASK, 1]
+    assert redactor.top_level(secret) == MASK
+
+
+def test_a_listed_job_leaves_its_result_unserialised() -> None:
+    """jobs_list shows no result: it is left out before serialising, not dumped and then dropped."""
+    job = Job(id="abc", backend="datarobot", operation="op", remote={}, result=object())  # no JSON form
+    listed = job.public(with_result=False)
+    assert "result" not in listed
+    assert listed["uri"] == "job://abc"
+    with pytest.raises(Exception, match="serialize"):
+        job.public()
