@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -243,9 +245,38 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         with stub_process(body_file) as port:
             server_env = {**common.server_env(env, Path(tmp) / "state")}
             server_env["DATAROBOT_ENDPOINT"] = f"http://127.0.0.1:{port}{PREFIX}"
-            with common.http_server(common.serve_command(transport="http"), server_env) as url:
+            command = common.serve_command(transport="http")
+            if args.profile:
+                # py-spy writes its profile on SIGINT (not on the SIGTERM that stops the server).
+                command = [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "-r",
+                    "250",
+                    "-f",
+                    args.profile_format,
+                    "-o",
+                    args.profile,
+                    "--",
+                    *command,
+                ]
+            with common.http_server(command, server_env) as url:
                 results.update(await measure(url, args))
+                if args.profile:
+                    _interrupt_profiler(args.profile)
     return results
+
+
+def _interrupt_profiler(out: str) -> None:
+    """SIGINT to the py-spy this run started (found by its output path), then wait for it to write."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if argv and argv[0].endswith(b"py-spy") and out.encode() in argv:
+                os.kill(int(pid), signal.SIGINT)
+                deadline = time.monotonic() + 30
+                while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                    time.sleep(0.1)
 
 
 def main() -> None:
@@ -260,6 +291,9 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=3, help="how many big calls session A makes (default 3)")
     p.add_argument("--rest-seconds", type=float, default=3.0, help="pings at rest for this long (default 3)")
     p.add_argument("--max-pings", type=int, default=20000, help="at most this many pings in each phase")
+    p.add_argument("--profile", help="record the server with py-spy (pip install py-spy) into this file")
+    p.add_argument("--profile-gil", action="store_true", help="sample only the thread holding the GIL")
+    p.add_argument("--profile-format", default="raw", help="py-spy's output format (raw, speedscope, flamegraph)")
     args = p.parse_args()
     # `ping` is what B measures: the lightest request there is, whatever the SDK thinks of its future.
     warnings.filterwarnings("ignore", message="ping is removed")
