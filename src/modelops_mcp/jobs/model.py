@@ -78,8 +78,9 @@ class Job(BaseModel):
         """The fields whose change is worth a notification (poll bookkeeping is not)."""
         return (self.status, self.progress, self.message, self.state, self.following)
 
-    def public(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
+    def public(self, *, with_result: bool = True) -> dict[str, Any]:
+        """The job as tools show it; `with_result=False` leaves the result out without serialising it."""
+        data = self.model_dump(mode="json", exclude=None if with_result else {"result"})
         data["uri"] = self.uri
         return data
 

@@ -481,13 +481,16 @@ class Tracker:
             entry.last_state = seen.state
         else:
             entry.delay = min(entry.delay * 2, self.policy.max)
-        job.status, job.state, job.message = seen.status, seen.state, seen.message
+        # Redacted once: bodies came redacted from the executor, so only what an adapter adds beside them (a
+        # Location header in the message or at the result's top level) is masked here, not a 5 MB body again.
+        message = None if seen.message is None else self._redactor.text(seen.message)
+        job.status, job.state, job.message = seen.status, seen.state, message
         if seen.progress is not None or seen.status == "completed":
             job.progress = 1.0 if seen.status == "completed" else seen.progress
         if polled:  # a pushed update is not a poll: the count measures what we cost the backend
             job.polls = self._polled(job)
         if job.terminal:
-            job.result = self._redactor.value(seen.result)
+            job.result = self._redactor.top_level(seen.result)
             job.finished_at = now_iso()
             if job.status == "failed":
                 job.error = ToolError(
