@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.server import runner
 
+from modelops_mcp.jobs import JobStore
 from modelops_mcp.jobs.model import Job
 from modelops_mcp.redact import MASK, Redactor
-from tests.support import RunningSandbox, in_process, ok
+from tests.support import CAILA_FIT, RunningSandbox, in_process, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -61,3 +63,40 @@ def test_a_listed_job_leaves_its_result_unserialised() -> None:
     assert listed["uri"] == "job://abc"
     with pytest.raises(Exception, match="serialize"):
         job.public()
+
+
+async def test_a_poll_that_changes_nothing_visible_writes_nothing(sandbox: RunningSandbox, state_dir: Path) -> None:
+    """Polls of a job the backend keeps PENDING: the row is written once (its state seen), not per poll; every
+    reader in the process still sees the poll count; a visible change writes it all (issue 20 item 5)."""
+    async with in_process(sandbox.env(), state_dir) as (server, runtime), Client(server, mode="legacy") as client:
+        started = await ok(client, "caila_fit_service", dict(CAILA_FIT))
+        job_id = started["job"]["id"]
+        on_disk = JobStore(runtime.settings.jobs_db)
+        try:
+            seen = None
+            for _ in range(200):  # polls every 0.05-0.4 s (FAST limits): wait for five, bounded
+                seen = (await ok(client, "jobs_get", {"job_id": job_id}))["job"]
+                if seen["polls"]["count"] >= 5:
+                    break
+                await anyio.sleep(0.05)
+            assert seen is not None
+            assert seen["polls"]["count"] >= 5
+            assert seen["state"] == "PENDING"
+            stored = on_disk.get(job_id)
+            assert stored is not None
+            assert stored.state == "PENDING"
+            assert stored.polls.count < seen["polls"]["count"]  # the unchanged polls were not written
+            listed = (await ok(client, "jobs_list", {}))["jobs"][0]
+            assert listed["polls"]["count"] >= seen["polls"]["count"]  # jobs_list shows them too
+
+            sandbox.emulators.clock.advance(30)  # PENDING -> RUNNING: a visible change, written with its bookkeeping
+            for _ in range(200):
+                stored = on_disk.get(job_id)
+                assert stored is not None
+                if stored.state != "PENDING":
+                    break
+                await anyio.sleep(0.05)
+            assert stored.state == "RUNNING"
+            assert stored.polls.count >= seen["polls"]["count"] + 1
+        finally:
+            on_disk.close()

@@ -217,7 +217,7 @@ class JobTools:
                 limit=args.get("limit", 20),
                 cursor=args.get("cursor"),
             )
-            listed = [job.public(with_result=False) for job in jobs]
+            listed = [tracker.current(job).public(with_result=False) for job in jobs]
             structured: dict[str, Any] = {"jobs": listed}
             if cursor is not None:
                 structured["next_cursor"] = cursor

@@ -47,6 +47,10 @@ READ_WAIT_S = 1.0
 Listener = Callable[[Job], Awaitable[None]]
 # A progress stream that keeps dropping is reopened at most this often per job; polls carry on after that.
 MAX_STREAMS = 3
+# A poll that changes nothing a reader sees is not written: its bookkeeping (`polls`: count, last time,
+# interval) stays in memory, shown to every reader in this process, and is written with the next visible
+# change or once this long after the last write. A crash loses at most that much bookkeeping, never a state.
+BOOKKEEPING_WRITE_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,19 @@ class UnknownJob(Exception):
 class _Entry:
     """Scheduling state of one unfinished job: all the tracker keeps in memory per job."""
 
-    __slots__ = ("delay", "due", "inflight", "job_id", "last_poll", "last_state", "seq", "streaming", "streams")
+    __slots__ = (
+        "delay",
+        "due",
+        "inflight",
+        "job_id",
+        "last_poll",
+        "last_state",
+        "polls",
+        "seq",
+        "streaming",
+        "streams",
+        "written",
+    )
 
     def __init__(self, job_id: str, delay: float) -> None:
         self.job_id = job_id
@@ -81,6 +97,8 @@ class _Entry:
         # While the backend pushes updates (a stream is open), scheduled polls are skipped.
         self.streaming = False
         self.streams = 0  # streams opened for this job, bounded by MAX_STREAMS
+        self.polls: PollInfo | None = None  # bookkeeping newer than the store's (see BOOKKEEPING_WRITE_S)
+        self.written = time.monotonic()  # when this job's row was last written
 
 
 class Tracker:
@@ -194,10 +212,21 @@ class Tracker:
         return self.get(job_id)
 
     def get(self, job_id: str) -> Job:
-        job = self.store.get(job_id)
+        job = self._load(job_id)
         if job is None:
             raise UnknownJob(job_id)
         return job
+
+    def current(self, job: Job) -> Job:
+        """A job read from the store, with the poll bookkeeping this tracker holds but has not written yet."""
+        entry = self._entries.get(job.id)
+        if entry is not None and entry.polls is not None:
+            job.polls = entry.polls
+        return job
+
+    def _load(self, job_id: str) -> Job | None:
+        job = self.store.get(job_id)
+        return None if job is None else self.current(job)
 
     async def refresh(self, job_id: str) -> Job:
         """The job, polled first if its state is older than `min_interval` (one poll, however many ask)."""
@@ -329,13 +358,13 @@ class Tracker:
         streaming = cast(StreamingAdapter, adapter)  # _open_stream checked is_streaming
 
         async def emit(seen: Observation) -> None:
-            job = self.store.get(entry.job_id)
+            job = self._load(entry.job_id)
             if entry.job_id not in self._entries or job is None or job.terminal:
                 return  # cancelled or ended meanwhile: a late frame must not revive the job
             entry.last_poll = time.monotonic()
             await self._observe(entry, job, seen, polled=False)
 
-        job = self.store.get(entry.job_id)
+        job = self._load(entry.job_id)
         try:
             if job is not None and self._locate is not None and await self._elsewhere(job) is None:
                 await streaming.stream(job, self._call, self._locate, emit)
@@ -368,12 +397,12 @@ class Tracker:
             self._schedule(entry, entry.last_poll + delay)
             # A job that streamed before and is still running after this poll: try the push channel again.
             # (`streams` is 0 for every job whose adapter cannot stream, so they pay no extra read.)
-            job = self.store.get(entry.job_id) if 0 < entry.streams < MAX_STREAMS else None
+            job = self._load(entry.job_id) if 0 < entry.streams < MAX_STREAMS else None
             if job is not None and not job.terminal:
                 self._open_stream(entry, job)
 
     async def _poll_once(self, entry: _Entry) -> float | None:
-        job = self.store.get(entry.job_id)
+        job = self._load(entry.job_id)
         if job is None or job.terminal or not job.following:
             self._drop(entry.job_id)
             return None
@@ -501,9 +530,15 @@ class Tracker:
                     operation=job.operation,
                 ).model_dump(exclude_none=True)
             self._drop(job.id)
-        if job.visible() != before:
+        changed = job.visible() != before
+        if changed:
             job.updated_at = now_iso()
-        self.store.save(job)
+        now = time.monotonic()
+        if changed or job.terminal or now - entry.written >= BOOKKEEPING_WRITE_S:
+            self.store.save(job)
+            entry.written, entry.polls = now, None
+        else:
+            entry.polls = job.polls  # nothing a reader sees changed: no write (see BOOKKEEPING_WRITE_S)
         await self._changed_to(job, before)
 
     async def _changed_to(self, job: Job, before: tuple[Any, ...]) -> None:
