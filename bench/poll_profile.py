@@ -32,8 +32,8 @@ from modelops_mcp.runtime import open_runtime
 from modelops_mcp.tools.executor import Calls
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from jobs_bench import seed_jobs, status_urls  # noqa: E402
-from tests.support import sandbox_in_thread  # noqa: E402
+from jobs_bench import seed_jobs, status_urls
+from tests.support import sandbox_in_thread
 
 
 async def measure(jobs: int, rounds: int, profile: bool) -> dict[str, Any]:
@@ -75,7 +75,8 @@ async def measure(jobs: int, rounds: int, profile: bool) -> dict[str, Any]:
             store.close()
             polls = sum(1 for e in sandbox.requests("caila") if e.method == "GET" and "/job/" in e.path)
     if profiler:
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(r"modelops_mcp|httpx/_models|httpx/_client|pydantic|jsonschema|sqlite", 60)
+        shown = r"modelops_mcp|httpx/_models|httpx/_client|pydantic|jsonschema|sqlite"
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(shown, 60)
     return {
         "jobs": jobs,
         "rounds": rounds,
