@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.config import Limits
+from modelops_mcp.settings.config import Limits
 from tests.support import CAILA_FIT, RunningSandbox, advance_later, error_of, in_process, structured, text_of
 
 pytestmark = pytest.mark.anyio
