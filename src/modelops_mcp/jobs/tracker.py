@@ -21,6 +21,7 @@ from typing import Any, cast
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
+from modelops_mcp.calls.reply import Reply
 from modelops_mcp.core.errors import ToolError, ToolFailure
 from modelops_mcp.core.redact import Redactor
 from modelops_mcp.jobs.adapters import (
@@ -28,7 +29,6 @@ from modelops_mcp.jobs.adapters import (
     CancelOutcome,
     Locator,
     Observation,
-    Reply,
     StatusAdapter,
     StreamingAdapter,
     is_streaming,
