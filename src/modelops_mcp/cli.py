@@ -425,7 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ValueError as exc:
         # A toolset, tool pattern or mode that names nothing (a SelectionError is a ValueError; not imported
-        # here, since tools.selection loads the catalog's SDK and jsonschema imports, which `jobs`, `install`
+        # here, since spec.selection loads the catalog's SDK and jsonschema imports, which `jobs`, `install`
         # and `--help` never need): said plainly, before anything starts.
         print(f"modelops-mcp: {exc}", file=sys.stderr)
         return 2

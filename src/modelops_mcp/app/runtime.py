@@ -20,8 +20,9 @@ from modelops_mcp.jobs.tool_calls import ToolCalls
 from modelops_mcp.jobs.tracker import PollPolicy, Tracker
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.settings.config import Limits, Settings
-from modelops_mcp.spec.catalog import Catalog, Operation, load_catalog
+from modelops_mcp.spec.catalog import Catalog, Operation
 from modelops_mcp.spec.labels import ClassNames
+from modelops_mcp.spec.load import load_catalog
 from modelops_mcp.surface.exposure import expose
 from modelops_mcp.surface.listing import shown_output_schemas
 

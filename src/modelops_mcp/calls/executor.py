@@ -47,7 +47,7 @@ class Workspace:
     files: LocalFiles
     sessions: SessionKeys
     downloads: Path
-    class_names: ClassNames | None = None  # for backends that answer classes by number (tools/labels.py)
+    class_names: ClassNames | None = None  # for backends that answer classes by number (spec/labels.py)
 
 
 def _refused(op: Operation, code: str, message: str) -> ToolFailure:
