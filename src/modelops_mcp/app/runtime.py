@@ -16,8 +16,9 @@ from modelops_mcp.core.redact import RedactingFilter, Redactor
 from modelops_mcp.http.backends import BackendClient, BackendConfig
 from modelops_mcp.http.uploads import LocalFiles, UploadPolicy
 from modelops_mcp.jobs import JobStore
+from modelops_mcp.jobs.polling import PollPolicy
 from modelops_mcp.jobs.tool_calls import ToolCalls
-from modelops_mcp.jobs.tracker import PollPolicy, Tracker
+from modelops_mcp.jobs.tracker import Tracker
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.settings.config import Limits, Settings
 from modelops_mcp.spec.catalog import Catalog, Operation
