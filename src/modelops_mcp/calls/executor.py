@@ -16,6 +16,7 @@ import httpx
 import mcp_types as types
 from jsonschema import Draft202012Validator
 
+from modelops_mcp.calls.class_labels import ClassLabels
 from modelops_mcp.calls.next_step import NextSteps
 from modelops_mcp.calls.payloads import PAYLOADS, Payload, PayloadError
 from modelops_mcp.calls.reply import Reply, evaluate, fill_arguments
@@ -30,8 +31,8 @@ from modelops_mcp.http.downloads import save_response
 from modelops_mcp.http.uploads import LocalFiles, RootsProvider
 from modelops_mcp.settings.config import Limits
 from modelops_mcp.spec.catalog import Catalog, Operation
-from modelops_mcp.spec.labels import ClassNames, with_classes
-from modelops_mcp.spec.openapi import MISSING, resolve_pointer
+from modelops_mcp.spec.labels import ClassNames
+from modelops_mcp.spec.openapi import resolve_pointer
 from modelops_mcp.spec.routes import route_url, same_origin
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class Executor:
         }
         # What an error names as the next step: only tools a client can call.
         self.next_steps = NextSteps(catalog, callable_tools)
+        self._labels = ClassLabels(workspace.class_names, self.known_base_url)
 
     async def call(
         self,
@@ -282,7 +284,7 @@ class Executor:
         if op.upload is not None:
             return await self._presigned_upload(op, arguments, roots)
         response = await self._send(op, arguments, roots)
-        reply = self._labelled(
+        reply = self._labels.labelled(
             op, arguments, Reply(response.status_code, await self._answer(op, response), response.headers)
         )
         shape = functools.partial(
@@ -361,40 +363,13 @@ class Executor:
             record = (await self.invoke(then, fill_arguments(then, op.upload.then, fields))).body
         names = payload.summary.get("class_names")
         if names and op.labels is not None:
-            self._remember_names(
+            self._labels.remember(
                 op, op.labels.record, evaluate(op.labels.id, op, arguments, Reply(200, body, response.headers)), names
             )
         summary = {"uploaded_rows": payload.summary.get("rows"), "class_names": names}
         structured = {**(record if isinstance(record, dict) else {"result": record}), **summary}
         validator = self._outputs.get(op.tool_name)
         return success_result(op, 200, self._redactor.value(structured), validator, self._limits.text_chars)
-
-    def _names_scope(self, op: Operation) -> str | None:
-        """Where remembered class names apply: the backend's endpoint now (ids of two endpoints never mix)."""
-        base = self._clients[op.backend].known_base_url
-        return None if base is None or self._workspace.class_names is None else f"{op.backend} {base.rstrip('/')}"
-
-    def _remember_names(self, op: Operation, record: str, record_id: Any, names: list[str]) -> None:
-        scope = self._names_scope(op)
-        if scope is not None and self._workspace.class_names is not None and record_id not in (MISSING, None):
-            self._workspace.class_names.remember(scope, record, record_id, names)
-
-    def _labelled(self, op: Operation, arguments: dict[str, Any], reply: Reply) -> Reply:
-        """A bind copies its train file's class names to the model; a classify answer gets `classes`."""
-        spec, store, scope = op.labels, self._workspace.class_names, self._names_scope(op)
-        if spec is None or store is None or scope is None:
-            return reply
-        if spec.copy_from is not None:
-            source = evaluate(spec.copy_from.id, op, arguments, reply)
-            names = None if source in (MISSING, None) else store.get(scope, spec.copy_from.record, source)
-            if names is not None:
-                self._remember_names(op, spec.record, evaluate(spec.id, op, arguments, reply), names)
-        if spec.scores is not None:
-            record_id = evaluate(spec.id, op, arguments, reply)
-            names = None if record_id in (MISSING, None) else store.get(scope, spec.record, record_id)
-            if names is not None:
-                return Reply(reply.status, with_classes(reply.body, spec.scores, names), reply.headers)
-        return reply
 
     def _remember_session(self, op: Operation, reply: Reply) -> None:
         spec = self.catalog.backends[op.backend].session
