@@ -13,7 +13,8 @@ import anyio
 from modelops_mcp.calls.executor import Calls, Executor, Workspace
 from modelops_mcp.calls.sessions import SessionKeys
 from modelops_mcp.core.redact import RedactingFilter, Redactor
-from modelops_mcp.http.backends import BackendClient, BackendConfig
+from modelops_mcp.http.backend_config import BackendConfig
+from modelops_mcp.http.backends import BackendClient
 from modelops_mcp.http.uploads import LocalFiles, UploadPolicy
 from modelops_mcp.jobs import JobStore
 from modelops_mcp.jobs.polling import PollPolicy
