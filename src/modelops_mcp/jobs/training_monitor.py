@@ -33,6 +33,25 @@ def describe_epoch(body: Any) -> str | None:
     return " · ".join(parts)
 
 
+def epoch_metrics(job: Job, body: dict[str, Any]) -> dict[str, float]:
+    """The epoch's loss and the evaluation metrics that are new, by name, for the job's history.
+
+    The monitor reports the latest evaluation with every epoch, and an evaluation runs only every
+    `epochs_per_test_run` epochs: a metric whose value is the one already recorded is that same evaluation
+    again, not a point of this epoch.
+    """
+    values: dict[str, float] = {}
+    loss = body.get("loss")
+    if isinstance(loss, int | float) and not isinstance(loss, bool):
+        values["loss"] = loss
+    metrics = body.get("metrics")
+    for name, value in (metrics if isinstance(metrics, dict) else {}).items():
+        last = job.history.last(name)
+        if name != "loss" and isinstance(value, int | float) and (last is None or last.value != value):
+            values[name] = value
+    return values
+
+
 class TrainingMonitorAdapter(DeclaredAdapter):
     def __init__(self, declaration: JobDeclaration, start: Operation, catalog: Catalog) -> None:
         super().__init__(declaration, start, catalog)
@@ -50,12 +69,13 @@ class TrainingMonitorAdapter(DeclaredAdapter):
         if seen.status != "working":
             self._last.pop(job.id, None)
         summary = describe_epoch(details)
-        if summary is None:
+        if summary is None or not isinstance(details, dict):
             return seen
         # While training, the epoch line says it all; at the end it follows the backend's closing words.
         message = f"{seen.message} {summary}" if seen.message and seen.status != "working" else summary
         result = {**reply.body, "last_epoch": details} if seen.result is not None else None
-        return replace(seen, message=message, result=result)
+        metrics, epoch = epoch_metrics(job, details), details["epoch"]
+        return replace(seen, message=message, result=result, metrics=metrics, step=epoch)
 
     async def _details(self, job: Job, call: Caller, epoch: Any) -> Any:
         if self._monitor is None or not isinstance(epoch, int) or epoch < 1 or "key" not in job.remote:
