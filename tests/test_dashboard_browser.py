@@ -30,7 +30,7 @@ DEPS = Path(os.environ.get("MODELOPS_BROWSER_DEPS", ROOT / ".ci" / ".browser"))
 SCREENSHOT_COPY = os.environ.get("MODELOPS_DASHBOARD_PNG")
 
 
-def test_the_dashboard_draws_each_epoch_shows_a_failure_and_cancels_through_the_host(
+def test_the_dashboard_draws_each_epoch_shows_a_failure_and_cancels_through_the_host_with_confirmation(
     state_dir: Path, tmp_path: Path
 ) -> None:
     assert (DEPS / "node_modules" / "playwright-core").is_dir(), f"run .ci/browser.sh first (no {DEPS})"
@@ -72,9 +72,15 @@ def test_the_dashboard_draws_each_epoch_shows_a_failure_and_cancels_through_the_
     # The job whose status route failed shows the server's error.
     assert report["failedStatus"] == "failed"
     assert report["error"].startswith("not_found")
-    # Cancel went from the view through the host as a tools/call of jobs_cancel, and reached the backend once.
+    # Cancel went from the view through the host as a tools/call of jobs_cancel, and the server's confirmation
+    # rules held: it asked the host's user each time; declined, nothing was sent; accepted, the stop went once.
     cancels = [c for c in report["calls"] if c["name"] == "jobs_cancel"]
-    assert cancels == [{"name": "jobs_cancel", "arguments": {"job_id": report["training"]}}]
+    assert cancels == [{"name": "jobs_cancel", "arguments": {"job_id": report["training"]}}] * 2
+    assert [q.split(" (")[0] for q in report["questions"]] == [
+        f"Confirm jobs_cancel: cancel job {report['training']}"
+    ] * 2
+    assert "did not confirm jobs_cancel" in report["declinedNote"]
+    assert report["stopsAfterDecline"] == 0
     assert "training_stop_training" in report["cancelNote"]
     assert report["cancelledStatus"] == "cancelled"
     stops = [r for r in log["requests"] if r["method"] == "POST" and re.search(r"/training/stop/", r["path"])]

@@ -141,7 +141,19 @@ try {
   report.timeline = await view.locator('[data-role="timeline"] li').count();
   report.message = await view.locator('[data-role="message"]').textContent();
 
-  // Cancel from the view: a tools/call of jobs_cancel through the host.
+  // Cancel from the view: a tools/call of jobs_cancel through the host, which the server confirms with the
+  // host's user first. Declined: nothing is sent. Then accepted.
+  const stops = async () => (await (await fetch(`${control}/requests?backend=training`)).json()).requests
+    .filter((r) => r.method === "POST" && r.path.includes("/training/stop/")).length;
+  await page.evaluate(() => window.host.answer("decline"));
+  await view.locator('[data-role="cancel"]').click();
+  report.declinedNote = await until("the declined cancel's answer", async () => {
+    const note = await view.locator('[data-role="cancel-note"]').textContent({ timeout: 500 }).catch(() => "");
+    return note && !note.startsWith("asking") ? note : "";
+  });
+  report.stopsAfterDecline = await stops();
+  step(`declined: ${report.declinedNote}`);
+  await page.evaluate(() => window.host.answer("accept"));
   await view.locator('[data-role="cancel"]').click();
   report.cancelNote = await until("the cancel's answer", async () => {
     const note = await view.locator('[data-role="cancel-note"]').textContent({ timeout: 500 }).catch(() => "");
@@ -154,6 +166,7 @@ try {
   step(`cancelled from the view: ${report.cancelNote}`);
 
   report.calls = await page.evaluate(() => window.host.calls);
+  report.questions = await page.evaluate(() => window.host.questions);
   report.consoleErrors = consoleErrors;
 } catch (error) {
   failed = error;

@@ -15,12 +15,19 @@ const DEFAULT_CSP =
 let client = null;
 let tools = [];
 const calls = []; // every tools/call the view made through the bridge, in order
+// The user of this host: the server's confirmation questions (elicitation), and the answers queued for them.
+const questions = [];
+const answers = [];
 
 async function connect(url, token) {
   client = new Client(
     { name: "modelops-test-host", version: "1.0.0" },
-    { capabilities: { extensions: { [EXTENSION]: { mimeTypes: [MIME] } } } },
+    { capabilities: { elicitation: { form: {} }, extensions: { [EXTENSION]: { mimeTypes: [MIME] } } } },
   );
+  client.setRequestHandler("elicitation/create", async (request) => {
+    questions.push(request.params.message);
+    return answers.shift() === "accept" ? { action: "accept", content: { confirm: true } } : { action: "decline" };
+  });
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
@@ -79,4 +86,4 @@ async function open(name, args) {
   return { uri, meta: content._meta ?? null };
 }
 
-window.host = { connect, call, read, open, calls };
+window.host = { connect, call, read, open, calls, questions, answer: (a) => answers.push(a) };
