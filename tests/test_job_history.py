@@ -97,10 +97,10 @@ def test_a_jobs_public_view_carries_its_history_as_asked() -> None:
     before = job.visible()
     job.note()
     job.progress, job.state = 0.25, "training"
-    assert job.note({"loss": 1.1, "accuracy": 0.6}, step=1)
+    assert job.note({"loss": (1, 1.1), "accuracy": (1, 0.6)})
     assert job.visible() != before  # a new point is a change worth telling subscribers
     marked = job.visible()
-    assert not job.note({"loss": 1.1, "accuracy": 0.6}, step=1)
+    assert not job.note({"loss": (1, 1.1), "accuracy": (1, 0.6)})
     assert job.visible() == marked
 
     assert "history" not in job.public("none")
@@ -119,7 +119,7 @@ def test_the_history_is_stored_with_the_job(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.sqlite3")
     try:
         job = a_job()
-        job.note({"loss": 0.7}, step=3)
+        job.note({"loss": (3, 0.7)})
         store.insert(job)
         again = store.get(job.id)
     finally:
@@ -146,7 +146,7 @@ def test_show_job_prints_the_timeline_and_a_curve_per_series() -> None:
     job.note()
     job.state = "training"
     for epoch, (loss, accuracy) in enumerate([(1.3, 0.5), (0.8, 0.7), (0.4, 0.85)], start=1):
-        job.note({"loss": loss, "accuracy": accuracy}, step=epoch)
+        job.note({"loss": (epoch, loss), "accuracy": (epoch, accuracy)})
     job.status, job.state = "completed", "trained"
     job.note()
 
