@@ -47,10 +47,9 @@ class Observation:
     result: Any = None
     # A backend's hint of when to look again (Retry-After, an ETA), in seconds.
     retry_after: float | None = None
-    # Values the backend reports by name (a training's loss, its evaluation metrics), recorded in the job's
-    # history at `step` (an epoch) when they change; progress is recorded on its own.
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    step: float | None = None
+    # Values the backend reports by name (a training's loss, its evaluation metrics) as name → (step, value),
+    # the step an epoch or None; the job's history records each when it changed. Progress is recorded anyway.
+    metrics: Mapping[str, tuple[float | None, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,13 +108,13 @@ def record(
     status: str,
     state: str | None,
     progress: float | None,
-    metrics: Mapping[str, float] | None = None,
-    step: float | None = None,
+    metrics: Mapping[str, tuple[float | None, float]] | None = None,
 ) -> bool:
-    """Everything a job's latest observation adds to its history; True when anything was recorded."""
+    """Everything a job's latest observation adds to its history (`metrics`: name → (step, value)); True when
+    anything was recorded."""
     added = history.note_state(at, status, state)
     if progress is not None:
         added = history.add(PROGRESS, progress, at) or added
-    for name, value in (metrics or {}).items():
+    for name, (step, value) in (metrics or {}).items():
         added = history.add(name, value, at, step) or added
     return added

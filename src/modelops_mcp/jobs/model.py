@@ -83,12 +83,12 @@ class Job(BaseModel):
         """The fields whose change is worth a notification (poll bookkeeping is not)."""
         return (self.status, self.progress, self.message, self.state, self.following, self.history.mark())
 
-    def note(self, metrics: Mapping[str, float] | None = None, step: float | None = None) -> bool:
-        """Add the job's current state and progress, and `metrics` at `step`, to its history (what changed)."""
+    def note(self, metrics: Mapping[str, tuple[float | None, float]] | None = None) -> bool:
+        """Add the job's current state and progress, and `metrics` (name → (step, value)), to its history."""
         if not self.history.states:
             # The first entry is the job's creation (for a job stored before histories, as far as we know it).
             self.history.note_state(self.created_at, "working", None)
-        return record(self.history, now_iso(), self.status, self.state, self.progress, metrics, step)
+        return record(self.history, now_iso(), self.status, self.state, self.progress, metrics)
 
     def public(self, history: HistoryView = "compact") -> dict[str, Any]:
         """The job as readers get it; `history` says how much of its history comes along (none: no key)."""

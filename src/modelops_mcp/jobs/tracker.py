@@ -488,7 +488,7 @@ class Tracker:
         job.status, job.state, job.message = seen.status, seen.state, seen.message
         if seen.progress is not None or seen.status == "completed":
             job.progress = 1.0 if seen.status == "completed" else seen.progress
-        job.note(seen.metrics, seen.step)  # a new point or state is a visible change (see Job.visible)
+        job.note(seen.metrics)  # a new point or state is a visible change (see Job.visible)
         if polled:  # a pushed update is not a poll: the count measures what we cost the backend
             job.polls = self._polled(job)
         if job.terminal:
