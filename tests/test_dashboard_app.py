@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 from mcp.client.extension import advertise
 
-from modelops_mcp import dashboard
+from modelops_mcp.surface import dashboard
 from tests.support import CAILA_FIT, RunningSandbox, in_process, structured
 
 pytestmark = pytest.mark.anyio
