@@ -85,6 +85,8 @@ def test_the_dashboard_draws_each_epoch_shows_a_failure_and_cancels_through_the_
     assert report["cancelledStatus"] == "cancelled"
     stops = [r for r in log["requests"] if r["method"] == "POST" and re.search(r"/training/stop/", r["path"])]
     assert len(stops) == 1, log
+    # A view opened by a failed call shows the server's message, not an empty table.
+    assert "nosuchjob" in report["openedOnError"]
     # The view refreshed through the server's jobs tools only, and nothing in it failed.
     assert {c["name"] for c in report["calls"]} == {"jobs_list", "jobs_get", "jobs_cancel"}
     assert report["consoleErrors"] == []

@@ -65,7 +65,7 @@ let failed = null;
 try {
   const page = await browser.newPage({ viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
   const consoleErrors = [];
-  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${m.text()} (${m.location().url}:${m.location().lineNumber})`); });
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
   // The host page and its script are served by the browser itself on the server's origin; /mcp is the server.
   await page.route(`${mcpUrl.origin}/__test_host__/**`, (route) => {
@@ -164,6 +164,11 @@ try {
     return status === "cancelled" ? status : "";
   });
   step(`cancelled from the view: ${report.cancelNote}`);
+
+  // A view opened by a call that failed says why.
+  await page.evaluate(([n, a]) => window.host.open(n, a, "second"), ["jobs_get", { job_id: "nosuchjob" }]);
+  report.openedOnError = await page.frameLocator("#second").locator("#banner").textContent({ timeout: 20000 });
+  step(`a view opened by a failed call: ${report.openedOnError}`);
 
   report.calls = await page.evaluate(() => window.host.calls);
   report.questions = await page.evaluate(() => window.host.questions);

@@ -46,7 +46,7 @@ async function read(uri) {
 
 // What a host does when the agent calls a tool that declares a view: fetch the ui:// resource, render it in a
 // sandboxed frame, hand it the call's input and result, and serve its own tool calls through the client.
-async function open(name, args) {
+async function open(name, args, id = "view") {
   const tool = tools.find((t) => t.name === name);
   const uri = tool?._meta?.ui?.resourceUri;
   if (!uri) throw new Error(`${name} declares no view`);
@@ -56,7 +56,7 @@ async function open(name, args) {
   const html = content.text.replace(/<head>/i, `<head>${policy}`);
 
   const frame = document.createElement("iframe");
-  frame.id = "view";
+  frame.id = id;
   frame.setAttribute("sandbox", "allow-scripts");
   frame.style.cssText = "width: 100%; height: 480px; border: 1px solid #d6d3d1; border-radius: 8px;";
   document.getElementById("stage").append(frame);
