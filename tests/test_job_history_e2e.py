@@ -21,6 +21,7 @@ from tests.support import (
     RunningSandbox,
     advance_in_steps,
     assert_matches_output_schema,
+    error_of,
     in_process,
     ok,
     wait_for_job,
@@ -118,3 +119,16 @@ async def test_a_download_records_its_progress_series(sandbox: RunningSandbox, s
     assert [point["at"] for point in points] == sorted(point["at"] for point in points)
     assert full["states"][-1]["status"] == "completed"
     assert waited["history"]["series"]["progress"] == points  # jobs_wait shows it too
+
+
+async def test_an_unknown_history_view_is_refused_naming_the_views(sandbox: RunningSandbox, state_dir: Path) -> None:
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        refused = await client.call_tool("jobs_get", {"job_id": "nosuchjob1", "history": "everything"})
+        still = await client.call_tool("jobs_get", {"job_id": "nosuchjob1"})
+
+    error = error_of(refused)
+    assert error["kind"] == "validation"
+    (violation,) = error["violations"]
+    assert violation["pointer"] == "/history"
+    assert all(view in violation["message"] for view in ("compact", "full", "none")), violation
+    assert error_of(still)["kind"] == "not_found"  # the server kept serving
