@@ -132,3 +132,28 @@ async def test_an_unknown_history_view_is_refused_naming_the_views(sandbox: Runn
     assert violation["pointer"] == "/history"
     assert all(view in violation["message"] for view in ("compact", "full", "none")), violation
     assert error_of(still)["kind"] == "not_found"  # the server kept serving
+
+
+async def test_a_restarted_server_keeps_a_trainings_history_and_adds_to_it(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    async with (
+        in_process(sandbox.env(), state_dir, allow_dirs=[EXAMPLE_DATA]) as (server, _),
+        Client(server, mode="legacy") as client,
+    ):
+        await ready_to_train(client, sandbox)
+        job_id = (await ok(client, "training_start_training"))["job"]["id"]
+        for epoch in (1, 2):
+            sandbox.emulators.clock.advance(EPOCH_SECONDS)
+            await job_when(client, job_id, lambda j, e=epoch: j["history"]["points"].get("loss", 0) >= e)
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        kept = (await ok(client, "jobs_get", {"job_id": job_id}))["job"]["history"]
+        for epoch in (3, 4):
+            sandbox.emulators.clock.advance(EPOCH_SECONDS)
+            job = await job_when(client, job_id, lambda j, e=epoch: j["history"]["points"].get("loss", 0) >= e)
+
+    assert [point["step"] for point in kept["series"]["loss"]] == [1, 2]
+    assert job["status"] == "completed"
+    results = training_state(sandbox).history()
+    assert values(job["history"]["series"]["loss"]) == [(r.epoch, r.loss) for r in results]
+    assert [s["status"] for s in job["history"]["states"]] == ["working", "working", "completed"]
