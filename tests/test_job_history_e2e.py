@@ -21,6 +21,7 @@ from tests.support import (
     RunningSandbox,
     advance_in_steps,
     assert_matches_output_schema,
+    error_of,
     in_process,
     ok,
     wait_for_job,
@@ -118,3 +119,41 @@ async def test_a_download_records_its_progress_series(sandbox: RunningSandbox, s
     assert [point["at"] for point in points] == sorted(point["at"] for point in points)
     assert full["states"][-1]["status"] == "completed"
     assert waited["history"]["series"]["progress"] == points  # jobs_wait shows it too
+
+
+async def test_an_unknown_history_view_is_refused_naming_the_views(sandbox: RunningSandbox, state_dir: Path) -> None:
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        refused = await client.call_tool("jobs_get", {"job_id": "nosuchjob1", "history": "everything"})
+        still = await client.call_tool("jobs_get", {"job_id": "nosuchjob1"})
+
+    error = error_of(refused)
+    assert error["kind"] == "validation"
+    (violation,) = error["violations"]
+    assert violation["pointer"] == "/history"
+    assert all(view in violation["message"] for view in ("compact", "full", "none")), violation
+    assert error_of(still)["kind"] == "not_found"  # the server kept serving
+
+
+async def test_a_restarted_server_keeps_a_trainings_history_and_adds_to_it(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    async with (
+        in_process(sandbox.env(), state_dir, allow_dirs=[EXAMPLE_DATA]) as (server, _),
+        Client(server, mode="legacy") as client,
+    ):
+        await ready_to_train(client, sandbox)
+        job_id = (await ok(client, "training_start_training"))["job"]["id"]
+        for epoch in (1, 2):
+            sandbox.emulators.clock.advance(EPOCH_SECONDS)
+            await job_when(client, job_id, lambda j, e=epoch: j["history"]["points"].get("loss", 0) >= e)
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
+        kept = (await ok(client, "jobs_get", {"job_id": job_id}))["job"]["history"]
+        for epoch in (3, 4):
+            sandbox.emulators.clock.advance(EPOCH_SECONDS)
+            job = await job_when(client, job_id, lambda j, e=epoch: j["history"]["points"].get("loss", 0) >= e)
+
+    assert [point["step"] for point in kept["series"]["loss"]] == [1, 2]
+    assert job["status"] == "completed"
+    results = training_state(sandbox).history()
+    assert values(job["history"]["series"]["loss"]) == [(r.epoch, r.loss) for r in results]
+    assert [s["status"] for s in job["history"]["states"]] == ["working", "working", "completed"]

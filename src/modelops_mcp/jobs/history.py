@@ -31,7 +31,7 @@ class StateEntry(BaseModel):
 
 class Point(BaseModel):
     at: str
-    step: float | None = None
+    step: int | float | None = None  # an epoch stays an int in the JSON
     value: float
 
 

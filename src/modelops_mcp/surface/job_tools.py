@@ -92,7 +92,7 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
             "A job: status, progress (0..1), message, operation (the tool that started it), remote (the "
             "backend's ids), state (its raw state), history (states, metric series: compact unless history: "
             "full) and, once ended, result or error. Asks the backend at most once per poll interval.",
-            {"job_id": _JOB_ID, "history": {"enum": list(HISTORY_VIEWS)}},
+            {"job_id": _JOB_ID, "history": {"type": "string", "enum": list(HISTORY_VIEWS)}},
             ["job_id"],
             one_job,
             READ_ONLY,
