@@ -283,6 +283,7 @@ class Poller:
             )
             job.error = error.model_dump(exclude_none=True)
             job.finished_at = job.updated_at = now_iso()
+            job.note()
             self.drop(job.id)
         else:
             entry.delay = min(entry.delay * 2, self.policy.max)
@@ -297,6 +298,7 @@ class Poller:
         job.message = error.message
         job.error = error.model_dump(exclude_none=True)
         job.finished_at = job.updated_at = now_iso()
+        job.note()
         self.drop(job.id)
         log.warning("job %s: %s", job.id, error.message)
         self.store.save(job)
@@ -346,6 +348,7 @@ class Poller:
         job.status, job.state, job.message = seen.status, seen.state, seen.message
         if seen.progress is not None or seen.status == "completed":
             job.progress = 1.0 if seen.status == "completed" else seen.progress
+        job.note(seen.metrics)  # a new point or state is a visible change (see Job.visible)
         if polled:  # a pushed update is not a poll: the count measures what we cost the backend
             job.polls = self._polled(job)
         if job.terminal:

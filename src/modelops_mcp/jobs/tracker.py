@@ -74,6 +74,7 @@ class Tracker:
             job = Job(id=new_job_id(), backend=op.backend, operation=op.tool_name, remote=remote, origin=stored)
             if not self.store.exists(job.id):
                 break
+        job.note()
         self.store.insert(job)
         self._poller.follow(job)
         return job
@@ -143,6 +144,7 @@ class Tracker:
         before = job.visible()
         job.status = "cancelled"
         job.message = outcome.message
+        job.note()
         job.finished_at = job.updated_at = now_iso()
         self.store.save(job)
         self._poller.drop(job_id)
