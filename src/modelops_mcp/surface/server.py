@@ -12,7 +12,6 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from modelops_mcp import __version__
-from modelops_mcp.app.runtime import Runtime
 from modelops_mcp.jobs import Job
 from modelops_mcp.jobs.tracker import UnknownJob
 from modelops_mcp.surface import backends_setup, dashboard, prompts, resources
@@ -21,6 +20,7 @@ from modelops_mcp.surface.discovery import DiscoveryTools
 from modelops_mcp.surface.exposure import SETUP_TOOL
 from modelops_mcp.surface.job_tools import JobTools
 from modelops_mcp.surface.listing import listed_tools
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.roots import client_roots
 from modelops_mcp.surface.subscriptions import Subscriptions
 from modelops_mcp.surface.tasks import Tasks, client_wants_tasks
