@@ -25,11 +25,12 @@ import anyio
 import common
 import httpx
 
-from modelops_mcp.config import Limits, Settings
+from modelops_mcp.app.runtime import open_runtime
+from modelops_mcp.calls.executor import Calls
 from modelops_mcp.jobs import JobStore
-from modelops_mcp.jobs.tracker import PollPolicy, Tracker
-from modelops_mcp.runtime import open_runtime
-from modelops_mcp.tools.executor import Calls
+from modelops_mcp.jobs.polling import PollPolicy
+from modelops_mcp.jobs.tracker import Tracker
+from modelops_mcp.settings.config import Limits, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jobs_bench import seed_jobs, status_urls
@@ -51,7 +52,7 @@ async def measure(jobs: int, rounds: int, profile: bool) -> dict[str, Any]:
             # polls below happen (the runtime's tracker follows an empty store).
             store = JobStore(state / "jobs" / "jobs.sqlite3")
             policy = PollPolicy(min_interval=0.001, initial=3600, max=3600)
-            executor = runtime.executor
+            executor = runtime.executor.executor
             tracker = Tracker(store, runtime.catalog, Calls(executor), runtime.redactor, policy, executor.base_url)
             tracker.resume()
             await tracker.refresh(ids[0])

@@ -12,9 +12,9 @@ import pytest
 from mcp import Client
 from mcp.server import runner
 
+from modelops_mcp.core.redact import MASK, Redactor
 from modelops_mcp.jobs import JobStore
 from modelops_mcp.jobs.model import Job
-from modelops_mcp.redact import MASK, Redactor
 from tests.support import CAILA_FIT, RunningSandbox, in_process, ok
 
 pytestmark = pytest.mark.anyio
