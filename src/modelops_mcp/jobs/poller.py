@@ -12,6 +12,7 @@ A job whose adapter streams progress (Pieces' WebSocket) is not polled while its
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
@@ -20,6 +21,7 @@ from typing import cast
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from modelops_mcp.core.errors import ToolError, ToolFailure
 from modelops_mcp.core.redact import Redactor
@@ -35,7 +37,7 @@ from modelops_mcp.jobs.age import age_s, too_old
 from modelops_mcp.jobs.changes import Changes
 from modelops_mcp.jobs.model import Job, PollInfo, now_iso
 from modelops_mcp.jobs.origin import mismatch, origin_of
-from modelops_mcp.jobs.polling import BOOKKEEPING_WRITE_S, MAX_STREAMS, READ_WAIT_S, Entry, PollPolicy
+from modelops_mcp.jobs.polling import MAX_STREAMS, READ_WAIT_S, Entry, PollPolicy
 from modelops_mcp.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ class Poller:
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
         self._wake = anyio.Event()
-        self._limiter = anyio.CapacityLimiter(self.policy.concurrency)
+        self._waking_at = -math.inf  # when the scheduling loop wakes by itself (-inf: it is not waiting)
         # A poll a reader asks for (jobs_get, jobs_wait) has its own slots: with thousands of jobs due, a
         # read queued behind the background polls waited tens of seconds. Still one poll per job at a time
         # and none closer than min_interval, so the backend sees at most twice `concurrency` at once.
@@ -111,21 +113,16 @@ class Poller:
         self._schedule(entry, time.monotonic())
         self._open_stream(entry, job)
 
-    # ---- reads ------------------------------------------------------------------------------------
+    # ---- reads (with the poll bookkeeping held here but not written yet), some asking for a poll -----
 
     def current(self, job: Job) -> Job:
-        """A job read from the store, with the poll bookkeeping held here but not written yet."""
         entry = self._entries.get(job.id)
-        if entry is not None and entry.polls is not None:
-            job.polls = entry.polls
+        job.polls = job.polls if entry is None or entry.polls is None else entry.polls
         return job
 
     def load(self, job_id: str) -> Job | None:
-        """The stored job as this process knows it (`current`)."""
         job = self.store.get(job_id)
         return None if job is None else self.current(job)
-
-    # ---- reads that ask for a poll -----------------------------------------------------------------
 
     async def first_look(self, job_id: str) -> None:
         """Until the job's first status poll (or pushed update) has answered, READ_WAIT_S at most.
@@ -170,13 +167,20 @@ class Poller:
         self._seq += 1
         entry.due, entry.seq = due, self._seq
         heapq.heappush(self._heap, (due, self._seq, entry.job_id))
-        self._wake.set()
+        # Woken only for a poll due before it would wake anyway (a job rescheduled after its poll rarely is).
+        if due < self._waking_at:
+            self._wake.set()
 
     def drop(self, job_id: str) -> None:
         """Stop polling the job (cancelled, ended, or no longer followed)."""
         self._entries.pop(job_id, None)  # its heap items become stale and are skipped
 
     async def _schedule_loop(self, tg: TaskGroup) -> None:
+        # `concurrency` workers take the due polls in turn: the bound on background polls in flight, without
+        # a task and a limiter slot per poll (with 10,000 jobs, that bookkeeping cost a sixth of a poll's CPU).
+        due, polls = anyio.create_memory_object_stream[Entry](math.inf)
+        for _ in range(self.policy.concurrency):
+            tg.start_soon(self._worker, polls)
         while True:
             now = time.monotonic()
             while self._heap and self._heap[0][0] <= now:
@@ -185,11 +189,17 @@ class Poller:
                 if entry is None or entry.seq != seq or entry.inflight is not None or entry.streaming:
                     continue  # a streaming job is polled again once its stream ends
                 self._begin(entry)
-                tg.start_soon(self._poll, entry)
+                due.send_nowait(entry)
             wait = self._heap[0][0] - now if self._heap else math.inf
             self._wake = anyio.Event()
+            self._waking_at = now + wait
             with anyio.move_on_after(wait):
                 await self._wake.wait()
+            self._waking_at = -math.inf
+
+    async def _worker(self, polls: MemoryObjectReceiveStream[Entry]) -> None:
+        async for entry in polls:
+            await self._poll(entry)
 
     def _open_stream(self, entry: Entry, job: Job) -> None:
         adapter = self._adapters.get(job.operation)
@@ -230,10 +240,11 @@ class Poller:
         return entry.inflight
 
     async def _poll(self, entry: Entry, limiter: anyio.CapacityLimiter | None = None) -> None:
+        """One poll of `entry`: a reader's under `limiter`; a worker's (no limiter) is bounded by their number."""
         assert entry.inflight is not None
         retry_after: float | None = None
         try:
-            async with limiter or self._limiter:
+            async with limiter or contextlib.nullcontext():
                 retry_after = await self._poll_once(entry)
         finally:
             entry.last_poll = time.monotonic()
@@ -383,10 +394,6 @@ class Poller:
         changed = job.visible() != before
         if changed:
             job.updated_at = now_iso()
-        now = time.monotonic()
-        if changed or job.terminal or now - entry.written >= BOOKKEEPING_WRITE_S:
+        if entry.must_write(job, changed):
             self.store.save(job)
-            entry.written, entry.polls = now, None
-        else:
-            entry.polls = job.polls  # nothing a reader sees changed: no write (see BOOKKEEPING_WRITE_S)
         await self._changes.announce(job, before)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from modelops_mcp.jobs.model import PollInfo
+from modelops_mcp.jobs.model import Job, PollInfo
 
 # Longest a reader (jobs_get, jobs_wait) waits for a poll another task already has on its way.
 READ_WAIT_S = 1.0
@@ -52,3 +52,12 @@ class Entry:
         self.streams = 0  # streams opened for this job, bounded by MAX_STREAMS
         self.polls: PollInfo | None = None  # bookkeeping newer than the store's (see BOOKKEEPING_WRITE_S)
         self.written = time.monotonic()  # when this job's row was last written
+
+    def must_write(self, job: Job, changed: bool) -> bool:
+        """Whether a poll's outcome is written now; if not, its bookkeeping is kept here (BOOKKEEPING_WRITE_S)."""
+        now = time.monotonic()
+        if changed or job.terminal or now - self.written >= BOOKKEEPING_WRITE_S:
+            self.written, self.polls = now, None
+            return True
+        self.polls = job.polls  # nothing a reader sees changed
+        return False
