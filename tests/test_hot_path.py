@@ -3,19 +3,26 @@ result's structuredContent, job results are redacted once, jobs_list serialises 
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import anyio
+import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.server import runner
+from mcp_types import methods
+from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 
 from modelops_mcp.core.redact import MASK, Redactor
 from modelops_mcp.jobs import JobStore
 from modelops_mcp.jobs.model import Job
+from modelops_mcp.surface.wire_result import SieveBypass, wire_result
 from tests.support import CAILA_FIT, RunningSandbox, in_process, ok
+from tests.test_large_answers import RESULTS, wire
 
 pytestmark = pytest.mark.anyio
 
@@ -100,3 +107,19 @@ async def test_a_poll_that_changes_nothing_visible_writes_nothing(sandbox: Runni
             assert stored.polls.count >= seen["polls"]["count"] + 1
         finally:
             on_disk.close()
+
+
+@pytest.mark.parametrize("result", RESULTS)
+@pytest.mark.parametrize("version", sorted(KNOWN_PROTOCOL_VERSIONS))
+async def test_the_bypass_puts_on_the_wire_what_the_sieve_gave(result: types.CallToolResult, version: str) -> None:
+    """Through SieveBypass, as the SDK's runner calls it: every protocol version's wire is the model's."""
+
+    async def runner_inner(ctx: Any) -> dict[str, Any]:  # what ServerRunner's `_inner` does after the handler
+        handed = wire_result(result)  # a model without structured content is handed over as it is
+        dumped = (
+            handed if isinstance(handed, dict) else handed.model_dump(by_alias=True, mode="json", exclude_none=True)
+        )
+        return methods.serialize_server_result("tools/call", version, dumped)
+
+    bypassed = await SieveBypass()(cast(Any, SimpleNamespace(method="tools/call")), runner_inner)
+    assert json.dumps(bypassed) == wire(version, result.model_dump(by_alias=True, mode="json", exclude_none=True))
