@@ -31,15 +31,16 @@ async def test_the_sdk_sieve_never_walks_the_structured_content(
     sandbox: RunningSandbox, state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sieved: list[Any] = []
-    real = runner._methods.serialize_server_result
+    real = methods.serialize_server_result  # the module the SDK's runner calls it from
 
     def spy(method: str, version: str, data: Any, **kwargs: Any) -> dict[str, Any]:
         # The server's sieve only (the client checks what it receives with the same function).
         if method == "tools/call" and sys._getframe(1).f_code is runner.ServerRunner._serialize.__code__:
             sieved.append(data.get("structuredContent"))
-        return real(method, version, data, **kwargs)
+        sieved_result: dict[str, Any] = real(method, version, data, **kwargs)
+        return sieved_result
 
-    monkeypatch.setattr(runner._methods, "serialize_server_result", spy)
+    monkeypatch.setattr(methods, "serialize_server_result", spy)
     async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
         listed = await ok(client, "datarobot_list_custom_models", {})
     # The client got the whole answer, and the SDK validated and dumped an empty object in its place.

@@ -7,6 +7,7 @@ import io
 import os
 import threading
 from pathlib import Path
+from typing import Any, cast
 
 import anyio
 import httpx
@@ -28,7 +29,7 @@ class ReadsSeen(io.FileIO):
         super().__init__(path, "r")
         self.threads = threads
 
-    def read(self, size: int = -1, /) -> bytes:
+    def read(self, size: int | None = -1, /) -> bytes:
         self.threads.append(threading.current_thread().name)
         return super().read(size)
 
@@ -52,6 +53,7 @@ async def test_a_multipart_file_is_read_off_the_loop_into_the_same_body(tmp_path
     threads: list[str] = []
     with ReadsSeen(path, threads) as handle:
         request = build_request(op, {"file": str(path)}, "http://127.0.0.1:9/api/v2", {"file": (path, handle)})
+        assert isinstance(request.stream, httpx.AsyncByteStream)
         sent = b"".join([chunk async for chunk in request.stream])  # as httpx's AsyncClient sends it
         loop_thread = threading.current_thread().name
         assert threads
@@ -88,6 +90,6 @@ async def test_an_uploaded_file_arrives_intact_while_another_session_is_served(
             tg.start_soon(ping_meanwhile)
             started = await ok(uploader, "datarobot_upload_dataset", {"file": str(path)})
             done.set()
-    stored = sandbox.emulators.state("datarobot").datasets[started["catalogId"]]
+    stored = cast(Any, sandbox.emulators.state("datarobot")).datasets[started["catalogId"]]
     assert stored.data == data
     assert pings >= 1  # the other session was answered while the upload ran
