@@ -1,4 +1,4 @@
-"""Command line: serve | demo | sandbox | tools | jobs | doctor | install. Thin: parse, then call one function."""
+"""Command line: serve | demo | sandbox | tools | jobs | doctor | install | store. Thin: parse, call one function."""
 
 from __future__ import annotations
 
@@ -149,6 +149,24 @@ def _parser() -> argparse.ArgumentParser:
         help="largest JSON answer read inline, in MiB; a larger one is saved to a file (8; env "
         "MODELOPS_MAX_RESPONSE_MB)",
     )
+    serve.add_argument(
+        "--store",
+        metavar="URL",
+        help="keep jobs and session keys in PostgreSQL, shared by replicas: postgresql://user:pass@host/db "
+        "(env MODELOPS_STORE_URL; default: SQLite in the state dir); docs/DEPLOY.md",
+    )
+    serve.add_argument(
+        "--lease-time",
+        metavar="S",
+        help="with --store: seconds a replica's claim on a job lasts unrenewed; a dead replica's jobs are "
+        "taken over after it (15; env MODELOPS_LEASE_TIME)",
+    )
+
+    store = sub.add_parser("store", help="manage the shared job store (PostgreSQL)")
+    store_sub = store.add_subparsers(dest="store_command", required=True)
+    migrate = store_sub.add_parser("migrate", help="copy a state dir's jobs and session keys into PostgreSQL")
+    migrate.add_argument("--state-dir", help="the state dir to copy from (env MODELOPS_STATE_DIR)")
+    migrate.add_argument("--store", metavar="URL", help="the PostgreSQL URL to copy into (env MODELOPS_STORE_URL)")
 
     jobs = sub.add_parser("jobs", help="list the jobs in the state dir, or show one")
     jobs.add_argument("--state-dir", help="where the server keeps its state (env MODELOPS_STATE_DIR)")
@@ -401,6 +419,16 @@ def _check_jobs_backend(settings: Settings, backend: str) -> None:
     raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(known)}")
 
 
+def _run_store(args: argparse.Namespace) -> int:
+    from modelops_mcp.jobs.migrate import migrate_state
+
+    settings = _settings(args)
+    if settings.store_url is None:
+        raise ValueError("store migrate: name the PostgreSQL store to copy into with --store or MODELOPS_STORE_URL")
+    print(migrate_state(settings.state_dir, settings.store_url.get_secret_value()))
+    return 0
+
+
 def _run_install(args: argparse.Namespace) -> int:
     from modelops_mcp.install import run_install
 
@@ -417,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "jobs": _run_jobs,
         "doctor": _run_doctor,
         "install": _run_install,
+        "store": _run_store,
     }
     try:
         return runners[args.command](args)

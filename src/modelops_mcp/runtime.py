@@ -16,6 +16,7 @@ from modelops_mcp.backends import BackendClient, BackendConfig
 from modelops_mcp.config import Limits, Settings
 from modelops_mcp.exposure import Exposure, expose
 from modelops_mcp.jobs import JobStore
+from modelops_mcp.jobs.store import Store
 from modelops_mcp.jobs.tracker import PollPolicy, Tracker
 from modelops_mcp.listing import shown_output_schemas
 from modelops_mcp.redact import RedactingFilter, Redactor
@@ -23,7 +24,7 @@ from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.tools.catalog import Catalog, Operation, load_catalog
 from modelops_mcp.tools.executor import Calls, Executor, Workspace
 from modelops_mcp.tools.labels import ClassNames
-from modelops_mcp.tools.sessions import SessionKeys
+from modelops_mcp.tools.sessions import SessionKeys, SessionKeyStore, StoredSessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, UploadPolicy
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,22 @@ def _warn_of_home(settings: Settings) -> None:
         )
 
 
+def _open_store(settings: Settings, redactor: Redactor) -> tuple[Store, SessionKeyStore]:
+    """SQLite in the state dir, or the shared PostgreSQL store that replicas use (docs/DEPLOY.md)."""
+    if settings.store_url is None:
+        return JobStore(settings.jobs_db), SessionKeys(settings.sessions_file)
+    # Imported only here: a one-machine server never loads the driver.
+    import psycopg
+
+    from modelops_mcp.jobs.pg_store import PgJobStore
+
+    url = settings.store_url.get_secret_value()
+    redactor.add(psycopg.conninfo.conninfo_to_dict(url).get("password"))  # type: ignore[arg-type]
+    store = PgJobStore(url, settings.lease_s)
+    log.info("jobs are kept in the shared store; this replica is %s", store.replica)
+    return store, StoredSessionKeys(store)
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: bool = False) -> AsyncIterator[Runtime]:
     """`sandbox`: `env` points every backend at the sandbox (which configures them all)."""
@@ -113,15 +130,15 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
     remove_log_redaction = install_log_redaction(redactor)
     _warn_of_home(settings)
     settings.ensure_state_dir()
+    store, sessions = _open_store(settings, redactor)
     workspace = Workspace(
         files=LocalFiles(UploadPolicy(tuple(settings.allow_dirs), settings.limits.max_upload_bytes)),
-        sessions=SessionKeys(settings.sessions_file),
+        sessions=sessions,
         downloads=settings.downloads_dir.expanduser().resolve(),
         class_names=ClassNames(settings.state_dir / "class_names.json"),
     )
     shown = shown_output_schemas(settings, catalog)
     executor = Executor(catalog, clients, settings.limits, redactor, workspace, shown)
-    store = JobStore(settings.jobs_db)
     tracker = Tracker(store, catalog, Calls(executor), redactor, poll_policy(settings.limits), executor.base_url)
     executor.jobs = tracker
     executor.next_steps.callable_tools = frozenset(exposed)  # an error names only tools a client can call
@@ -131,6 +148,12 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
     try:
         async with anyio.create_task_group() as tg:
             await tg.start(tracker.run)
+            if settings.store_url is not None:
+                from modelops_mcp.jobs.pg_listen import listen_for_changes
+
+                replica = getattr(store, "replica", "")
+                url = settings.store_url.get_secret_value()
+                await tg.start(listen_for_changes, url, replica, tracker.changed_elsewhere)
             try:
                 yield Runtime(
                     settings=settings,

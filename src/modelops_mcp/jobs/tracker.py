@@ -35,7 +35,7 @@ from modelops_mcp.jobs.age import age_s, too_old
 from modelops_mcp.jobs.builtin import build_adapters
 from modelops_mcp.jobs.model import Job, PollInfo, new_job_id, now_iso
 from modelops_mcp.jobs.origin import mismatch, origin_of
-from modelops_mcp.jobs.store import JobStore
+from modelops_mcp.jobs.store import Store
 from modelops_mcp.redact import Redactor
 from modelops_mcp.tools.catalog import Catalog, Operation
 from modelops_mcp.tools.errors import ToolError, ToolFailure
@@ -86,7 +86,7 @@ class _Entry:
 class Tracker:
     def __init__(
         self,
-        store: JobStore,
+        store: Store,
         catalog: Catalog,
         call: Caller,
         redactor: Redactor,
@@ -119,11 +119,11 @@ class Tracker:
         """`listener(job)` runs after every visible change (status, progress, message, state) is stored."""
         self._listeners.append(listener)
 
-    def resume(self) -> int:
-        """Pick up every unfinished job in the store (after a restart); returns how many."""
+    def resume(self, job_ids: list[str] | None = None) -> int:
+        """Pick up every unfinished job in the store (after a restart), or `job_ids`; returns how many."""
         now = time.monotonic()
         resumed = 0
-        for index, job_id in enumerate(self.store.active_ids()):
+        for index, job_id in enumerate(self.store.active_ids() if job_ids is None else job_ids):
             if job_id in self._entries:
                 continue
             entry = _Entry(job_id, self.policy.initial)
@@ -143,7 +143,26 @@ class Tracker:
             if count:
                 log.info("resumed %d unfinished job(s)", count)
             task_status.started()
+            if self.store.lease_s is not None:
+                tg.start_soon(self._hold_leases, self.store.lease_s)
             await self._schedule_loop(tg)
+
+    async def _hold_leases(self, lease_s: float) -> None:
+        """A shared store: renew this replica's leases three times per lease time, take over the expired ones
+        (a replica that died), and stop following the jobs another replica holds now."""
+        while True:
+            await anyio.sleep(lease_s / 3)
+            try:
+                held = self.store.active_ids()
+            except Exception:  # the database is away: polls fail on their own; try again next round
+                log.exception("renewing job leases failed")
+                continue
+            kept = set(held)
+            for job_id in [job_id for job_id in self._entries if job_id not in kept]:
+                self._drop(job_id)
+            taken = self.resume(held)
+            if taken:
+                log.info("took over %d job(s) whose lease had expired", taken)
 
     # ---- starting, reading, waiting, cancelling --------------------------------------------------
 
@@ -382,6 +401,8 @@ class Tracker:
             self._drop(entry.job_id)
             log.warning("job %s: %s is no longer in the catalog; not followed", job.id, job.operation)
             return None
+        if not self.store.may_poll(job.id, self.policy.min_interval):
+            return None  # a shared store: polled by another replica within the interval, or held by one now
         age = age_s(job)
         if age > self.policy.max_age:
             await self._expire(job, too_old(job, age, self.policy.max_age))
@@ -503,9 +524,23 @@ class Tracker:
         self.store.save(job)
         await self._changed_to(job, before)
 
+    async def changed_elsewhere(self, job_id: str) -> None:
+        """Another replica stored a visible change of `job_id` (a shared store's notice): wake this replica's
+        waiters and listeners as if it had polled the change itself."""
+        job = self.store.get(job_id)
+        if job is None:
+            return
+        if job_id in self._entries and (job.terminal or not job.following):
+            self._drop(job_id)  # cancelled or let go of through another replica
+        await self._wake_for(job)
+
     async def _changed_to(self, job: Job, before: tuple[Any, ...]) -> None:
         if job.visible() == before:
             return
+        self.store.announce(job.id)
+        await self._wake_for(job)
+
+    async def _wake_for(self, job: Job) -> None:
         event = self._changed.pop(job.id, None)
         if event is not None:
             event.set()

@@ -31,7 +31,7 @@ from modelops_mcp.tools.payloads import PAYLOADS, Payload, PayloadError
 from modelops_mcp.tools.request import SetMember, build_request
 from modelops_mcp.tools.response import error_from_response, parse_answer, success_result
 from modelops_mcp.tools.routes import route_url, same_origin
-from modelops_mcp.tools.sessions import SessionKeys
+from modelops_mcp.tools.sessions import SessionKeyStore
 from modelops_mcp.tools.uploads import LocalFiles, RootsProvider
 from modelops_mcp.tools.validation import ArgumentValidator
 
@@ -49,7 +49,7 @@ class Workspace:
     """Where files come from and go to, and what the server remembers between calls."""
 
     files: LocalFiles
-    sessions: SessionKeys
+    sessions: SessionKeyStore
     downloads: Path
     class_names: ClassNames | None = None  # for backends that answer classes by number (tools/labels.py)
 
