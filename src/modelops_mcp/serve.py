@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Literal
@@ -10,6 +11,7 @@ from modelops_mcp.config import Settings
 from modelops_mcp.http_auth import HttpAccess, http_access
 from modelops_mcp.runtime import open_runtime
 from modelops_mcp.server import build_server
+from modelops_mcp.store_url import shown_url
 from modelops_mcp.transports import run_http, run_stdio
 
 Transport = Literal["stdio", "http"]
@@ -36,6 +38,11 @@ async def serve(
             env = {**env, **emulators.env(url)}
             settings = settings.for_sandbox()
         runtime = await stack.enter_async_context(open_runtime(settings, env, sandbox=sandbox))
+        if settings.store_url is not None:
+            # On stderr, like the URL: which replica this is, to match the database's lease_owner column.
+            shown = shown_url(settings.store_url.get_secret_value())
+            replica = getattr(runtime.jobs.store, "replica", "?")
+            print(f"modelops-mcp: jobs in the shared store {shown}; this is replica {replica}", file=sys.stderr)
         server = build_server(runtime)
         if transport == "stdio":
             await run_stdio(server)

@@ -1,0 +1,202 @@
+"""Replicas sharing jobs on one PostgreSQL database: followed anywhere, polled once, and a SIGKILL loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from pydantic import SecretStr
+
+from modelops_mcp.jobs.model import TERMINAL
+from tests.postgres import PASSWORD, PostgresCluster
+from tests.support import (
+    CAILA_FIT,
+    RunningSandbox,
+    advance_later,
+    http_client,
+    in_process,
+    sandbox_in_thread,
+    start_http_server,
+    stop_process,
+    structured,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.anyio]
+
+POLL_INTERVAL = 0.5
+LEASE_S = 2.0
+STARTS = 300
+KILL_AFTER = 150  # acknowledged starts before one replica is SIGKILLed
+RESULTS = Path(os.environ.get("MODELOPS_REPLICA_REPORT", "")) if os.environ.get("MODELOPS_REPLICA_REPORT") else None
+
+
+def status_polls(sandbox: RunningSandbox) -> dict[str, list[float]]:
+    """Each Caila job's status calls, by time of answer."""
+    polls: dict[str, list[float]] = defaultdict(list)
+    for request in sandbox.requests("caila"):
+        if request.method == "GET" and re.search(r"/job/\d+$", request.path):
+            polls[request.path].append(request.time)
+    return polls
+
+
+def owner_of(postgres: PostgresCluster, url: str, job_id: str) -> str:
+    return str(postgres.query(url, "SELECT lease_owner FROM jobs WHERE id = %s", job_id)[0][0])
+
+
+async def test_a_job_started_on_one_replica_is_waited_on_and_heard_on_another(
+    sandbox: RunningSandbox, postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    url = postgres.database()
+    shared: dict[str, Any] = {"store_url": SecretStr(url), "lease_s": 5.0}
+    async with (
+        in_process(sandbox.env(), tmp_path / "a", **shared) as (server_a, runtime_a),
+        in_process(sandbox.env(), tmp_path / "b", **shared) as (server_b, runtime_b),
+        Client(server_a, mode="legacy") as a,
+        Client(server_b) as b,
+    ):
+        started = await a.call_tool("caila_fit_service", CAILA_FIT)
+        handle = structured(started)["job"]
+        events: list[str] = []
+        async with b.listen(resource_subscriptions=[handle["uri"]]) as subscription:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(advance_later, sandbox, (0.3, 30), (0.3, 600))  # PENDING → RUNNING → SUCCESS
+
+                async def hear() -> None:
+                    with anyio.fail_after(20):
+                        async for event in subscription:
+                            events.append(event.uri)  # type: ignore[union-attr]
+                            break
+
+                tg.start_soon(hear)
+                waited = structured(await b.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30}))
+        listed = structured(await b.call_tool("jobs_list", {}))["jobs"]
+    assert waited["timed_out"] is False
+    assert waited["job"]["status"] == "completed"
+    assert events == [handle["uri"]]  # B's subscriber heard of a change only A polled
+    assert [job["id"] for job in listed] == [handle["id"]]
+    # Only A polled it: the lease is A's, and only a lease holder may stamp a poll.
+    replica_a = getattr(runtime_a.jobs.store, "replica")
+    assert owner_of(postgres, url, handle["id"]) == replica_a != getattr(runtime_b.jobs.store, "replica")
+    assert structured(started)["job"]["status"] == "working"
+
+
+async def test_three_replicas_one_sigkilled_midway_lose_no_job_and_never_poll_one_twice_in_an_interval(
+    postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    url = postgres.database()
+    args = ("--store", url, "--lease-time", str(LEASE_S), "--poll-interval", str(POLL_INTERVAL), "--poll-max", "4")
+    with sandbox_in_thread() as sandbox:
+        procs, urls, errlogs = [], [], []
+        try:
+            for n in range(3):
+                proc, mcp_url, errlog = start_http_server(sandbox.env(), tmp_path / f"r{n}", *args)
+                procs.append(proc)
+                urls.append(mcp_url)
+                errlogs.append(errlog)
+            replicas = [re.findall(r"this is replica (\S+)", log.read_text())[0] for log in errlogs]
+            began = time.monotonic()
+            acked, broken = await start_jobs(urls, procs[2])
+            start_s = time.monotonic() - began
+            starts_done = time.monotonic()
+            # The starts the killed replica acknowledged: still there, and taken over by a live replica.
+            by_replica: dict[int, list[str]] = defaultdict(list)
+            for job_id, replica in acked.items():
+                by_replica[replica].append(job_id)
+            sandbox.emulators.clock.advance(30)  # PENDING → RUNNING
+            async with http_client(urls[1]) as waiter:
+                followed = by_replica[0][0]  # started on replica 0, waited on through replica 1
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(advance_later, sandbox, (1.0, 600))  # → SUCCESS
+                    with anyio.fail_after(60):
+                        waited = structured(await waiter.call_tool("jobs_wait", {"job_id": followed, "timeout_s": 50}))
+                with anyio.fail_after(90):
+                    while open_jobs := postgres.query(
+                        url, "SELECT count(*) FROM jobs WHERE status NOT IN ('completed', 'failed', 'cancelled')"
+                    )[0][0]:
+                        await anyio.sleep(0.2)
+            settled_s = time.monotonic() - starts_done
+            owners = dict(postgres.query(url, "SELECT id, lease_owner FROM jobs"))
+            statuses = dict(postgres.query(url, "SELECT id, status FROM jobs"))
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    stop_process(proc)
+        logs = "".join(log.read_text() for log in errlogs)
+
+    polls = status_polls(sandbox)
+    gaps = [b - a for times in polls.values() for a, b in zip(times, times[1:], strict=False)]
+    too_close = [gap for gap in gaps if gap < POLL_INTERVAL]
+    killed_jobs = by_replica[2]
+    figures = {
+        "starts": STARTS,
+        "acknowledged": len(acked),
+        "per_replica": {str(k): len(v) for k, v in sorted(by_replica.items())},
+        "replicas_whose_client_broke": broken,
+        "jobs_in_db": len(statuses),
+        "terminal": sum(1 for s in statuses.values() if s in TERMINAL),
+        "killed_replicas_jobs_taken_over": sum(1 for j in killed_jobs if owners[j] != replicas[2]),
+        "status_calls": sum(len(t) for t in polls.values()),
+        "polls_closer_than_interval": len(too_close),
+        "min_gap_s": round(min(gaps), 3) if gaps else None,
+        "start_phase_s": round(start_s, 1),
+        "starts_done_to_all_terminal_s": round(settled_s, 1),
+    }
+    if RESULTS is not None:
+        RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures))
+    assert open_jobs == 0
+    assert len(acked) >= KILL_AFTER
+    assert broken == [2]  # the live replicas answered every start sent to them
+    assert set(acked) <= set(statuses), "an acknowledged job is missing from the store"
+    assert all(statuses[job_id] == "completed" for job_id in acked), figures
+    assert killed_jobs, "the killed replica had acknowledged no job"
+    assert all(owners[job_id] in replicas[:2] for job_id in killed_jobs), figures
+    assert too_close == [], figures
+    assert waited["timed_out"] is False
+    assert waited["job"]["status"] == "completed"
+    assert owners[followed] == replicas[0]  # replica 1's wait ended on replica 0's polls
+    assert PASSWORD not in logs
+
+
+async def start_jobs(urls: list[str], victim: Any) -> tuple[dict[str, int], list[int]]:
+    """STARTS fit starts spread over the replicas, four at a time each; the third replica is SIGKILLed once
+    KILL_AFTER starts have been acknowledged. Returns {job id: replica} of every acknowledged start, and the
+    replicas whose client broke (the killed one: its calls in flight were never acknowledged)."""
+    acked: dict[str, int] = {}
+    broken: list[int] = []
+    send, receive = anyio.create_memory_object_stream[int](STARTS)
+    for n in range(STARTS):
+        send.send_nowait(n)
+    send.close()
+
+    async def drive(replica: int) -> None:
+        try:
+            async with http_client(urls[replica]) as client, anyio.create_task_group() as tg:
+
+                async def worker() -> None:
+                    async for _ in receive.clone():
+                        with anyio.fail_after(30):
+                            result = await client.call_tool("caila_fit_service", CAILA_FIT)
+                        acked[structured(result)["job"]["id"]] = replica
+                        if len(acked) == KILL_AFTER:
+                            victim.send_signal(signal.SIGKILL)
+
+                for _ in range(4):
+                    tg.start_soon(worker)
+        except Exception:
+            broken.append(replica)
+
+    with anyio.fail_after(180):
+        async with anyio.create_task_group() as tg:
+            for replica in range(len(urls)):
+                tg.start_soon(drive, replica)
+    return acked, broken
