@@ -62,7 +62,8 @@ class PostgresCluster:
 
     def query(self, url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(url, autocommit=True) as conn:
-            return conn.execute(sql, args).fetchall()  # type: ignore[arg-type]  # tests' own SQL
+            cursor = conn.execute(sql, args)  # type: ignore[arg-type]  # tests' own SQL
+            return cursor.fetchall() if cursor.description is not None else []
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -66,26 +67,28 @@ async def test_a_job_started_on_one_replica_is_waited_on_and_heard_on_another(
         started = await a.call_tool("caila_fit_service", CAILA_FIT)
         handle = structured(started)["job"]
         events: list[str] = []
-        async with b.listen(resource_subscriptions=[handle["uri"]]) as subscription:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(advance_later, sandbox, (0.3, 30), (0.3, 600))  # PENDING → RUNNING → SUCCESS
+        async with (
+            b.listen(resource_subscriptions=[handle["uri"]]) as subscription,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(advance_later, sandbox, (0.3, 30), (0.3, 600))  # PENDING → RUNNING → SUCCESS
 
-                async def hear() -> None:
-                    with anyio.fail_after(20):
-                        async for event in subscription:
-                            events.append(event.uri)  # type: ignore[union-attr]
-                            break
+            async def hear() -> None:
+                with anyio.fail_after(20):
+                    async for event in subscription:
+                        events.append(event.uri)  # type: ignore[union-attr]
+                        break
 
-                tg.start_soon(hear)
-                waited = structured(await b.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30}))
+            tg.start_soon(hear)
+            waited = structured(await b.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30}))
         listed = structured(await b.call_tool("jobs_list", {}))["jobs"]
     assert waited["timed_out"] is False
     assert waited["job"]["status"] == "completed"
     assert events == [handle["uri"]]  # B's subscriber heard of a change only A polled
     assert [job["id"] for job in listed] == [handle["id"]]
     # Only A polled it: the lease is A's, and only a lease holder may stamp a poll.
-    replica_a = getattr(runtime_a.jobs.store, "replica")
-    assert owner_of(postgres, url, handle["id"]) == replica_a != getattr(runtime_b.jobs.store, "replica")
+    replica_a = runtime_a.jobs.store.replica
+    assert owner_of(postgres, url, handle["id"]) == replica_a != runtime_b.jobs.store.replica
     assert structured(started)["job"]["status"] == "working"
 
 
@@ -118,10 +121,13 @@ async def test_three_replicas_one_sigkilled_midway_lose_no_job_and_never_poll_on
                     tg.start_soon(advance_later, sandbox, (1.0, 600))  # → SUCCESS
                     with anyio.fail_after(60):
                         waited = structured(await waiter.call_tool("jobs_wait", {"job_id": followed, "timeout_s": 50}))
-                with anyio.fail_after(90):
-                    while open_jobs := postgres.query(
-                        url, "SELECT count(*) FROM jobs WHERE status NOT IN ('completed', 'failed', 'cancelled')"
-                    )[0][0]:
+                with anyio.fail_after(90):  # the state is in the replicas' database: no event to wait on
+                    while True:
+                        open_jobs = postgres.query(
+                            url, "SELECT count(*) FROM jobs WHERE status NOT IN ('completed', 'failed', 'cancelled')"
+                        )[0][0]
+                        if not open_jobs:
+                            break
                         await anyio.sleep(0.2)
             settled_s = time.monotonic() - starts_done
             owners = dict(postgres.query(url, "SELECT id, lease_owner FROM jobs"))
@@ -133,7 +139,7 @@ async def test_three_replicas_one_sigkilled_midway_lose_no_job_and_never_poll_on
         logs = "".join(log.read_text() for log in errlogs)
 
     polls = status_polls(sandbox)
-    gaps = [b - a for times in polls.values() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for times in polls.values() for a, b in itertools.pairwise(times)]
     too_close = [gap for gap in gaps if gap < POLL_INTERVAL]
     killed_jobs = by_replica[2]
     figures = {

@@ -47,4 +47,4 @@ async def serve(
         if transport == "stdio":
             await run_stdio(server)
         else:
-            await run_http(server, host, port, access or http_access(host))
+            await run_http(server, host, port, access or http_access(host), runtime.jobs.store.ping)

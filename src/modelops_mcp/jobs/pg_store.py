@@ -214,6 +214,11 @@ class PgJobStore:
         except psycopg.Error as exc:  # the change is stored: other replicas' waiters still see it on their reads
             log.warning("job %s: could not tell the other replicas of its change: %s", job_id, _reason(exc, self.url))
 
+    def ping(self) -> None:
+        """Raises when the database does not answer within a few seconds (readiness, health.py)."""
+        with self._pool.connection(timeout=3.0) as conn:
+            conn.execute("SELECT 1 FROM jobs LIMIT 1").fetchall()
+
     # ---- other state -------------------------------------------------------------------------------------
 
     def state_get(self, name: str) -> str | None:

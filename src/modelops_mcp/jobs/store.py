@@ -76,6 +76,7 @@ class Store(Protocol):
     def ids_starting(self, prefix: str, limit: int = 100) -> list[str]: ...
     def may_poll(self, job_id: str, min_interval: float) -> bool: ...
     def announce(self, job_id: str) -> None: ...
+    def ping(self) -> None: ...
 
 
 class JobStore:
@@ -184,6 +185,11 @@ class JobStore:
 
     def announce(self, job_id: str) -> None:
         return None  # no other process to tell
+
+    def ping(self) -> None:
+        """Raises when the store cannot be read (readiness, health.py)."""
+        with self._lock:
+            self._db.execute("SELECT 1 FROM jobs LIMIT 1").fetchall()
 
     def ids_starting(self, prefix: str, limit: int = 100) -> list[str]:
         # Ids are alphanumeric, so a prefix that is not cannot match; this also keeps GLOB's `*?[` out.
