@@ -123,14 +123,15 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
     # A selection naming nothing fails before anything opens.
     exposed, exposure = expose(settings, catalog, env, sandbox=sandbox)
     redactor = Redactor()
+    settings.ensure_state_dir()
+    # Before anything that needs closing: an unreachable store stops the start with nothing left open.
+    store, sessions = _open_store(settings, redactor)
     clients = {
         name: BackendClient(BackendConfig.from_env(spec, env), settings.limits, redactor)
         for name, spec in catalog.backends.items()
     }
     remove_log_redaction = install_log_redaction(redactor)
     _warn_of_home(settings)
-    settings.ensure_state_dir()
-    store, sessions = _open_store(settings, redactor)
     workspace = Workspace(
         files=LocalFiles(UploadPolicy(tuple(settings.allow_dirs), settings.limits.max_upload_bytes)),
         sessions=sessions,
