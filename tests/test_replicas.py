@@ -92,6 +92,29 @@ async def test_a_job_started_on_one_replica_is_waited_on_and_heard_on_another(
     assert structured(started)["job"]["status"] == "working"
 
 
+async def test_a_replica_keeps_following_its_jobs_when_the_database_drops_its_connections(
+    sandbox: RunningSandbox, postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    url = postgres.database()
+    async with (
+        in_process(sandbox.env(), tmp_path, store_url=SecretStr(url), lease_s=5.0) as (server, _),
+        Client(server, mode="legacy") as client,
+    ):
+        handle = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
+        # As a database restart or failover does: every connection of this replica (its pool's, its LISTEN's).
+        dropped = postgres.query(
+            postgres.url(),
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+            url.rsplit("/", 1)[1],
+        )[0][0]
+        sandbox.emulators.clock.advance(600)
+        waited = structured(await client.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30}))
+        second = structured(await client.call_tool("caila_fit_service", CAILA_FIT))["job"]
+    assert dropped >= 2
+    assert waited["job"]["status"] == "completed"
+    assert second["status"] == "working"
+
+
 async def test_three_replicas_one_sigkilled_midway_lose_no_job_and_never_poll_one_twice_in_an_interval(
     postgres: PostgresCluster, tmp_path: Path
 ) -> None:

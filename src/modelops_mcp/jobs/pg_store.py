@@ -99,8 +99,18 @@ class PgJobStore:
         self._pool.close()
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        values = tuple(args)
+        try:
+            return self._run(sql, values)
+        except psycopg.OperationalError:
+            # A connection the server closed (a restart, a failover, an idle timeout): drop every such one
+            # and run the statement once more. Each statement here may run twice (stamps, upserts, reads).
+            self._pool.check()
+            return self._run(sql, values)
+
+    def _run(self, sql: str, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._pool.connection() as conn:
-            cursor = conn.execute(sql, tuple(args))
+            cursor = conn.execute(sql, values)
             return cursor.fetchall() if cursor.description is not None else []
 
     # ---- the store interface -------------------------------------------------------------------------

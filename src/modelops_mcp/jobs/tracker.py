@@ -378,6 +378,9 @@ class Tracker:
         try:
             async with limiter or self._limiter:
                 retry_after = await self._poll_once(entry)
+        except Exception as exc:  # the store failed (a shared database restarting): poll again after backoff
+            log.warning("job %s: poll not recorded: %s", entry.job_id, self._redactor.text(str(exc))[:200])
+            entry.delay = min(entry.delay * 2, self.policy.max)
         finally:
             entry.last_poll = time.monotonic()
             entry.inflight.set()
