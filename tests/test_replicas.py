@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import mcp_types as types
 import pytest
 from mcp import Client
 from pydantic import SecretStr
@@ -58,20 +59,30 @@ async def test_a_job_started_on_one_replica_is_waited_on_and_heard_on_another(
 ) -> None:
     url = postgres.database()
     shared: dict[str, Any] = {"store_url": SecretStr(url), "lease_s": 5.0}
+    updated: list[str] = []
+    told = [anyio.Event(), anyio.Event()]
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, types.ResourceUpdatedNotification):
+            updated.append(str(message.params.uri))
+            told[min(len(updated), 2) - 1].set()
+
     async with (
         in_process(sandbox.env(), tmp_path / "a", **shared) as (server_a, runtime_a),
         in_process(sandbox.env(), tmp_path / "b", **shared) as (server_b, runtime_b),
         Client(server_a, mode="legacy") as a,
         Client(server_b) as b,
+        Client(server_b, mode="legacy", message_handler=on_message) as legacy_b,
     ):
         started = await a.call_tool("caila_fit_service", CAILA_FIT)
         handle = structured(started)["job"]
+        with pytest.warns(Warning, match="subscribe"):
+            await legacy_b.subscribe_resource(handle["uri"])
         events: list[str] = []
         async with (
             b.listen(resource_subscriptions=[handle["uri"]]) as subscription,
             anyio.create_task_group() as tg,
         ):
-            tg.start_soon(advance_later, sandbox, (0.3, 30), (0.3, 600))  # PENDING → RUNNING → SUCCESS
 
             async def hear() -> None:
                 with anyio.fail_after(20):
@@ -80,11 +91,18 @@ async def test_a_job_started_on_one_replica_is_waited_on_and_heard_on_another(
                         break
 
             tg.start_soon(hear)
+            sandbox.emulators.clock.advance(30)  # PENDING → RUNNING, which A polls and B's subscribers hear of
+            with anyio.fail_after(10):
+                await told[0].wait()
+            sandbox.emulators.clock.advance(600)  # → SUCCESS
             waited = structured(await b.call_tool("jobs_wait", {"job_id": handle["id"], "timeout_s": 30}))
         listed = structured(await b.call_tool("jobs_list", {}))["jobs"]
+        with anyio.fail_after(10):
+            await told[1].wait()
     assert waited["timed_out"] is False
     assert waited["job"]["status"] == "completed"
-    assert events == [handle["uri"]]  # B's subscriber heard of a change only A polled
+    assert events == [handle["uri"]]  # B's subscribers heard of changes only A polled, in both eras
+    assert updated == [handle["uri"]] * 2  # RUNNING, then completed
     assert [job["id"] for job in listed] == [handle["id"]]
     # Only A polled it: the lease is A's, and only a lease holder may stamp a poll.
     replica_a = runtime_a.jobs.store.replica
