@@ -9,8 +9,8 @@ from typing import Any
 import yaml
 
 from modelops_mcp import cli
-from modelops_mcp.http_auth import http_access
-from modelops_mcp.options import options_from
+from modelops_mcp.settings.options import options_from
+from modelops_mcp.surface.http_auth import http_access
 
 DEPLOY = Path(__file__).resolve().parents[1] / "docs" / "deploy"
 

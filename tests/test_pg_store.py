@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from modelops_mcp.calls.sessions import SessionKeys, StoredSessionKeys
 from modelops_mcp.jobs import Job, JobStore, StoreError
 from modelops_mcp.jobs.pg_store import PgJobStore
-from modelops_mcp.tools.sessions import SessionKeys, StoredSessionKeys
 from tests.postgres import PASSWORD, PostgresCluster
 
 pytestmark = pytest.mark.postgres

@@ -1,4 +1,4 @@
-"""Long-running backend operations as jobs: model, SQLite store, tracker, status adapters.
+"""Long-running backend operations as jobs: model, stores (SQLite, PostgreSQL), tracker, status adapters.
 
 Only the model and the store are re-exported here: the tool catalog imports the model, and the tracker
 imports the catalog, so re-exporting the tracker would make the two packages import each other.

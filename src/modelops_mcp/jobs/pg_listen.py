@@ -15,7 +15,7 @@ import psycopg
 from anyio.abc import TaskStatus
 
 from modelops_mcp.jobs.pg_store import CHANNEL
-from modelops_mcp.store_url import shown_url
+from modelops_mcp.settings.store_url import shown_url
 
 log = logging.getLogger(__name__)
 RECONNECT_S = 1.0

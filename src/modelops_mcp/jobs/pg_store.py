@@ -26,7 +26,7 @@ from psycopg_pool import ConnectionPool
 
 from modelops_mcp.jobs.model import TERMINAL, Job
 from modelops_mcp.jobs.store import StoreError, decode_cursor, encode_cursor
-from modelops_mcp.store_url import shown_url
+from modelops_mcp.settings.store_url import shown_url
 
 log = logging.getLogger(__name__)
 
