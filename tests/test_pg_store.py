@@ -103,6 +103,24 @@ def test_two_replicas_taking_over_at_once_never_take_the_same_job(postgres: Post
             store.close()
 
 
+def test_a_replica_that_joins_gets_its_share_and_the_first_lets_the_excess_go(postgres: PostgresCluster) -> None:
+    url = postgres.database()
+    a, b = PgJobStore(url, lease_s=30, replica="a"), PgJobStore(url, lease_s=30, replica="b")
+    try:
+        for n in range(20):
+            a.insert(a_job(n))
+        assert len(a.active_ids()) == 20  # alone: every open job is a's
+        assert b.active_ids() == []  # all leased; b is now seen alive, so a's share is half
+        kept = a.active_ids()
+        assert kept == [f"job{n:04d}" for n in range(10)]  # the newest ten let go
+        taken = b.active_ids()
+        assert taken == [f"job{n:04d}" for n in range(10, 20)]
+        assert (len(a.active_ids()), len(b.active_ids())) == (10, 10)  # and it stays so
+    finally:
+        a.close()
+        b.close()
+
+
 def test_session_keys_live_in_the_store_and_every_replica_reads_them(postgres: PostgresCluster) -> None:
     url = postgres.database()
     a, b = PgJobStore(url, replica="a"), PgJobStore(url, replica="b")

@@ -25,6 +25,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from modelops_mcp.jobs.model import TERMINAL, Job
+from modelops_mcp.jobs.pg_leases import lease_round
 from modelops_mcp.jobs.store import StoreError, decode_cursor, encode_cursor
 from modelops_mcp.settings.store_url import shown_url
 
@@ -55,10 +56,10 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "WHERE status NOT IN ('cancelled', 'completed', 'failed') AND following",
         # What the server must remember besides jobs (session keys): one value per name.
         "CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        # The replicas alive (seen within one lease time): each takes its share of the open jobs.
+        "CREATE TABLE replicas (name TEXT PRIMARY KEY, seen TIMESTAMPTZ NOT NULL)",
     ),
 }
-# A lease round takes at most this many orphaned jobs, so replicas that come up together share them.
-CLAIM_BATCH = 500
 
 
 def replica_name() -> str:
@@ -187,25 +188,10 @@ class PgJobStore:
     # ---- leases ----------------------------------------------------------------------------------------
 
     def active_ids(self) -> list[str]:
-        """This replica's jobs: its leases renewed, and orphaned ones (never leased, or expired) taken over."""
-        open_job = f"status NOT IN {_in(_TERMINAL)} AND following"
+        """This replica's jobs: its leases renewed, and its fair share of the open jobs taken (pg_leases.py)."""
+        assert self.lease_s is not None
         with self._pool.connection() as conn, conn.transaction():
-            conn.execute(
-                "UPDATE jobs SET lease_until = now() + make_interval(secs => %s) "
-                f"WHERE lease_owner = %s AND {open_job}",
-                (self.lease_s, self.replica, *_TERMINAL),
-            )
-            conn.execute(
-                "UPDATE jobs SET lease_owner = %s, lease_until = now() + make_interval(secs => %s) WHERE id IN ("
-                f"SELECT id FROM jobs WHERE {open_job} AND (lease_owner IS NULL OR lease_until < now()) "
-                "ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED)",
-                (self.replica, self.lease_s, *_TERMINAL, CLAIM_BATCH),
-            )
-            rows = conn.execute(
-                f"SELECT id FROM jobs WHERE lease_owner = %s AND {open_job} ORDER BY created_at",
-                (self.replica, *_TERMINAL),
-            ).fetchall()
-        return [row[0] for row in rows]
+            return lease_round(conn, self.replica, self.lease_s)
 
     def may_poll(self, job_id: str, min_interval: float) -> bool:
         """Stamp a status call of `job_id` now, if this replica holds it and its last call is old enough."""
