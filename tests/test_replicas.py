@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import re
 import signal
@@ -41,12 +42,13 @@ KILL_AFTER = 150  # acknowledged starts before one replica is SIGKILLed
 RESULTS = Path(os.environ.get("MODELOPS_REPLICA_REPORT", "")) if os.environ.get("MODELOPS_REPLICA_REPORT") else None
 
 
-def status_polls(sandbox: RunningSandbox) -> dict[str, list[float]]:
-    """Each Caila job's status calls, by time of answer."""
-    polls: dict[str, list[float]] = defaultdict(list)
+def status_polls(sandbox: RunningSandbox) -> dict[int, list[float]]:
+    """Each Caila job's status calls (by its remote job id), by time of answer."""
+    polls: dict[int, list[float]] = defaultdict(list)
     for request in sandbox.requests("caila"):
-        if request.method == "GET" and re.search(r"/job/\d+$", request.path):
-            polls[request.path].append(request.time)
+        found = re.search(r"/job/(\d+)$", request.path)
+        if request.method == "GET" and found:
+            polls[int(found.group(1))].append(request.time)
     return polls
 
 
@@ -148,7 +150,7 @@ async def test_three_replicas_one_sigkilled_midway_lose_no_job_and_never_poll_on
                 errlogs.append(errlog)
             replicas = [re.findall(r"this is replica (\S+)", log.read_text())[0] for log in errlogs]
             began = time.monotonic()
-            acked, broken = await start_jobs(urls, procs[2])
+            acked, broken, killed_at = await start_jobs(urls, procs[2])
             start_s = time.monotonic() - began
             starts_done = time.monotonic()
             # The starts the killed replica acknowledged: still there, and taken over by a live replica.
@@ -172,6 +174,10 @@ async def test_three_replicas_one_sigkilled_midway_lose_no_job_and_never_poll_on
                         await anyio.sleep(0.2)
             settled_s = time.monotonic() - starts_done
             owners = dict(postgres.query(url, "SELECT id, lease_owner FROM jobs"))
+            remote = {
+                row[0]: json.loads(row[1])["remote"]["jobId"]
+                for row in postgres.query(url, "SELECT id, data FROM jobs")
+            }
             statuses = dict(postgres.query(url, "SELECT id, status FROM jobs"))
         finally:
             for proc in procs:
@@ -183,6 +189,8 @@ async def test_three_replicas_one_sigkilled_midway_lose_no_job_and_never_poll_on
     gaps = [b - a for times in polls.values() for a, b in itertools.pairwise(times)]
     too_close = [gap for gap in gaps if gap < POLL_INTERVAL]
     killed_jobs = by_replica[2]
+    # How long after the SIGKILL each of its jobs was first polled by a survivor.
+    takeover = [min((t for t in polls[remote[j]] if t > killed_at), default=math.inf) - killed_at for j in killed_jobs]
     figures = {
         "starts": STARTS,
         "acknowledged": len(acked),
@@ -196,6 +204,7 @@ async def test_three_replicas_one_sigkilled_midway_lose_no_job_and_never_poll_on
         "min_gap_s": round(min(gaps), 3) if gaps else None,
         "start_phase_s": round(start_s, 1),
         "starts_done_to_all_terminal_s": round(settled_s, 1),
+        "kill_to_takeover_s_max": round(max(takeover), 2),
     }
     if RESULTS is not None:
         RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
@@ -208,18 +217,23 @@ async def test_three_replicas_one_sigkilled_midway_lose_no_job_and_never_poll_on
     assert killed_jobs, "the killed replica had acknowledged no job"
     assert all(owners[job_id] in replicas[:2] for job_id in killed_jobs), figures
     assert too_close == [], figures
+    # Leases expire within LEASE_S of the kill; a survivor's round (every LEASE_S / 3) takes them, and polls
+    # a job at once unless its last poll is too recent: the bound below has slack for a loaded machine.
+    assert max(takeover) < 3 * LEASE_S + 4, figures
     assert waited["timed_out"] is False
     assert waited["job"]["status"] == "completed"
     assert owners[followed] == replicas[0]  # replica 1's wait ended on replica 0's polls
     assert PASSWORD not in logs
 
 
-async def start_jobs(urls: list[str], victim: Any) -> tuple[dict[str, int], list[int]]:
+async def start_jobs(urls: list[str], victim: Any) -> tuple[dict[str, int], list[int], float]:
     """STARTS fit starts spread over the replicas, four at a time each; the third replica is SIGKILLed once
     KILL_AFTER starts have been acknowledged. Returns {job id: replica} of every acknowledged start, and the
-    replicas whose client broke (the killed one: its calls in flight were never acknowledged)."""
+    replicas whose client broke (the killed one: its calls in flight were never acknowledged), and when
+    (time.time()) the SIGKILL was sent."""
     acked: dict[str, int] = {}
     broken: list[int] = []
+    killed_at = [math.inf]
     send, receive = anyio.create_memory_object_stream[int](STARTS)
     for n in range(STARTS):
         send.send_nowait(n)
@@ -235,6 +249,7 @@ async def start_jobs(urls: list[str], victim: Any) -> tuple[dict[str, int], list
                             result = await client.call_tool("caila_fit_service", CAILA_FIT)
                         acked[structured(result)["job"]["id"]] = replica
                         if len(acked) == KILL_AFTER:
+                            killed_at[0] = time.time()
                             victim.send_signal(signal.SIGKILL)
 
                 for _ in range(4):
@@ -246,4 +261,4 @@ async def start_jobs(urls: list[str], victim: Any) -> tuple[dict[str, int], list
         async with anyio.create_task_group() as tg:
             for replica in range(len(urls)):
                 tg.start_soon(drive, replica)
-    return acked, broken
+    return acked, broken, killed_at[0]
