@@ -7,10 +7,12 @@ following 10,000 unfinished jobs (polls per second next to the bound, none dupli
 Needs Debian's `postgresql` (.ci/postgres.sh installs it): a throwaway cluster is started in a temporary
 directory on 127.0.0.1 (tests/postgres.py, as the `postgres` user when run as root), a database per part.
 
-`http`: one sandbox process, two `serve --transport http --store ...` replicas; `--sessions` 2026-07-28 client
-sessions call the GET tool back to back for `--seconds`, all on replica 1, or spread over both (as a balancer
-without affinity would), the two set-ups alternating for `--rounds` rounds. Everything shares this machine's
-cores, so two replicas add capacity only when a core is idle: the ratio says what they cost or gain here.
+`http`: one sandbox process, two `serve --transport http --store ...` replicas; `--sessions` client sessions
+call the GET tool back to back for `--seconds`, all on replica 1, or spread over both, the two set-ups
+alternating for `--rounds` rounds; once with 2025-11-25 sessions (each kept on its replica, as affinity
+does) and once with 2026-07-28 clients (stateless: the mcp SDK's client sends every request on its own).
+Everything shares this machine's cores, so two replicas add capacity only when a core is idle: the ratio says
+what they cost or gain here.
 
 `jobs`: the sandbox in this process with its clock frozen (every fit stays PENDING) and a 20 ms answer delay;
 `--jobs` fits seeded in a SQLite state dir and copied into PostgreSQL with `store migrate`; two replicas with
@@ -62,11 +64,12 @@ def replicas(count: int, store: str, env: dict[str, str], *flags: str) -> Any:
         yield found
 
 
-async def calls(urls: list[str], sessions: int, seconds: float, max_calls: int) -> dict[str, Any]:
+async def calls(urls: list[str], mode: str, sessions: int, seconds: float, max_calls: int) -> dict[str, Any]:
+    """`sessions` sessions spread over `urls` (each session stays on one: a 2025-11-25 one must)."""
     latencies: list[float] = []
     errors = 0
     async with contextlib.AsyncExitStack() as stack:
-        clients = [await stack.enter_async_context(Client(urls[i % len(urls)])) for i in range(sessions)]
+        clients = [await stack.enter_async_context(Client(urls[i % len(urls)], mode=mode)) for i in range(sessions)]
         for client in clients:  # warm: each session's first call pays for its connection
             await client.call_tool(GET["tool"], GET["arguments"])
         start = time.perf_counter()
@@ -87,30 +90,36 @@ async def calls(urls: list[str], sessions: int, seconds: float, max_calls: int) 
     return {"calls": len(latencies), "errors": errors, "seconds": elapsed, "latencies": latencies}
 
 
+MODES = {"legacy": "2025-11-25 (sessions, each kept on its replica)", "auto": "2026-07-28 (stateless)"}
+
+
 async def http_part(store: str, args: argparse.Namespace) -> dict[str, Any]:
-    runs: dict[str, list[dict[str, Any]]] = {"one_replica": [], "two_replicas": []}
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     with common.sandbox_process() as (_, env), replicas(2, store, env) as urls:
         for round_ in range(args.rounds):
             order = ["one_replica", "two_replicas"] if round_ % 2 == 0 else ["two_replicas", "one_replica"]
-            for setup in order:
+            for setup, mode in itertools.product(order, MODES):
                 chosen = urls[:1] if setup == "one_replica" else urls
-                runs[setup].append(await calls(chosen, args.sessions, args.seconds, args.max_calls))
-    figures: dict[str, Any] = {}
-    for setup, done in runs.items():
-        latencies = [t for run in done for t in run["latencies"]]
-        seconds = sum(run["seconds"] for run in done)
-        stats = common.stats_ms(latencies)
-        figures[setup] = {
-            "calls": len(latencies),
-            "errors": sum(run["errors"] for run in done),
-            "calls_per_s": round(len(latencies) / seconds, 1),
-            "p50_ms": stats.get("p50_ms"),
-            "p99_ms": stats.get("p99_ms"),
-        }
-    figures["two_over_one_calls_per_s"] = common.ratio(
-        figures["two_replicas"]["calls_per_s"], figures["one_replica"]["calls_per_s"]
-    )
-    return {"sessions": args.sessions, "seconds_per_run": args.seconds, "rounds": args.rounds, **figures}
+                runs[mode, setup].append(await calls(chosen, mode, args.sessions, args.seconds, args.max_calls))
+    found: dict[str, Any] = {}
+    for mode, label in MODES.items():
+        figures = {setup: summary(runs[mode, setup]) for setup in ("one_replica", "two_replicas")}
+        ratio = common.ratio(figures["two_replicas"]["calls_per_s"], figures["one_replica"]["calls_per_s"])
+        found[mode] = {"protocol": label, **figures, "two_over_one_calls_per_s": ratio}
+    return {"sessions": args.sessions, "seconds_per_run": args.seconds, "rounds": args.rounds, **found}
+
+
+def summary(done: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = [t for run in done for t in run["latencies"]]
+    seconds = sum(run["seconds"] for run in done)
+    stats = common.stats_ms(latencies)
+    return {
+        "calls": len(latencies),
+        "errors": sum(run["errors"] for run in done),
+        "calls_per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": stats.get("p50_ms"),
+        "p99_ms": stats.get("p99_ms"),
+    }
 
 
 async def jobs_part(store: str, args: argparse.Namespace) -> dict[str, Any]:

@@ -14,10 +14,11 @@ pytestmark = pytest.mark.postgres
 
 def test_the_replica_benchmark_measures_both_setups_and_the_shared_jobs(tmp_path: Path) -> None:
     results = run_bench("replica_bench.py", tmp_path / "replicas.json", "--quick")
-    http = results["http"]
-    assert http["one_replica"]["calls"] > 0
-    assert http["two_replicas"]["calls"] > 0
-    assert http["one_replica"]["errors"] == http["two_replicas"]["errors"] == 0
+    for mode in ("legacy", "auto"):
+        http = results["http"][mode]
+        assert http["one_replica"]["calls"] > 0
+        assert http["two_replicas"]["calls"] > 0
+        assert http["one_replica"]["errors"] == http["two_replicas"]["errors"] == 0
     jobs = results["jobs"]
     assert jobs["jobs_polled"] == jobs["jobs"] == 200
     assert jobs["polls_closer_than_interval"] == 0
