@@ -12,15 +12,15 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from modelops_mcp import __version__
-from modelops_mcp.app.runtime import Runtime
 from modelops_mcp.jobs import Job
 from modelops_mcp.jobs.tracker import UnknownJob
-from modelops_mcp.surface import backends_setup, prompts, resources
+from modelops_mcp.surface import backends_setup, dashboard, prompts, resources
 from modelops_mcp.surface.confirm import Confirmation, cancel_question, operation_question
 from modelops_mcp.surface.discovery import DiscoveryTools
 from modelops_mcp.surface.exposure import SETUP_TOOL
 from modelops_mcp.surface.job_tools import JobTools
 from modelops_mcp.surface.listing import listed_tools
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.roots import client_roots
 from modelops_mcp.surface.subscriptions import Subscriptions
 from modelops_mcp.surface.tasks import Tasks, client_wants_tasks
@@ -65,6 +65,8 @@ def build_server(runtime: Runtime) -> Server[object]:
     discovery = DiscoveryTools(exposed, settings.read_only, text_limit) if settings.discovery == "search" else None
     exposure = runtime.exposure
     tools = listed_tools(settings, runtime.catalog, exposed, runtime.shown_outputs, exposure)
+    # What a host that negotiated MCP Apps lists: the same tools, the jobs ones pointing at the dashboard.
+    app_tools = dashboard.declare(tools)
     subscriptions = Subscriptions()
     tasks = Tasks(runtime.jobs, runtime.catalog)
     confirmation = Confirmation(settings.confirm)
@@ -77,7 +79,7 @@ def build_server(runtime: Runtime) -> Server[object]:
     async def list_tools(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=tools)
+        return types.ListToolsResult(tools=app_tools if dashboard.wants_apps(ctx) else tools)
 
     async def call_tool(
         ctx: ServerRequestContext[object], params: types.CallToolRequestParams
@@ -136,7 +138,10 @@ def build_server(runtime: Runtime) -> Server[object]:
     async def list_resources(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return types.ListResourcesResult(resources=resources.list_resources(runtime))
+        listed = resources.list_resources(runtime)
+        return types.ListResourcesResult(
+            resources=[*listed, dashboard.resource()] if dashboard.wants_apps(ctx) else listed
+        )
 
     async def list_templates(
         ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
@@ -146,6 +151,8 @@ def build_server(runtime: Runtime) -> Server[object]:
     async def read_resource(
         ctx: ServerRequestContext[object], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
+        if str(params.uri) == dashboard.URI:
+            return types.ReadResourceResult(contents=[dashboard.contents()])
         try:
             return types.ReadResourceResult(contents=[await resources.read(runtime, str(params.uri))])
         except resources.ResourceNotFound as exc:
