@@ -50,10 +50,15 @@ def test_the_store_keeps_whole_jobs_pages_them_and_finds_ids_like_sqlite(postgre
         assert store.ids_starting("job%") == []  # not a LIKE pattern
         with pytest.raises(StoreError):
             store.page(cursor="!!")
-        # An ended job stays ended: a late save from a replica that had not heard does not revive it.
+        # An ended job stays ended, and a let-go one let go: a late save from a replica that had not heard
+        # (its poll was on its way) does not revive either.
         store.save(jobs[1])
         assert store.get("job0001") == done
-        assert store.active_ids() == ["job0000", "job0002", "job0003", "job0004"]
+        let_go = jobs[0].model_copy(update={"following": False, "message": "not followed"})
+        store.save(let_go)
+        store.save(jobs[0].model_copy(update={"state": "RUNNING"}))
+        assert store.get("job0000") == let_go
+        assert store.active_ids() == ["job0002", "job0003", "job0004"]
     finally:
         store.close()
 

@@ -134,10 +134,12 @@ class PgJobStore:
         )
 
     def save(self, job: Job) -> None:
-        # A job another replica ended (cancelled, say) stays ended: a late answer must not revive it.
+        # A job another replica ended (cancelled, say) stays ended, and one it let go of (`following` false)
+        # stays let go of: a late answer of a poll that was on its way must not revive either.
         self._rows(
-            f"UPDATE jobs SET status = %s, following = %s, data = %s WHERE id = %s AND status NOT IN {_in(_TERMINAL)}",
-            (job.status, job.following, job.model_dump_json(), job.id, *_TERMINAL),
+            "UPDATE jobs SET status = %s, following = %s, data = %s "
+            f"WHERE id = %s AND status NOT IN {_in(_TERMINAL)} AND (following OR NOT %s)",
+            (job.status, job.following, job.model_dump_json(), job.id, *_TERMINAL, job.following),
         )
 
     def get(self, job_id: str) -> Job | None:
