@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -161,6 +162,23 @@ def test_store_migrate_copies_a_state_dirs_jobs_and_session_keys_once(
     )
     assert again.returncode == 0, again.stderr
     assert "copied 0 of 3 job(s)" in again.stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "modelops_mcp", "jobs", "--store", url, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(job["id"] for job in json.loads(listed.stdout)) == ["job0000", "job0001", "job0002"]
+    missing = subprocess.run(
+        [sys.executable, "-m", "modelops_mcp", "jobs", "--store", url, "show", "nosuchjob"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 1
+    assert "no job 'nosuchjob' in postgresql://modelops:***@127.0.0.1" in missing.stderr
+    assert PASSWORD not in missing.stderr
     store = PgJobStore(url, replica="new")
     try:
         failed = store.get("job0002")

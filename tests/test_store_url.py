@@ -62,3 +62,15 @@ def test_store_migrate_needs_a_store_and_something_to_copy(
     err = capsys.readouterr().err
     assert f"nothing to copy: {tmp_path} has neither jobs.sqlite3 nor sessions.json" in err
     assert SECRET not in err
+
+
+def test_the_sandbox_never_shares_the_replicas_store(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    from modelops_mcp.settings.config import Settings
+
+    shared = Settings(state_dir=tmp_path, store_url=SecretStr(f"postgresql://ops:{SECRET}@db/jobs"))
+    sandboxed = shared.for_sandbox()
+    assert sandboxed.store_url is None  # its jobs stay in <state dir>/sandbox, apart from the real ones
+    assert sandboxed.jobs_db == tmp_path / "sandbox" / "jobs.sqlite3"
+    assert SECRET not in repr(shared)

@@ -164,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("--backend", help="only this backend's jobs")
     jobs.add_argument("--status", action="append", choices=list(JOB_STATUSES), help="only jobs in this status")
     jobs.add_argument("--limit", type=int, default=50, help="at most this many (newest first; default 50)")
+    jobs.add_argument("--store", metavar="URL", help="the replicas' shared store instead (env MODELOPS_STORE_URL)")
     jobs_sub = jobs.add_subparsers(dest="jobs_command")
     show = jobs_sub.add_parser("show", help="one job in full")
     show.add_argument("job_id")

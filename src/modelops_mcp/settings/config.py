@@ -86,8 +86,9 @@ class Settings(BaseModel):
 
     def for_sandbox(self) -> Settings:
         """The settings of a server on the sandbox: its own state (jobs, sessions, downloads) under
-        `<state dir>/sandbox`, so nothing it starts is ever resumed by a server on the real backends."""
-        return self.model_copy(update={"state_dir": self.state_dir / SANDBOX_STATE})
+        `<state dir>/sandbox`, so nothing it starts is ever resumed by a server on the real backends (nor
+        shared with replicas: a shared store is not used)."""
+        return self.model_copy(update={"state_dir": self.state_dir / SANDBOX_STATE, "store_url": None})
 
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
