@@ -13,6 +13,7 @@ import pytest
 from modelops_mcp.calls.sessions import SessionKeys, StoredSessionKeys
 from modelops_mcp.jobs import Job, JobStore, StoreError
 from modelops_mcp.jobs.pg_store import PgJobStore
+from modelops_mcp.spec.labels import ClassNames, StoredClassNames
 from tests.postgres import PASSWORD, PostgresCluster
 
 pytestmark = pytest.mark.postgres
@@ -127,7 +128,9 @@ def test_a_replica_that_joins_gets_its_share_and_the_first_lets_the_excess_go(po
         b.close()
 
 
-def test_session_keys_live_in_the_store_and_every_replica_reads_them(postgres: PostgresCluster) -> None:
+def test_session_keys_and_class_names_live_in_the_store_and_every_replica_reads_them(
+    postgres: PostgresCluster,
+) -> None:
     url = postgres.database()
     a, b = PgJobStore(url, replica="a"), PgJobStore(url, replica="b")
     try:
@@ -136,6 +139,9 @@ def test_session_keys_live_in_the_store_and_every_replica_reads_them(postgres: P
         StoredSessionKeys(b).remember("training", "sess-2")
         assert StoredSessionKeys(a).get("training") == "sess-2"
         assert StoredSessionKeys(a).get("caila") is None
+        StoredClassNames(a).remember("http://ttm", "dataset", 7, ["negative", "positive"])
+        assert StoredClassNames(b).get("http://ttm", "dataset", 7) == ["negative", "positive"]
+        assert StoredClassNames(b).get("http://ttm", "dataset", 8) is None
     finally:
         a.close()
         b.close()
@@ -150,12 +156,13 @@ def test_store_migrate_copies_a_state_dirs_jobs_and_session_keys_once(
     sqlite.save(a_job(2, status="failed", message="it broke"))
     sqlite.close()
     SessionKeys(tmp_path / "sessions.json").remember("training", "sess-9")
+    ClassNames(tmp_path / "class_names.json").remember("http://ttm", "dataset", 7, ["spam", "ham"])
     url = postgres.database()
     command = [sys.executable, "-m", "modelops_mcp", "store", "migrate", "--state-dir", str(tmp_path)]
     first = subprocess.run([*command, "--store", url], capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
     assert "copied 3 of 3 job(s)" in first.stdout
-    assert "1 session key(s) (training)" in first.stdout
+    assert "1 session key(s) (training), and the class names of 1 dataset(s)" in first.stdout
     assert PASSWORD not in first.stdout + first.stderr
     again = subprocess.run(
         command, capture_output=True, text=True, timeout=60, env={"MODELOPS_STORE_URL": url, "PATH": ""}
@@ -187,6 +194,7 @@ def test_store_migrate_copies_a_state_dirs_jobs_and_session_keys_once(
         assert failed.message == "it broke"
         assert store.active_ids() == ["job0000", "job0001"]  # unleased on arrival: the first replica takes them
         assert StoredSessionKeys(store).get("training") == "sess-9"
+        assert StoredClassNames(store).get("http://ttm", "dataset", 7) == ["spam", "ham"]
     finally:
         store.close()
 

@@ -24,7 +24,7 @@ from modelops_mcp.jobs.tracker import Tracker
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.settings.config import Limits, Settings
 from modelops_mcp.spec.catalog import Catalog, Operation
-from modelops_mcp.spec.labels import ClassNames
+from modelops_mcp.spec.labels import ClassNames, ClassNameStore, StoredClassNames
 from modelops_mcp.spec.load import load_catalog
 from modelops_mcp.surface.exposure import expose
 from modelops_mcp.surface.listing import shown_output_schemas
@@ -88,10 +88,11 @@ def _warn_of_home(settings: Settings) -> None:
         )
 
 
-def _open_store(settings: Settings, redactor: Redactor) -> tuple[Store, SessionKeyStore]:
-    """SQLite in the state dir, or the shared PostgreSQL store that replicas use (docs/DEPLOY.md)."""
+def _open_store(settings: Settings, redactor: Redactor) -> tuple[Store, SessionKeyStore, ClassNameStore]:
+    """SQLite and files in the state dir, or the shared PostgreSQL store that replicas use (docs/DEPLOY.md)."""
     if settings.store_url is None:
-        return JobStore(settings.jobs_db), SessionKeys(settings.sessions_file)
+        class_names = ClassNames(settings.state_dir / "class_names.json")
+        return JobStore(settings.jobs_db), SessionKeys(settings.sessions_file), class_names
     # Imported only here: a one-machine server never loads the driver.
     import psycopg
 
@@ -101,7 +102,7 @@ def _open_store(settings: Settings, redactor: Redactor) -> tuple[Store, SessionK
     redactor.add(psycopg.conninfo.conninfo_to_dict(url).get("password"))  # type: ignore[arg-type]
     store = PgJobStore(url, settings.lease_s)
     log.info("jobs are kept in the shared store; this replica is %s", store.replica)
-    return store, StoredSessionKeys(store)
+    return store, StoredSessionKeys(store), StoredClassNames(store)
 
 
 @asynccontextmanager
@@ -113,7 +114,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
     redactor = Redactor()
     settings.ensure_state_dir()
     # Before anything that needs closing: an unreachable store stops the start with nothing left open.
-    store, sessions = _open_store(settings, redactor)
+    store, sessions, class_names = _open_store(settings, redactor)
     clients = {
         name: BackendClient(BackendConfig.from_env(spec, env), settings.limits, redactor)
         for name, spec in catalog.backends.items()
@@ -124,7 +125,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
         files=LocalFiles(UploadPolicy(tuple(settings.allow_dirs), settings.limits.max_upload_bytes)),
         sessions=sessions,
         downloads=settings.downloads_dir.expanduser().resolve(),
-        class_names=ClassNames(settings.state_dir / "class_names.json"),
+        class_names=class_names,
     )
     shown = shown_output_schemas(settings, catalog)
     # An error names as the next step only tools a client can call.

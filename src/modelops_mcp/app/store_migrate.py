@@ -12,6 +12,7 @@ from modelops_mcp.calls.sessions import SessionKeys, StoredSessionKeys
 from modelops_mcp.jobs.pg_store import PgJobStore
 from modelops_mcp.jobs.store import JobStore, StoreError
 from modelops_mcp.settings.store_url import shown_url
+from modelops_mcp.spec.labels import ClassNames, StoredClassNames
 
 _PAGE = 500
 
@@ -41,9 +42,15 @@ def migrate_state(state_dir: Path, url: str) -> str:
         shared = StoredSessionKeys(target)
         for backend, key in keys.items():
             shared.remember(backend, key)
+        labelled = ClassNames(state_dir / "class_names.json").items()
+        shared_names = StoredClassNames(target)
+        for record, names in labelled:
+            shared_names.put(record, names)
     finally:
         target.close()
     return (
         f"copied {added} of {seen} job(s) from {db} into {shown_url(url)} ({seen - added} already there), "
-        f"and {len(keys)} session key(s)" + ("" if not keys else f" ({', '.join(sorted(keys))})")
+        f"{len(keys)} session key(s)"
+        + ("" if not keys else f" ({', '.join(sorted(keys))})")
+        + f", and the class names of {len(labelled)} dataset(s)"
     )

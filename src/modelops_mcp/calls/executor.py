@@ -31,7 +31,7 @@ from modelops_mcp.http.downloads import save_response
 from modelops_mcp.http.uploads import LocalFiles, RootsProvider
 from modelops_mcp.settings.config import Limits
 from modelops_mcp.spec.catalog import Catalog, Operation
-from modelops_mcp.spec.labels import ClassNames
+from modelops_mcp.spec.labels import ClassNameStore
 from modelops_mcp.spec.openapi import resolve_pointer
 from modelops_mcp.spec.routes import route_url, same_origin
 
@@ -48,7 +48,7 @@ class Workspace:
     files: LocalFiles
     sessions: SessionKeyStore
     downloads: Path
-    class_names: ClassNames | None = None  # for backends that answer classes by number (spec/labels.py)
+    class_names: ClassNameStore | None = None  # for backends that answer classes by number (spec/labels.py)
 
 
 def _refused(op: Operation, code: str, message: str) -> ToolFailure:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from modelops_mcp.core.state_file import write_json
+from modelops_mcp.core.state_table import StateTable
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +22,6 @@ log = logging.getLogger(__name__)
 class SessionKeyStore(Protocol):
     def get(self, backend: str) -> str | None: ...
     def remember(self, backend: str, key: str) -> None: ...
-
-
-class StateTable(Protocol):
-    """A shared store's table of named values (jobs/pg_store.py)."""
-
-    def state_get(self, name: str) -> str | None: ...
-    def state_put(self, name: str, value: str) -> None: ...
 
 
 class StoredSessionKeys:
