@@ -20,6 +20,7 @@ from mcp import Client
 from pydantic import SecretStr
 
 from modelops_mcp.jobs.model import TERMINAL
+from modelops_mcp.sandbox.pieces_data import LLAMA_3_8B_ID
 from tests.postgres import PASSWORD, PostgresCluster
 from tests.support import (
     CAILA_FIT,
@@ -31,7 +32,9 @@ from tests.support import (
     start_http_server,
     stop_process,
     structured,
+    wait_for_job,
 )
+from tests.test_pieces_e2e import pieces_state, start_download, tick_clock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.anyio]
 
@@ -110,6 +113,27 @@ async def test_a_job_started_on_one_replica_is_waited_on_and_heard_on_another(
     replica_a = runtime_a.jobs.store.replica
     assert owner_of(postgres, url, handle["id"]) == replica_a != runtime_b.jobs.store.replica
     assert structured(started)["job"]["status"] == "working"
+
+
+async def test_a_pieces_download_stream_is_opened_by_the_replica_that_holds_the_job_only(
+    sandbox: RunningSandbox, postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    shared: dict[str, Any] = {"store_url": SecretStr(postgres.database()), "lease_s": 5.0}
+    progress: list[tuple[float, str | None]] = []
+    async with (
+        in_process(sandbox.env(), tmp_path / "a", **shared) as (server_a, _),
+        in_process(sandbox.env(), tmp_path / "b", **shared) as (server_b, _),
+        Client(server_a, mode="legacy") as a,
+        Client(server_b, mode="legacy") as b,
+    ):
+        handle = await start_download(a, LLAMA_3_8B_ID)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(tick_clock, sandbox, 9.0, 12)  # 90 simulated seconds in ten-percent steps
+            job = await wait_for_job(b, handle["id"], progress)  # followed through the replica without it
+    assert job["status"] == "completed"
+    assert job["polls"]["count"] == 0  # every update came over the one socket
+    assert pieces_state(sandbox).sockets_opened == 1
+    assert len([message for _, message in progress if message and "downloading:" in message]) >= 3, progress
 
 
 async def test_a_replica_keeps_following_its_jobs_when_the_database_drops_its_connections(
