@@ -88,6 +88,7 @@ async def test_any_replica_serves_a_2026_client_and_its_tasks_and_a_legacy_sessi
     }  # without the token, which /mcp demands:
     assert untokened.status_code == 401
     assert elsewhere.status_code == 404  # a legacy session lives on the replica that began it
+    assert "Session not found" in elsewhere.text
     assert at_home.status_code == 200
     assert "tools" in at_home.text
     assert (gone["/healthz"].status_code, gone["/readyz"].status_code) == (200, 503)
