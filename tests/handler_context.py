@@ -40,6 +40,8 @@ class ClientEnd:
     progress_reports: list[tuple[float, float | None, str | None]] = field(default_factory=list)
     message_metadata: None = None
     cancel_requested: anyio.Event = field(default_factory=anyio.Event)
+    # Its 2025-11-25 connection, made by its first request: later ones ride the same (a subscriber is a connection).
+    connection: Connection | None = None
 
     @property
     def transport(self) -> TransportContext:
@@ -77,10 +79,12 @@ def legacy_context(
         capabilities=capabilities or types.ClientCapabilities(),
         client_info=types.Implementation(name=client_name, version="0"),
     )
-    connection = Connection(client, protocol_version=LEGACY, client_params=params)
-    connection.initialized.set()
+    if client.connection is None:
+        client.connection = Connection(client, protocol_version=LEGACY)
+        client.connection.initialized.set()
+    client.connection.client_params = params
     return ServerRequestContext(
-        session=ServerSession(client, connection),
+        session=ServerSession(client, client.connection),
         lifespan_context={},
         protocol_version=LEGACY,
         method=method,
