@@ -148,6 +148,10 @@ async def test_a_destructive_call_on_the_legacy_wire_asks_first_and_only_a_yes_s
         created = answer_of(
             await tools.call_tool(legacy_context(), call("tunethemodel_create_model", {"model_type": "classifier"}))
         )
+        # Bad arguments are refused before the user is asked about a call that cannot run.
+        bad = call("tunethemodel_delete_model", {"model_id": 5})
+        invalid = error_of(await tools.call_tool(legacy_context(client, elicitation()), bad))
+        assert (invalid["kind"], client.requests) == ("validation", [])
         delete = call("tunethemodel_delete_model", {"model_id": created["model_id"]})
         refused = error_of(await tools.call_tool(legacy_context(client, elicitation()), delete))
         assert deletes(sandbox) == []
