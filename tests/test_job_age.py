@@ -10,7 +10,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from modelops_mcp.config import Limits
+from modelops_mcp.settings.config import Limits
 from tests.support import CAILA_FIT, RunningSandbox, in_process, stdio_server, structured
 
 pytestmark = pytest.mark.anyio

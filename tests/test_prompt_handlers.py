@@ -10,9 +10,9 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.prompt_handlers import PromptHandlers
-from modelops_mcp.prompts import JOURNEYS
-from modelops_mcp.server import set_level
+from modelops_mcp.surface.prompt_handlers import PromptHandlers
+from modelops_mcp.surface.prompts import JOURNEYS
+from modelops_mcp.surface.server import set_level
 from tests.handler_context import legacy_context
 from tests.support import RunningSandbox, in_process
 

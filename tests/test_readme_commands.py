@@ -22,11 +22,11 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from modelops_mcp import cli
-from modelops_mcp.exposure import expose
-from modelops_mcp.http_auth import http_access
-from modelops_mcp.runtime import exposed_operations, load_settings_catalog
+from modelops_mcp.app.runtime import exposed_operations, load_settings_catalog
+from modelops_mcp.app.self_address import collisions
 from modelops_mcp.sandbox.faults import faults_from_cli
-from modelops_mcp.self_address import collisions
+from modelops_mcp.surface.exposure import expose
+from modelops_mcp.surface.http_auth import http_access
 from tests.support import server_env, structured
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,10 +10,10 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from modelops_mcp.app.runtime import Runtime
 from modelops_mcp.jobs import Job
-from modelops_mcp.resource_handlers import ResourceHandlers
-from modelops_mcp.resources import RESOURCE_NOT_FOUND
-from modelops_mcp.runtime import Runtime
+from modelops_mcp.surface.resource_handlers import ResourceHandlers
+from modelops_mcp.surface.resources import RESOURCE_NOT_FOUND
 from tests.handler_context import ClientEnd, legacy_context, modern_context
 from tests.support import CAILA_FIT, RunningSandbox, in_process
 

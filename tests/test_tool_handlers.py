@@ -11,9 +11,9 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.runtime import Runtime
-from modelops_mcp.tasks import Tasks
-from modelops_mcp.tool_handlers import ToolHandlers
+from modelops_mcp.app.runtime import Runtime
+from modelops_mcp.surface.tasks import Tasks
+from modelops_mcp.surface.tool_handlers import ToolHandlers
 from tests.handler_context import (
     TASKS,
     ClientEnd,

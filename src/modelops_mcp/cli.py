@@ -13,11 +13,11 @@ from pathlib import Path
 import anyio
 
 from modelops_mcp import __version__
-from modelops_mcp.config import Settings
 from modelops_mcp.install import add_arguments as add_install_arguments
 from modelops_mcp.jobs import JOB_STATUSES
-from modelops_mcp.options import options_from
-from modelops_mcp.tools.openapi import SchemaError
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.settings.options import options_from
+from modelops_mcp.spec.openapi import SchemaError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -215,7 +215,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from modelops_mcp.http_auth import http_access
+    from modelops_mcp.surface.http_auth import http_access
 
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(args)
@@ -234,7 +234,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             _refuse_self_address(settings, args.host, args.port)
     # Imported once the settings and the access rules passed: a start refused for them (exit 2) skips the
     # server's imports (the SDK's alone take about 2 s of CPU).
-    from modelops_mcp.serve import serve
+    from modelops_mcp.app.serve import serve
 
     anyio.run(
         lambda: serve(
@@ -251,8 +251,8 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _refuse_self_address(settings: Settings, host: str, port: int) -> None:
-    from modelops_mcp.runtime import load_settings_catalog
-    from modelops_mcp.self_address import collisions
+    from modelops_mcp.app.runtime import load_settings_catalog
+    from modelops_mcp.app.self_address import collisions
 
     found = collisions(host, port, load_settings_catalog(settings), os.environ)
     if found:
@@ -281,8 +281,8 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from modelops_mcp.demo import run_demo
-    from modelops_mcp.demo_journeys import JOURNEYS
+    from modelops_mcp.demo.journeys import JOURNEYS
+    from modelops_mcp.demo.run import run_demo
 
     # Every journey unless --backend names some (each once, in the order named).
     backends = list(dict.fromkeys(args.backend or JOURNEYS))
@@ -291,10 +291,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_tools(args: argparse.Namespace) -> int:
-    from modelops_mcp.exposure import configured_backends, expose
-    from modelops_mcp.listing import listed_tools
-    from modelops_mcp.runtime import load_settings_catalog
-    from modelops_mcp.tools.selection import ALL, CONFIGURED, toolsets
+    from modelops_mcp.app.runtime import load_settings_catalog
+    from modelops_mcp.spec.selection import ALL, CONFIGURED, toolsets
+    from modelops_mcp.surface.exposure import configured_backends, expose
+    from modelops_mcp.surface.listing import listed_tools
 
     settings = _settings(args)
     catalog = load_settings_catalog(settings)
@@ -370,9 +370,9 @@ def _run_jobs(args: argparse.Namespace) -> int:
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
+    from modelops_mcp.app.runtime import load_settings_catalog
     from modelops_mcp.doctor import diagnose, exit_code, report_json, table
-    from modelops_mcp.exposure import expose
-    from modelops_mcp.runtime import load_settings_catalog
+    from modelops_mcp.surface.exposure import expose
 
     # What `serve` with this environment would list (its MODELOPS_TOOLSETS / _TOOLS / _READ_ONLY included).
     as_serve = argparse.Namespace(toolsets=None, tools=None, read_only=None, schema=args.schema)
@@ -385,8 +385,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
 def _check_jobs_backend(settings: Settings, backend: str) -> None:
     """A backend nobody knows would list no jobs, as if there were none: say so instead (exit 2)."""
+    from modelops_mcp.app.runtime import load_settings_catalog
     from modelops_mcp.jobs import JobStore
-    from modelops_mcp.runtime import load_settings_catalog
 
     known = sorted(load_settings_catalog(settings).backends)
     if backend in known:

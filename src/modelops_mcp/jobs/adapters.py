@@ -14,8 +14,8 @@ from typing import Any, Protocol
 import httpx
 
 from modelops_mcp.jobs.model import Job, JobStatus
-from modelops_mcp.tools.catalog import Catalog, Operation
-from modelops_mcp.tools.extension import JobDeclaration
+from modelops_mcp.spec.catalog import Catalog, Operation
+from modelops_mcp.spec.extension import JobDeclaration
 
 
 @dataclass(frozen=True, slots=True)

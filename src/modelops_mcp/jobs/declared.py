@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from modelops_mcp.core.errors import ToolError, ToolFailure
 from modelops_mcp.jobs.adapters import Caller, CancelOutcome, Observation, Reply
 from modelops_mcp.jobs.model import Job, JobStatus
-from modelops_mcp.tools.catalog import Catalog, Operation
-from modelops_mcp.tools.errors import ToolError, ToolFailure
-from modelops_mcp.tools.extension import JobDeclaration, OperationRef, ProgressSpec
-from modelops_mcp.tools.openapi import MISSING, resolve_pointer
+from modelops_mcp.spec.catalog import Catalog, Operation
+from modelops_mcp.spec.extension import JobDeclaration, OperationRef, ProgressSpec
+from modelops_mcp.spec.openapi import MISSING, resolve_pointer
 
 _TEMPLATE = re.compile(r"\{([A-Za-z0-9_]+)\}")
 

@@ -21,6 +21,8 @@ from typing import Any, cast
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
+from modelops_mcp.core.errors import ToolError, ToolFailure
+from modelops_mcp.core.redact import Redactor
 from modelops_mcp.jobs.adapters import (
     Caller,
     CancelOutcome,
@@ -36,9 +38,7 @@ from modelops_mcp.jobs.builtin import build_adapters
 from modelops_mcp.jobs.model import Job, PollInfo, new_job_id, now_iso
 from modelops_mcp.jobs.origin import mismatch, origin_of
 from modelops_mcp.jobs.store import JobStore
-from modelops_mcp.redact import Redactor
-from modelops_mcp.tools.catalog import Catalog, Operation
-from modelops_mcp.tools.errors import ToolError, ToolFailure
+from modelops_mcp.spec.catalog import Catalog, Operation
 
 log = logging.getLogger(__name__)
 # Longest a reader (jobs_get, jobs_wait) waits for a poll another task already has on its way.

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from modelops_mcp.core.errors import ToolFailure
 from modelops_mcp.jobs.adapters import Caller, Observation
 from modelops_mcp.jobs.declared import DeclaredAdapter
 from modelops_mcp.jobs.model import Job
-from modelops_mcp.tools.catalog import Catalog, Operation
-from modelops_mcp.tools.errors import ToolFailure
-from modelops_mcp.tools.extension import JobDeclaration
+from modelops_mcp.spec.catalog import Catalog, Operation
+from modelops_mcp.spec.extension import JobDeclaration
 
 MONITOR_OPERATION = "monitor"
 
