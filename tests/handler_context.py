@@ -42,6 +42,7 @@ class ClientEnd:
     cancel_requested: anyio.Event = field(default_factory=anyio.Event)
     # Its 2025-11-25 connection, made by its first request: later ones ride the same (a subscriber is a connection).
     connection: Connection | None = None
+    _notified: anyio.Event = field(default_factory=anyio.Event, repr=False)
 
     @property
     def transport(self) -> TransportContext:
@@ -60,6 +61,14 @@ class ClientEnd:
 
     async def notify(self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None) -> None:
         self.notifications.append((method, params))
+        self._notified.set()
+        self._notified = anyio.Event()
+
+    async def notified(self, count: int, timeout_s: float = 10.0) -> None:
+        """Until `count` notifications have come (at most `timeout_s`)."""
+        with anyio.fail_after(timeout_s):
+            while len(self.notifications) < count:
+                await self._notified.wait()
 
     async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         self.progress_reports.append((progress, total, message))

@@ -137,3 +137,36 @@ async def test_a_subscriber_is_told_of_its_jobs_changes_until_it_unsubscribes(
     assert set(told) == {(UPDATED, job.uri)}
     assert len(subscriber.notifications) == heard  # nothing after unsubscribing
     assert other.notifications == []
+
+
+async def test_a_modern_listen_stream_is_told_of_its_jobs_changes_until_it_is_closed(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    client = ClientEnd(request_id=7)
+    ctx = modern_context(client, method="subscriptions/listen")
+
+    async with in_process(sandbox.env(), state_dir) as (_, runtime):
+        handlers = ResourceHandlers(runtime)
+        job = await start_fit(runtime)
+        params = types.SubscriptionsListenRequestParams(
+            notifications=types.SubscriptionFilter(resource_subscriptions=[job.uri])
+        )
+        ended: list[types.SubscriptionsListenResult] = []
+
+        async def listen() -> None:
+            ended.append(await handlers.listen(ctx, params))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listen)
+            await client.notified(1)  # the acknowledgement
+            await handlers.job_changed(job)
+            await handlers.subscriptions.publish("job://another")  # not asked for: not sent
+            await client.notified(2)
+            handlers.listen.close()
+    (ack_method, _), (method, updated) = client.notifications[:2]
+    assert ack_method == "notifications/subscriptions/acknowledged"
+    assert method == UPDATED
+    assert updated is not None
+    assert updated["uri"] == job.uri
+    assert len(client.notifications) == 2
+    assert len(ended) == 1
