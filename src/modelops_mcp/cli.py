@@ -360,10 +360,10 @@ def _run_jobs(args: argparse.Namespace) -> int:
             if job is None:
                 print(f"modelops-mcp: no job {args.job_id!r} in {settings.jobs_db}", file=sys.stderr)
                 return 1
-            print(json.dumps(job.public(), indent=2) if args.json else show_job(job))
+            print(json.dumps(job.public("full"), indent=2) if args.json else show_job(job))
             return 0
         jobs, _ = store.page(backend=args.backend, statuses=args.status, limit=max(1, args.limit))
-        print(json.dumps([job.public() for job in jobs], indent=2) if args.json else table(jobs))
+        print(json.dumps([job.public("none") for job in jobs], indent=2) if args.json else table(jobs))
         return 0
     finally:
         store.close()

@@ -10,6 +10,8 @@ import anyio
 from mcp import Client
 
 from modelops_mcp.demo.steps import DemoFailed, Printer, call, follow_job
+from modelops_mcp.jobs.curves import curve_lines
+from modelops_mcp.jobs.history import PROGRESS
 
 # A journey returns one line saying what it proved, for the demo's closing summary.
 Journey = Callable[[Client, Printer, "DemoOptions"], Awaitable[str]]
@@ -84,6 +86,12 @@ async def training(client: Client, printer: Printer, options: DemoOptions) -> st
         final = await follow_job(client, printer, started["job"], show_messages=True)
         if final["status"] != "completed":
             raise DemoFailed(f"{tool}: the job {final['status']}: {final.get('message') or 'no message'}")
+    history = final.get("history") or {}
+    curves = curve_lines({**history, "series": {k: v for k, v in history.get("series", {}).items() if k != PROGRESS}})
+    if curves:
+        printer.line("training curve, from the job's history:")
+        for line in curves:
+            printer.line(f"  {line}")
 
     for tool in ("training_download_model", "training_download_results"):
         saved = await call(client, printer, tool, {})

@@ -158,6 +158,7 @@ class Tracker:
             job = Job(id=new_job_id(), backend=op.backend, operation=op.tool_name, remote=remote, origin=stored)
             if not self.store.exists(job.id):
                 break
+        job.note()
         self.store.insert(job)
         entry = _Entry(job.id, self.policy.initial)
         self._entries[job.id] = entry
@@ -262,6 +263,7 @@ class Tracker:
         before = job.visible()
         job.status = "cancelled"
         job.message = outcome.message
+        job.note()
         job.finished_at = job.updated_at = now_iso()
         self.store.save(job)
         self._drop(job_id)
@@ -421,6 +423,7 @@ class Tracker:
             )
             job.error = error.model_dump(exclude_none=True)
             job.finished_at = job.updated_at = now_iso()
+            job.note()
             self._drop(job.id)
         else:
             entry.delay = min(entry.delay * 2, self.policy.max)
@@ -435,6 +438,7 @@ class Tracker:
         job.message = error.message
         job.error = error.model_dump(exclude_none=True)
         job.finished_at = job.updated_at = now_iso()
+        job.note()
         self._drop(job.id)
         log.warning("job %s: %s", job.id, error.message)
         self.store.save(job)
@@ -484,6 +488,7 @@ class Tracker:
         job.status, job.state, job.message = seen.status, seen.state, seen.message
         if seen.progress is not None or seen.status == "completed":
             job.progress = 1.0 if seen.status == "completed" else seen.progress
+        job.note(seen.metrics)  # a new point or state is a visible change (see Job.visible)
         if polled:  # a pushed update is not a poll: the count measures what we cost the backend
             job.polls = self._polled(job)
         if job.terminal:

@@ -13,7 +13,8 @@ from modelops_mcp.calls.response import compact
 from modelops_mcp.calls.validation import ArgumentValidator
 from modelops_mcp.core.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.jobs import JOB_STATUSES, Job
-from modelops_mcp.jobs.model import JOB_SCHEMA
+from modelops_mcp.jobs.history import HISTORY_VIEWS
+from modelops_mcp.jobs.model import JOB_SCHEMA, JOB_WITH_HISTORY_SCHEMA
 from modelops_mcp.jobs.report import describe
 from modelops_mcp.jobs.store import StoreError
 from modelops_mcp.jobs.tracker import Tracker, UnknownJob
@@ -59,7 +60,7 @@ def definitions(backends: list[str], read_only: bool = False) -> list[types.Tool
 
 
 def _definitions(backends: list[str]) -> list[types.Tool]:
-    one_job = {"type": "object", "properties": {"job": JOB_SCHEMA}, "required": ["job"]}
+    one_job = {"type": "object", "properties": {"job": JOB_WITH_HISTORY_SCHEMA}, "required": ["job"]}
     return [
         object_tool(
             "jobs_list",
@@ -89,9 +90,9 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
             "jobs_get",
             "Get a job",
             "A job: status, progress (0..1), message, operation (the tool that started it), remote (the "
-            "backend's ids), state (its raw state) and, once ended, result or error. Asks the backend at most "
-            "once per poll interval.",
-            {"job_id": _JOB_ID},
+            "backend's ids), state (its raw state), history (states, metric series: compact unless history: "
+            "full) and, once ended, result or error. Asks the backend at most once per poll interval.",
+            {"job_id": _JOB_ID, "history": {"type": "string", "enum": list(HISTORY_VIEWS)}},
             ["job_id"],
             one_job,
             READ_ONLY,
@@ -109,7 +110,7 @@ def _definitions(backends: list[str]) -> list[types.Tool]:
             ["job_id"],
             {
                 "type": "object",
-                "properties": {"job": JOB_SCHEMA, "timed_out": {"type": "boolean"}},
+                "properties": {"job": JOB_WITH_HISTORY_SCHEMA, "timed_out": {"type": "boolean"}},
                 "required": ["job", "timed_out"],
             },
             READ_ONLY,
@@ -217,7 +218,7 @@ class JobTools:
                 limit=args.get("limit", 20),
                 cursor=args.get("cursor"),
             )
-            listed = [{k: v for k, v in job.public().items() if k != "result"} for job in jobs]
+            listed = [{k: v for k, v in job.public("none").items() if k != "result"} for job in jobs]
             structured: dict[str, Any] = {"jobs": listed}
             if cursor is not None:
                 structured["next_cursor"] = cursor
@@ -225,7 +226,7 @@ class JobTools:
             return _result(structured, text, self._text_limit)
         if name == "jobs_get":
             job = await tracker.refresh(args["job_id"])
-            return _result({"job": job.public()}, describe(job), self._text_limit)
+            return _result({"job": job.public(args.get("history", "compact"))}, describe(job), self._text_limit)
         if name == "jobs_wait":
             job, timed_out = await self._wait(args["job_id"], float(args.get("timeout_s", WAIT_DEFAULT_S)), report)
             text = describe(job)
