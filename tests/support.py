@@ -26,9 +26,10 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.server import Server
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from modelops_mcp.app.runtime import Runtime, open_runtime
+from modelops_mcp.app.runtime import open_runtime
 from modelops_mcp.sandbox import Sandbox, serve_sandbox
 from modelops_mcp.settings.config import Limits, Settings
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.server import build_server
 
 # The five operations of the Caila seed, by their tool names.

@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 
 from modelops_mcp.app.runtime import load_settings_catalog
-from modelops_mcp.http.backends import BackendConfig
+from modelops_mcp.http.backend_config import BackendConfig
 from modelops_mcp.settings.config import Settings
 from tests.support import FAST, RunningSandbox, error_of, in_process, ok, stdio_server
 

@@ -18,7 +18,7 @@ from modelops_mcp.calls.json_pieces import compact_pieces, loads
 from modelops_mcp.calls.response import compact, parse_body, success_result
 from modelops_mcp.core.redact import MASK, Redactor
 from modelops_mcp.schemas import bundled_documents
-from modelops_mcp.spec.catalog import load_catalog
+from modelops_mcp.spec.load import load_catalog
 from modelops_mcp.surface.wire_result import wire_result
 
 ROW = {

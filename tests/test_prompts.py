@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from modelops_mcp.schemas import bundled_documents
-from modelops_mcp.spec.catalog import load_catalog
+from modelops_mcp.spec.load import load_catalog
 from modelops_mcp.surface.prompts import JOURNEYS, WAIT
 from tests.support import RunningSandbox, in_process, structured
 

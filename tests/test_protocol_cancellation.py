@@ -19,10 +19,10 @@ import pytest
 from mcp import Client
 from mcp.server import Server
 
-from modelops_mcp.app.runtime import Runtime
 from modelops_mcp.sandbox import Fault
 from modelops_mcp.settings.config import Limits
 from modelops_mcp.surface.http_auth import http_access
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.transports import run_http
 from tests.support import CAILA_FIT, RunningSandbox, in_process, structured
 

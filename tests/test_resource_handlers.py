@@ -10,8 +10,9 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.app.runtime import Runtime
 from modelops_mcp.jobs import Job
+from modelops_mcp.surface import dashboard
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.resource_handlers import ResourceHandlers
 from modelops_mcp.surface.resources import RESOURCE_NOT_FOUND
 from tests.handler_context import ClientEnd, legacy_context, modern_context
@@ -45,6 +46,21 @@ async def test_list_resources_holds_the_backends_each_schema_and_the_jobs(
     assert uris[0] == "modelops://backends"
     assert set(uris[1:]) == {f"modelops://schemas/{name}" for name in runtime.catalog.backends}
     assert [str(resource.uri) for resource in after.resources] == [*uris, job.uri]
+
+
+async def test_the_dashboard_is_listed_only_for_an_mcp_apps_host_and_reads_as_its_html(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    host = types.ClientCapabilities(extensions={dashboard.EXTENSION_ID: {"mimeTypes": [dashboard.APP_MIME_TYPE]}})
+    async with in_process(sandbox.env(), state_dir) as (_, runtime):
+        handlers = ResourceHandlers(runtime)
+        plain = await handlers.list_resources(legacy_context(), None)
+        apps = await handlers.list_resources(legacy_context(None, host), None)
+        (page,) = (await handlers.read_resource(legacy_context(None, host), read(dashboard.URI))).contents
+    assert [str(r.uri) for r in apps.resources] == [*(str(r.uri) for r in plain.resources), dashboard.URI]
+    assert isinstance(page, types.TextResourceContents)
+    assert page.mime_type == dashboard.APP_MIME_TYPE
+    assert page.text.lstrip().lower().startswith("<!doctype html>")
 
 
 async def test_list_templates_offers_a_backends_schema_and_a_job(sandbox: RunningSandbox, state_dir: Path) -> None:

@@ -9,7 +9,7 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.app.runtime import Runtime
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.tasks import TaskParams, Tasks, TaskUpdateParams
 from tests.handler_context import TASKS, legacy_context, modern_context
 from tests.support import CAILA_FIT, RunningSandbox, in_process

@@ -1,4 +1,4 @@
-"""Every listed output schema accepts what the vendors' official clients accept (tools/tolerant.py).
+"""Every listed output schema accepts what the vendors' official clients accept (spec/tolerant.py).
 
 Answers are generated from each document's own response schema (as written, before the server loosens it):
 one with every field filled and an unknown extra field in every object, then one per depth with the fields at

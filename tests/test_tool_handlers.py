@@ -11,7 +11,8 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.app.runtime import Runtime
+from modelops_mcp.surface import dashboard
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.tasks import Tasks
 from modelops_mcp.surface.tool_handlers import ToolHandlers
 from tests.handler_context import (
@@ -69,6 +70,20 @@ async def test_list_tools_lists_every_exposed_operation_and_the_job_tools(
     async with in_process(sandbox.env(), state_dir) as (_, runtime):
         listed = await handlers(runtime).list_tools(legacy_context(), None)
     assert {tool.name for tool in listed.tools} == BACKEND_TOOLS | JOB_TOOLS
+
+
+async def test_list_tools_points_the_jobs_tools_at_the_dashboard_only_for_an_mcp_apps_host(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    host = types.ClientCapabilities(extensions={dashboard.EXTENSION_ID: {"mimeTypes": [dashboard.APP_MIME_TYPE]}})
+    async with in_process(sandbox.env(), state_dir) as (_, runtime):
+        tools = handlers(runtime)
+        plain = {tool.name: tool for tool in (await tools.list_tools(legacy_context(), None)).tools}
+        apps = {tool.name: tool for tool in (await tools.list_tools(legacy_context(None, host), None)).tools}
+    assert set(apps) == set(plain)
+    declared = {name for name, tool in apps.items() if (tool.meta or {}).get("ui") == {"resourceUri": dashboard.URI}}
+    assert declared == {"jobs_list", "jobs_get", "jobs_wait"}
+    assert not any((tool.meta or {}).get("ui") for tool in plain.values())
 
 
 async def test_list_tools_in_search_mode_lists_three_tools_for_every_operation(

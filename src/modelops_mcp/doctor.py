@@ -18,7 +18,8 @@ import httpx
 from modelops_mcp.app.runtime import load_settings_catalog
 from modelops_mcp.core.errors import ToolFailure
 from modelops_mcp.core.redact import Redactor
-from modelops_mcp.http.backends import BackendClient, BackendConfig
+from modelops_mcp.http.backend_config import BackendConfig
+from modelops_mcp.http.backends import BackendClient
 from modelops_mcp.settings.config import Limits, Settings
 from modelops_mcp.spec.catalog import BackendSpec
 from modelops_mcp.surface.exposure import Exposure

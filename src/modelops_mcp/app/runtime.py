@@ -6,44 +6,32 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import anyio
 
 from modelops_mcp.calls.executor import Calls, Executor, Workspace
 from modelops_mcp.calls.sessions import SessionKeys
 from modelops_mcp.core.redact import RedactingFilter, Redactor
-from modelops_mcp.http.backends import BackendClient, BackendConfig
+from modelops_mcp.http.backend_config import BackendConfig
+from modelops_mcp.http.backends import BackendClient
 from modelops_mcp.http.uploads import LocalFiles, UploadPolicy
 from modelops_mcp.jobs import JobStore
-from modelops_mcp.jobs.tracker import PollPolicy, Tracker
+from modelops_mcp.jobs.polling import PollPolicy
+from modelops_mcp.jobs.tool_calls import ToolCalls
+from modelops_mcp.jobs.tracker import Tracker
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.settings.config import Limits, Settings
-from modelops_mcp.spec.catalog import Catalog, Operation, load_catalog
+from modelops_mcp.spec.catalog import Catalog, Operation
 from modelops_mcp.spec.labels import ClassNames
-from modelops_mcp.surface.exposure import Exposure, expose
+from modelops_mcp.spec.load import load_catalog
+from modelops_mcp.surface.exposure import expose
 from modelops_mcp.surface.listing import shown_output_schemas
 
+# Re-exported: the parts are defined where the surface, which serves from them, can import them.
+from modelops_mcp.surface.parts import Runtime as Runtime
+
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    catalog: Catalog
-    clients: dict[str, BackendClient]
-    executor: Executor
-    redactor: Redactor
-    jobs: Tracker
-    workspace: Workspace
-    # The operations the tool list offers (toolsets, allowlist, read-only); the catalog stays whole.
-    exposed: dict[str, Operation]
-    # The output schema the tool list shows per tool, which answers are checked against.
-    shown_outputs: dict[str, dict[str, Any]]
-    # Each backend's place in the tool list and why (configured, named, or left out).
-    exposure: Exposure
 
 
 def load_settings_catalog(settings: Settings) -> Catalog:
@@ -120,11 +108,10 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
         class_names=ClassNames(settings.state_dir / "class_names.json"),
     )
     shown = shown_output_schemas(settings, catalog)
-    executor = Executor(catalog, clients, settings.limits, redactor, workspace, shown)
+    # An error names as the next step only tools a client can call.
+    executor = Executor(catalog, clients, settings.limits, redactor, workspace, shown, frozenset(exposed))
     store = JobStore(settings.jobs_db)
     tracker = Tracker(store, catalog, Calls(executor), redactor, poll_policy(settings.limits), executor.base_url)
-    executor.jobs = tracker
-    executor.next_steps.callable_tools = frozenset(exposed)  # an error names only tools a client can call
     # An error in the caller's block is re-raised as itself once the tracker has stopped, rather than
     # escaping from inside the task group, which would wrap it in an ExceptionGroup.
     body_error: BaseException | None = None
@@ -136,7 +123,7 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
                     settings=settings,
                     catalog=catalog,
                     clients=clients,
-                    executor=executor,
+                    executor=ToolCalls(executor, tracker),
                     redactor=redactor,
                     jobs=tracker,
                     workspace=workspace,

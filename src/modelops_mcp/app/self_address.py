@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from modelops_mcp.http.backends import BackendConfig
+from modelops_mcp.http.backend_config import BackendConfig
 from modelops_mcp.spec.catalog import Catalog
 
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})

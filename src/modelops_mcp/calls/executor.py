@@ -5,19 +5,21 @@ from __future__ import annotations
 import csv
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
 import anyio
 import httpx
 import mcp_types as types
 from jsonschema import Draft202012Validator
 
+from modelops_mcp.calls.class_labels import ClassLabels
 from modelops_mcp.calls.next_step import NextSteps
 from modelops_mcp.calls.payloads import PAYLOADS, Payload, PayloadError
+from modelops_mcp.calls.reply import Reply, evaluate, fill_arguments
 from modelops_mcp.calls.request import SetMember, build_request
 from modelops_mcp.calls.response import error_from_response, parse_answer, success_result
 from modelops_mcp.calls.sessions import SessionKeys
@@ -27,16 +29,11 @@ from modelops_mcp.core.redact import Redactor
 from modelops_mcp.http.backends import BackendClient, retry_after_seconds
 from modelops_mcp.http.downloads import save_response
 from modelops_mcp.http.uploads import LocalFiles, RootsProvider
-from modelops_mcp.jobs.adapters import Reply
-from modelops_mcp.jobs.declared import DeclaredAdapter, evaluate
 from modelops_mcp.settings.config import Limits
 from modelops_mcp.spec.catalog import Catalog, Operation
-from modelops_mcp.spec.labels import ClassNames, with_classes
-from modelops_mcp.spec.openapi import MISSING, resolve_pointer
+from modelops_mcp.spec.labels import ClassNames
+from modelops_mcp.spec.openapi import resolve_pointer
 from modelops_mcp.spec.routes import route_url, same_origin
-
-if TYPE_CHECKING:
-    from modelops_mcp.jobs.tracker import Tracker
 
 log = logging.getLogger(__name__)
 # An answer larger than this is parsed, redacted, checked and turned into text in a worker thread (and a row
@@ -51,7 +48,7 @@ class Workspace:
     files: LocalFiles
     sessions: SessionKeys
     downloads: Path
-    class_names: ClassNames | None = None  # for backends that answer classes by number (tools/labels.py)
+    class_names: ClassNames | None = None  # for backends that answer classes by number (spec/labels.py)
 
 
 def _refused(op: Operation, code: str, message: str) -> ToolFailure:
@@ -65,6 +62,15 @@ def _refused(op: Operation, code: str, message: str) -> ToolFailure:
             operation=op.tool_name,
         )
     )
+
+
+class AfterCall(Protocol):
+    """What follows a successful call, inside its error handling (the layer above starts a job here): the
+    result as the agent gets it. A `ToolFailure` it raises becomes the call's error result."""
+
+    async def __call__(
+        self, op: Operation, arguments: dict[str, Any], reply: Reply, result: types.CallToolResult
+    ) -> types.CallToolResult: ...
 
 
 class Calls:
@@ -89,9 +95,11 @@ class Executor:
         redactor: Redactor,
         workspace: Workspace,
         output_schemas: Mapping[str, dict[str, Any]] | None = None,
+        callable_tools: Collection[str] | None = None,
     ) -> None:
         """`output_schemas`: what each tool's answers must match, by tool name: the schemas the tool list
-        shows (a lean one is also far cheaper to check on every call); the documents' own by default."""
+        shows (a lean one is also far cheaper to check on every call); the documents' own by default.
+        `callable_tools`: the tools an error may name as the next step (the exposed ones; None: all)."""
         self.catalog = catalog
         self._clients = clients
         self._limits = limits
@@ -105,17 +113,22 @@ class Executor:
             for op in every
             if op.output_schema is not None
         }
-        self.jobs: Tracker | None = None
-        # What an error names as the next step; the runtime narrows it to the exposed tools.
-        self.next_steps = NextSteps(catalog)
+        # What an error names as the next step: only tools a client can call.
+        self.next_steps = NextSteps(catalog, callable_tools)
+        self._labels = ClassLabels(workspace.class_names, self.known_base_url)
 
     async def call(
-        self, name: str, arguments: dict[str, Any] | None, roots: RootsProvider | None = None
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        roots: RootsProvider | None = None,
+        after: AfterCall | None = None,
     ) -> types.CallToolResult:
-        """One tool call; `roots` lists the client's roots, for calls that upload local files."""
+        """One tool call; `roots` lists the client's roots, for calls that upload local files; `after` gets the
+        backend's answer of a plain (not download, not upload) call that succeeded."""
         op = self.catalog.operations[name]
         try:
-            return await self._call(op, arguments or {}, roots)
+            return await self._call(op, arguments or {}, roots, after)
         except ToolFailure as failure:
             # Masked as a whole, whichever part echoes a secret: a backend's message, or our own violations
             # naming a key the agent pasted as an argument.
@@ -158,6 +171,10 @@ class Executor:
 
     async def base_url(self, backend: str) -> str:
         return await self._clients[backend].base_url(backend)
+
+    def known_base_url(self, backend: str) -> str | None:
+        """The endpoint `backend`'s calls went to, once known (a job remembers it), without probing."""
+        return self._clients[backend].known_base_url
 
     async def route(self, backend: str, url: str) -> tuple[Operation, dict[str, Any]]:
         """The documented operation a URL from `backend`'s answers names; `ToolFailure` for any other URL."""
@@ -259,7 +276,7 @@ class Executor:
         return handle
 
     async def _call(
-        self, op: Operation, arguments: dict[str, Any], roots: RootsProvider | None
+        self, op: Operation, arguments: dict[str, Any], roots: RootsProvider | None, after: AfterCall | None
     ) -> types.CallToolResult:
         arguments = self._prepare(op, await self._next_page(op, arguments))
         if op.download:
@@ -267,7 +284,7 @@ class Executor:
         if op.upload is not None:
             return await self._presigned_upload(op, arguments, roots)
         response = await self._send(op, arguments, roots)
-        reply = self._labelled(
+        reply = self._labels.labelled(
             op, arguments, Reply(response.status_code, await self._answer(op, response), response.headers)
         )
         shape = functools.partial(
@@ -276,29 +293,7 @@ class Executor:
         large = len(response.content) > OFF_LOOP_BYTES
         result = await anyio.to_thread.run_sync(functools.partial(shape, in_pieces=True)) if large else shape()
         self._remember_session(op, reply)
-        if self.jobs is None or not self.jobs.follows(op):
-            return result
-        try:
-            job = self.jobs.start(op, arguments, reply, self._clients[op.backend].known_base_url)
-            job = await self.jobs.first_look(job.id)  # so the first listing shows the backend's state
-        except ToolFailure as failure:
-            # The backend did start the operation: that its answer names no job to follow is no failure of the
-            # call, and reporting one would have the agent start the operation again.
-            note = (
-                f"HTTP {reply.status}: {failure.error.message}. Do not repeat the call: the backend carried it "
-                f"out; look for what it started with this backend's list or get tools."
-            )
-            return result.model_copy(update={"content": [types.TextContent(type="text", text=note), *result.content]})
-        structured = dict(result.structured_content or {})
-        structured["job"] = job.handle()
-        follow = (
-            f"Started job {job.id} ({job.status}{f', state {job.state}' if job.state else ''}). "
-            f'Follow it with jobs_wait {{"job_id": "{job.id}"}}, '
-            f"jobs_get, or by reading / subscribing to {job.uri}."
-        )
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=follow), *result.content], structured_content=structured
-        )
+        return result if after is None else await after(op, arguments, reply, result)
 
     async def _download(self, op: Operation, arguments: dict[str, Any]) -> types.CallToolResult:
         response = await self._send(op, arguments, None, stream=True)
@@ -365,43 +360,16 @@ class Executor:
         if then is not None and op.upload.then is not None:
             # `{file_id}` templates are filled from the first answer, as a job's status call is from its ids.
             fields = body if isinstance(body, dict) else {}
-            record = (await self.invoke(then, DeclaredAdapter.arguments_for(then, op.upload.then, fields))).body
+            record = (await self.invoke(then, fill_arguments(then, op.upload.then, fields))).body
         names = payload.summary.get("class_names")
         if names and op.labels is not None:
-            self._remember_names(
+            self._labels.remember(
                 op, op.labels.record, evaluate(op.labels.id, op, arguments, Reply(200, body, response.headers)), names
             )
         summary = {"uploaded_rows": payload.summary.get("rows"), "class_names": names}
         structured = {**(record if isinstance(record, dict) else {"result": record}), **summary}
         validator = self._outputs.get(op.tool_name)
         return success_result(op, 200, self._redactor.value(structured), validator, self._limits.text_chars)
-
-    def _names_scope(self, op: Operation) -> str | None:
-        """Where remembered class names apply: the backend's endpoint now (ids of two endpoints never mix)."""
-        base = self._clients[op.backend].known_base_url
-        return None if base is None or self._workspace.class_names is None else f"{op.backend} {base.rstrip('/')}"
-
-    def _remember_names(self, op: Operation, record: str, record_id: Any, names: list[str]) -> None:
-        scope = self._names_scope(op)
-        if scope is not None and self._workspace.class_names is not None and record_id not in (MISSING, None):
-            self._workspace.class_names.remember(scope, record, record_id, names)
-
-    def _labelled(self, op: Operation, arguments: dict[str, Any], reply: Reply) -> Reply:
-        """A bind copies its train file's class names to the model; a classify answer gets `classes`."""
-        spec, store, scope = op.labels, self._workspace.class_names, self._names_scope(op)
-        if spec is None or store is None or scope is None:
-            return reply
-        if spec.copy_from is not None:
-            source = evaluate(spec.copy_from.id, op, arguments, reply)
-            names = None if source in (MISSING, None) else store.get(scope, spec.copy_from.record, source)
-            if names is not None:
-                self._remember_names(op, spec.record, evaluate(spec.id, op, arguments, reply), names)
-        if spec.scores is not None:
-            record_id = evaluate(spec.id, op, arguments, reply)
-            names = None if record_id in (MISSING, None) else store.get(scope, spec.record, record_id)
-            if names is not None:
-                return Reply(reply.status, with_classes(reply.body, spec.scores, names), reply.headers)
-        return reply
 
     def _remember_session(self, op: Operation, reply: Reply) -> None:
         spec = self.catalog.backends[op.backend].session

@@ -43,7 +43,7 @@ class ToolError(BaseModel):
     violations: list[Violation] | None = None
     saved: SavedBody | None = None
     # The next step, for an error an agent can act on: tools to call (`next`) and one sentence (`hint`)
-    # saying what for; derived from the catalog (tools/next_step.py).
+    # saying what for; derived from the catalog (calls/next_step.py).
     hint: str | None = None
     next: list[str] | None = None
 

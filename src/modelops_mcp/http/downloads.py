@@ -27,20 +27,6 @@ CHUNK = 256 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 120
 
-DOWNLOAD_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "The response was a file: it was saved on the server's machine, not returned inline.",
-    "properties": {
-        "path": {"type": "string", "description": "Absolute path of the saved file."},
-        "file_name": {"type": "string"},
-        "size": {"type": "integer", "minimum": 0, "description": "Bytes written."},
-        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "content_type": {"type": ["string", "null"]},
-        "uri": {"type": "string", "description": "file:// URI of the saved file (also sent as a resource_link)."},
-    },
-    "required": ["path", "file_name", "size", "sha256", "content_type", "uri"],
-}
-
 
 @dataclass(frozen=True, slots=True)
 class SavedFile:

@@ -11,20 +11,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
-
+from modelops_mcp.calls.reply import Reply
 from modelops_mcp.jobs.model import Job, JobStatus
 from modelops_mcp.spec.catalog import Catalog, Operation
 from modelops_mcp.spec.extension import JobDeclaration
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A successful backend answer, parsed: what adapters read ids and states from."""
-
-    status: int
-    body: Any
-    headers: httpx.Headers
 
 
 class Caller(Protocol):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelops_mcp.calls.reply import Reply
 from modelops_mcp.core.errors import ToolFailure
-from modelops_mcp.jobs.adapters import Caller, Observation, Reply
+from modelops_mcp.jobs.adapters import Caller, Observation
 from modelops_mcp.jobs.declared import DeclaredAdapter
 from modelops_mcp.jobs.model import Job
 

@@ -99,17 +99,6 @@ class Job(BaseModel):
         return data
 
 
-HANDLE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "The job tracking this operation: follow it with jobs_wait / jobs_get or read its uri.",
-    "properties": {
-        "id": {"type": "string"},
-        "uri": {"type": "string"},
-        "status": {"type": "string", "enum": list(JOB_STATUSES)},
-    },
-    "required": ["id", "uri", "status"],
-}
-
 # Four jobs_* tools return this shape, in every tool list, so the field meanings are said once, in
 # jobs_get's description; bookkeeping (polls), `following` (search mode's list has a byte budget: README's
 # Jobs section explains it), `origin` (the same budget; `jobs show` prints it) and the result, which may be any

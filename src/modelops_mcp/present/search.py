@@ -6,7 +6,7 @@ deprecated operations placed below what replaces them, and a fit's upload step b
 A hand-rolled BM25 (a few dozen lines) rather than a search library: the corpus is a hundred short
 documents built on the first search, the ranking must be deterministic, and on bench/search_eval.json
 bm25s and rapidfuzz over the same fields ranked worse than this (bench/search_alternatives.py). The
-words themselves are in tools/vocabulary.py.
+words themselves are in present/vocabulary.py.
 """
 
 from __future__ import annotations

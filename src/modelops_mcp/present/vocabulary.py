@@ -1,6 +1,6 @@
 """The words of operations and of queries about them: which carry no signal, which name the same act,
 which words users say for what the documents name otherwise, and how a word is cut to its stem. Search
-(tools/search.py) ranks with these; they are data, kept apart from the ranking.
+(present/search.py) ranks with these; they are data, kept apart from the ranking.
 """
 
 from __future__ import annotations

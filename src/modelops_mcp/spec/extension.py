@@ -180,7 +180,7 @@ class UploadSpec(_Strict):
 
     url: str  # a $response.body runtime expression
     method: Literal["PUT", "POST"] = "PUT"
-    payload: str  # name of the payload builder (tools/payloads.py)
+    payload: str  # name of the payload builder (calls/payloads.py)
     arguments: dict[str, dict[str, Any]]  # JSON Schemas of the builder's arguments
     then: OperationRef | None = None  # read back the result; `{name}` takes fields of the first answer
 
@@ -205,7 +205,7 @@ class LabelRef(_Strict):
 
 
 class LabelsSpec(LabelRef):
-    """Class names the server keeps for a backend that answers classes by number (tools/labels.py): an upload
+    """Class names the server keeps for a backend that answers classes by number (spec/labels.py): an upload
     records its names under `record`/`id`, `copy_from` copies another record's names to this one (a model
     bound to its train file), `scores` (a JSON pointer into the answer) gets `classes` added beside it."""
 

@@ -7,8 +7,8 @@ import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.app.runtime import Runtime
 from modelops_mcp.surface import prompts
+from modelops_mcp.surface.parts import Runtime
 
 
 class PromptHandlers:

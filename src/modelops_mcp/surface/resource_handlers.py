@@ -10,9 +10,9 @@ import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.app.runtime import Runtime
 from modelops_mcp.jobs import Job
-from modelops_mcp.surface import resources
+from modelops_mcp.surface import dashboard, resources
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.subscriptions import Subscriptions
 
 # The most values one completion answers; `total` and `hasMore` say how many there were.
@@ -33,7 +33,11 @@ class ResourceHandlers:
     async def list_resources(
         self, ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return types.ListResourcesResult(resources=resources.list_resources(self.runtime))
+        listed = resources.list_resources(self.runtime)
+        # The jobs dashboard (an MCP App) only for a client that negotiated MCP Apps.
+        return types.ListResourcesResult(
+            resources=[*listed, dashboard.resource()] if dashboard.wants_apps(ctx) else listed
+        )
 
     async def list_templates(
         self, ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
@@ -43,6 +47,8 @@ class ResourceHandlers:
     async def read_resource(
         self, ctx: ServerRequestContext[object], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
+        if str(params.uri) == dashboard.URI:
+            return types.ReadResourceResult(contents=[dashboard.contents()])
         try:
             return types.ReadResourceResult(contents=[await resources.read(self.runtime, str(params.uri))])
         except resources.ResourceNotFound as exc:

@@ -14,11 +14,11 @@ import anyio
 import mcp_types as types
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from modelops_mcp.app.runtime import Runtime
 from modelops_mcp.http.downloads import NotReadable, read_saved
 from modelops_mcp.jobs.model import JOB_SCHEME
 from modelops_mcp.jobs.report import describe
 from modelops_mcp.jobs.tracker import UnknownJob
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.roots import file_uri_path
 
 BACKENDS_URI = "modelops://backends"

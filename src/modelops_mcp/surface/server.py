@@ -13,7 +13,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning
 
 from modelops_mcp import __version__
-from modelops_mcp.app.runtime import Runtime
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.prompt_handlers import PromptHandlers
 from modelops_mcp.surface.resource_handlers import ResourceHandlers
 from modelops_mcp.surface.tasks import Tasks

@@ -13,14 +13,14 @@ import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.app.runtime import Runtime
 from modelops_mcp.jobs.tracker import UnknownJob
-from modelops_mcp.surface import backends_setup
+from modelops_mcp.surface import backends_setup, dashboard
 from modelops_mcp.surface.confirm import Confirmation, Interruption, cancel_question, operation_question
 from modelops_mcp.surface.discovery import DiscoveryTools
 from modelops_mcp.surface.exposure import SETUP_TOOL
 from modelops_mcp.surface.job_tools import JobTools
 from modelops_mcp.surface.listing import listed_tools
+from modelops_mcp.surface.parts import Runtime
 from modelops_mcp.surface.roots import client_roots
 from modelops_mcp.surface.tasks import Tasks, client_wants_tasks
 from modelops_mcp.surface.wire_result import wire_result
@@ -35,6 +35,8 @@ class ToolHandlers:
         self.runtime = runtime
         self.tasks = tasks
         self.tools = listed_tools(settings, runtime.catalog, runtime.exposed, runtime.shown_outputs, runtime.exposure)
+        # What a host that negotiated MCP Apps lists: the same tools, the jobs ones pointing at the dashboard.
+        self.app_tools = dashboard.declare(self.tools)
         self.job_tools = JobTools(runtime.jobs, sorted(runtime.catalog.backends), text_limit, settings.read_only)
         self.discovery = (
             DiscoveryTools(runtime.exposed, settings.read_only, text_limit) if settings.discovery == "search" else None
@@ -44,7 +46,7 @@ class ToolHandlers:
     async def list_tools(
         self, ctx: ServerRequestContext[object], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=self.tools)
+        return types.ListToolsResult(tools=self.app_tools if dashboard.wants_apps(ctx) else self.tools)
 
     async def call_tool(self, ctx: ServerRequestContext[object], params: types.CallToolRequestParams) -> Answer:
         """The result as the wire carries it (wire_result): its structuredContent is not walked again."""
