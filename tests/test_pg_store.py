@@ -91,6 +91,20 @@ def test_each_open_job_has_one_holder_and_a_dead_holders_jobs_are_taken_over(pos
         b.close()
 
 
+def test_a_replica_that_stops_cleanly_hands_its_jobs_over_at_once(postgres: PostgresCluster) -> None:
+    url = postgres.database()
+    a, b = PgJobStore(url, lease_s=600, replica="a"), PgJobStore(url, lease_s=600, replica="b")
+    try:
+        for n in range(6):
+            a.insert(a_job(n))
+        assert len(a.active_ids()) == 6
+        assert b.active_ids() == []
+        a.close()  # with a lease of ten minutes, only letting go makes b take them now
+        assert b.active_ids() == [f"job{n:04d}" for n in range(6)]
+    finally:
+        b.close()
+
+
 def test_two_replicas_taking_over_at_once_never_take_the_same_job(postgres: PostgresCluster) -> None:
     url = postgres.database()
     dead = PgJobStore(url, lease_s=1, replica="dead")

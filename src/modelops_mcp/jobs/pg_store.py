@@ -97,6 +97,16 @@ class PgJobStore:
                 conn.execute("INSERT INTO modelops_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
 
     def close(self) -> None:
+        """Let go of this replica's leases first: on a clean stop (a rolling deploy) the others take its jobs
+        at their next round instead of after the lease time."""
+        try:
+            with self._pool.connection(timeout=3.0) as conn, conn.transaction():
+                conn.execute(
+                    "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = %s", (self.replica,)
+                )
+                conn.execute("DELETE FROM replicas WHERE name = %s", (self.replica,))
+        except Exception as exc:  # the database is away: the leases expire on their own
+            log.warning("could not let go of this replica's job leases: %s", type(exc).__name__)
         self._pool.close()
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
