@@ -1,15 +1,16 @@
 """Jobs in PostgreSQL, shared by every replica: the same store as SQLite, plus leases and change notices.
 
 Each unfinished job is followed by one replica at a time, the holder of its lease (`lease_owner` until
-`lease_until`). A replica renews its leases a few times per lease time and takes over the expired ones with
-`FOR UPDATE SKIP LOCKED`, so two replicas never take the same job and neither waits on the other; one that
-was SIGKILLed stops renewing, and its jobs are taken within the lease time. Before each status call the
-holder stamps `last_poll_at`, on the database's clock, only if the previous call is at least the minimum
-interval old: the bound holds whichever replica polls. A visible change is announced with NOTIFY
-(`jobs_listen.py` hears it on every other replica).
+`lease_until`). A replica renews its leases three times per lease time and takes its share of the free or
+expired ones with `FOR UPDATE SKIP LOCKED` (pg_leases.py), so two replicas never take the same job and
+neither waits on the other; one that was SIGKILLed stops renewing, and its jobs are taken within the lease
+time and a round. Before each status call the holder stamps `last_poll_at`, on the database's clock, only if
+the previous call is at least the minimum interval old: the bound holds whichever replica polls. A visible
+change is announced with NOTIFY (pg_listen.py hears it on every other replica).
 
 Calls are synchronous, like the SQLite store's: the tracker reads and writes between awaits, and each call
-is one short statement on a pooled connection (the pool replaces a connection the server dropped).
+is one or a few short statements on a pooled connection (the pool replaces a connection the server dropped).
+They hold the event loop for a database round trip each: fine on a LAN; an async store would free it.
 """
 
 from __future__ import annotations
