@@ -35,10 +35,10 @@ from modelops_mcp.jobs.adapters import (
 )
 from modelops_mcp.jobs.age import age_s, too_old
 from modelops_mcp.jobs.changes import Changes
-from modelops_mcp.jobs.model import Job, PollInfo, now_iso
+from modelops_mcp.jobs.model import Job, now_iso
 from modelops_mcp.jobs.origin import mismatch, origin_of
-from modelops_mcp.jobs.polling import MAX_STREAMS, READ_WAIT_S, Entry, PollPolicy
-from modelops_mcp.jobs.store import JobStore
+from modelops_mcp.jobs.polling import MAX_STREAMS, READ_WAIT_S, Entry, PollPolicy, one_more_poll
+from modelops_mcp.jobs.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 class Poller:
     def __init__(
         self,
-        store: JobStore,
+        store: Store,
         adapters: dict[str, StatusAdapter],
         call: Caller,
         redactor: Redactor,
@@ -68,7 +68,7 @@ class Poller:
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
         self._wake = anyio.Event()
-        self._waking_at = -math.inf  # when the scheduling loop wakes by itself (-inf: it is not waiting)
+        self._waking_at = -math.inf  # when the scheduling loop, waiting, wakes by itself (-inf: not started)
         # A poll a reader asks for (jobs_get, jobs_wait) has its own slots: with thousands of jobs due, a
         # read queued behind the background polls waited tens of seconds. Still one poll per job at a time
         # and none closer than min_interval, so the backend sees at most twice `concurrency` at once.
@@ -77,11 +77,11 @@ class Poller:
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
-    def resume(self) -> int:
-        """Pick up every unfinished job in the store (after a restart); returns how many."""
+    def resume(self, job_ids: list[str] | None = None) -> int:
+        """Pick up every unfinished job in the store (after a restart), or `job_ids`; returns how many."""
         now = time.monotonic()
         resumed = 0
-        for index, job_id in enumerate(self.store.active_ids()):
+        for index, job_id in enumerate(self.store.active_ids() if job_ids is None else job_ids):
             if job_id in self._entries:
                 continue
             entry = Entry(job_id, self.policy.initial)
@@ -171,6 +171,9 @@ class Poller:
         if due < self._waking_at:
             self._wake.set()
 
+    def followed(self) -> list[str]:
+        return list(self._entries)
+
     def drop(self, job_id: str) -> None:
         """Stop polling the job (cancelled, ended, or no longer followed)."""
         self._entries.pop(job_id, None)  # its heap items become stale and are skipped
@@ -195,7 +198,6 @@ class Poller:
             self._waking_at = now + wait
             with anyio.move_on_after(wait):
                 await self._wake.wait()
-            self._waking_at = -math.inf
 
     async def _worker(self, polls: MemoryObjectReceiveStream[Entry]) -> None:
         async for entry in polls:
@@ -246,6 +248,9 @@ class Poller:
         try:
             async with limiter or contextlib.nullcontext():
                 retry_after = await self._poll_once(entry)
+        except Exception as exc:  # the store failed (a shared database restarting): poll again after backoff
+            log.warning("job %s: poll not recorded: %s", entry.job_id, self._redactor.text(str(exc))[:200])
+            entry.delay = min(entry.delay * 2, self.policy.max)
         finally:
             entry.last_poll = time.monotonic()
             entry.inflight.set()
@@ -269,6 +274,8 @@ class Poller:
             self.drop(entry.job_id)
             log.warning("job %s: %s is no longer in the catalog; not followed", job.id, job.operation)
             return None
+        if not self.store.may_poll(job.id, self.policy.min_interval):
+            return None  # a shared store: polled by another replica within the interval, or held by one now
         age = age_s(job)
         if age > self.policy.max_age:
             await self._expire(job, too_old(job, age, self.policy.max_age))
@@ -295,7 +302,7 @@ class Poller:
 
     async def _poll_failed(self, entry: Entry, job: Job, error: ToolError) -> float | None:
         before = job.visible()
-        job.polls = self._polled(job, error.one_line())
+        job.polls = one_more_poll(job, self._entries.get(job.id), error.one_line())
         # The backend no longer knows the job, or we refused the status request ourselves (a Location off the
         # configured endpoint, say) and will refuse it every time: no end will ever be reported, so say so now.
         refused = error.kind == "validation" and error.status is None
@@ -353,16 +360,6 @@ class Poller:
         self.store.save(job)
         await self._changes.announce(job, before)
 
-    def _polled(self, job: Job, error: str | None = None) -> PollInfo:
-        polls = job.polls.model_copy()
-        polls.count += 1
-        polls.last_at = now_iso()
-        polls.interval_s = round(self._entries[job.id].delay, 3) if job.id in self._entries else None
-        if error is not None:
-            polls.errors += 1
-            polls.last_error = error[:300]
-        return polls
-
     async def _observe(self, entry: Entry, job: Job, seen: Observation, *, polled: bool = True) -> None:
         before = job.visible()
         if seen.state != entry.last_state:
@@ -378,7 +375,7 @@ class Poller:
             job.progress = 1.0 if seen.status == "completed" else seen.progress
         job.note(seen.metrics)  # a new point or state is a visible change (see Job.visible)
         if polled:  # a pushed update is not a poll: the count measures what we cost the backend
-            job.polls = self._polled(job)
+            job.polls = one_more_poll(job, self._entries.get(job.id))
         if job.terminal:
             job.result = self._redactor.top_level(seen.result)
             job.finished_at = now_iso()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from modelops_mcp.jobs.model import Job, PollInfo
+from modelops_mcp.jobs.model import Job, PollInfo, now_iso
 
 # Longest a reader (jobs_get, jobs_wait) waits for a poll another task already has on its way.
 READ_WAIT_S = 1.0
@@ -61,3 +61,15 @@ class Entry:
             return True
         self.polls = job.polls  # nothing a reader sees changed
         return False
+
+
+def one_more_poll(job: Job, entry: Entry | None, error: str | None = None) -> PollInfo:
+    """The job's poll bookkeeping after one more status call (`entry`: None once it is no longer followed)."""
+    polls = job.polls.model_copy()
+    polls.count += 1
+    polls.last_at = now_iso()
+    polls.interval_s = None if entry is None else round(entry.delay, 3)
+    if error is not None:
+        polls.errors += 1
+        polls.last_error = error[:300]
+    return polls
