@@ -404,7 +404,9 @@ async def at_scale(
             # The floor, in the same run against the same endpoint (same latency, same concurrency as the
             # tracker's limit): what the status GETs alone cost a client made of nothing but httpx.
             urls = status_urls(env, emulators, job_ids, loaded_dir)
-            bare = await bare_get_process(urls, {"MLP-API-KEY": env["CAILA_API_KEY"]}, limits.poll_concurrency, 20.0)
+            bare = await bare_get_process(
+                urls, {"MLP-API-KEY": env["CAILA_API_KEY"]}, limits.poll_concurrency, min(20.0, window)
+            )
     polls = loaded["polls_per_s"] * loaded["window_s"]
     poll_cpu_ms = loaded["cpu_s_per_s"] * loaded["window_s"] / polls * 1000 if polls else None
     bounds = {
