@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import math
 import os
 import platform
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -333,6 +335,57 @@ async def server_figures(
     }
 
 
+async def bare_gets(urls: list[str], headers: dict[str, str], concurrency: int, seconds: float) -> dict[str, Any]:
+    """`--bare-get`: the same status GETs with httpx alone, `concurrency` in flight, for `seconds` (or every
+    url once): this process's CPU per GET, the floor a poll is measured against."""
+    done = 0
+    async with httpx.AsyncClient(headers=headers, timeout=30) as http:
+        await http.get(urls[0])  # connection and imports paid before the clock starts
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        deadline = wall0 + seconds
+        pending = iter(urls)
+
+        async def worker() -> None:
+            nonlocal done
+            for url in pending:
+                if time.perf_counter() > deadline:
+                    return
+                (await http.get(url)).raise_for_status()
+                done += 1
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(concurrency):
+                tg.start_soon(worker)
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {
+        "gets": done,
+        "cpu_s": round(cpu, 3),
+        "wall_s": round(wall, 3),
+        "cpu_ms_per_get": round(cpu / done * 1000, 3),
+    }
+
+
+async def bare_get_process(
+    urls: list[str], headers: dict[str, str], concurrency: int, seconds: float
+) -> dict[str, Any]:
+    """`bare_gets` in a process of its own (the sandbox answering it runs in this one)."""
+    spec = json.dumps({"urls": urls, "headers": headers, "concurrency": concurrency, "seconds": seconds})
+    done = await anyio.run_process([sys.executable, __file__, "--bare-get"], input=spec.encode(), check=True)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def status_urls(env: dict[str, str], emulators: Sandbox, job_ids: list[str], state_dir: Path) -> list[str]:
+    """The status URL of each seeded job, as the server's Caila status call builds it."""
+    store = JobStore(state_dir / "jobs.sqlite3")
+    try:
+        jobs = [store.get(job_id) for job_id in job_ids]
+    finally:
+        store.close()
+    base = env["CAILA_BASE_URL"]
+    return [f"{base}/api/mlpgate/account/{j.remote['account']}/job/{j.remote['jobId']}" for j in jobs if j is not None]
+
+
 async def at_scale(
     tracked: int, window: float, rounds: int, latency_ms: float, read_seconds: float = 20.0
 ) -> dict[str, Any]:
@@ -348,6 +401,14 @@ async def at_scale(
             job_ids = seed_jobs(emulators, loaded_dir, tracked, env["CAILA_BASE_URL"])
             empty = await server_figures(emulators, inflight, env, empty_dir, min(window, 5.0), [], 0, 0)
             loaded = await server_figures(emulators, inflight, env, loaded_dir, window, job_ids, rounds, read_seconds)
+            # The floor, in the same run against the same endpoint (same latency, same concurrency as the
+            # tracker's limit): what the status GETs alone cost a client made of nothing but httpx.
+            urls = status_urls(env, emulators, job_ids, loaded_dir)
+            bare = await bare_get_process(
+                urls, {"MLP-API-KEY": env["CAILA_API_KEY"]}, limits.poll_concurrency, min(20.0, window)
+            )
+    polls = loaded["polls_per_s"] * loaded["window_s"]
+    poll_cpu_ms = loaded["cpu_s_per_s"] * loaded["window_s"] / polls * 1000 if polls else None
     bounds = {
         "poll_min_interval_s": limits.poll_min_interval_s,
         "poll_max_s": limits.poll_max_s,
@@ -365,25 +426,41 @@ async def at_scale(
         "rss_delta_bytes_per_job": round((loaded["rss_bytes"] - empty["rss_bytes"]) / max(tracked, 1), 1),
         "peak_rss_delta_bytes": loaded["peak_rss_bytes"] - empty["peak_rss_bytes"],
         "bounds": bounds,
+        # Issue 20 item 5: a poll (the server's whole CPU over the window / its polls) at most 1.5x a bare GET.
+        "poll_cpu_ms": None if poll_cpu_ms is None else round(poll_cpu_ms, 3),
+        "bare_httpx_get": bare,
+        "poll_cpu_ratio_to_bare_get": None if poll_cpu_ms is None else round(poll_cpu_ms / bare["cpu_ms_per_get"], 2),
+        "poll_cpu_ratio_target": 1.5,
         "within_bounds": loaded["polls_per_s"] <= bounds["max_polls_per_s"]
         and loaded["max_polls_of_one_job"] <= bounds["max_polls_of_one_job_in_window"]
         and loaded["peak_polls_in_flight"] <= limits.poll_concurrency,
     }
 
 
+PARTS = ("polls", "memory", "read", "at_scale")
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "benchmark": "jobs",
-        "python": platform.python_version(),
-        "machine": common.machine(),
-        "polls": await poll_rates(args.scale, args.jobs),
-        "memory": await tracker_memory(args.tracked),
-        "read": await read_cost(args.rounds),
-        "at_scale": await at_scale(args.scale_jobs, args.window, args.scale_rounds, args.latency_ms, args.read_seconds),
-    }
+    parts = args.parts.split(",") if args.parts else PARTS
+    results: dict[str, Any] = {"benchmark": "jobs", "python": platform.python_version(), "machine": common.machine()}
+    if "polls" in parts:
+        results["polls"] = await poll_rates(args.scale, args.jobs)
+    if "memory" in parts:
+        results["memory"] = await tracker_memory(args.tracked)
+    if "read" in parts:
+        results["read"] = await read_cost(args.rounds)
+    if "at_scale" in parts:
+        results["at_scale"] = await at_scale(
+            args.scale_jobs, args.window, args.scale_rounds, args.latency_ms, args.read_seconds
+        )
+    return results
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--bare-get"]:  # the spec on stdin: 10,000 URLs are too long for a command line
+        spec = json.loads(sys.stdin.read())
+        print(json.dumps(anyio.run(bare_gets, spec["urls"], spec["headers"], spec["concurrency"], spec["seconds"])))
+        sys.exit(0)
     parser = common.parser("jobs", __doc__)
     # None: the --quick size if --quick, else the full one (explicit values win either way).
     sizes = {
@@ -406,6 +483,7 @@ if __name__ == "__main__":
     parser.add_argument("--scale-rounds", type=int, help="jobs_list and jobs_get calls on the loaded server (200)")
     parser.add_argument("--latency-ms", type=float, help="the sandbox answers each request after this long (20)")
     parser.add_argument("--read-seconds", type=float, help="time cap on each of jobs_list and jobs_get's rounds (20)")
+    parser.add_argument("--parts", help=f"comma-separated, of {', '.join(PARTS)} (default: all)")
     arguments = parser.parse_args()
     for name, (full, quick) in sizes.items():
         if getattr(arguments, name) is None:

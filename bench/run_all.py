@@ -275,6 +275,14 @@ def jobs_rows(r: dict[str, Any]) -> list[Row]:
             loaded["max_polls_of_one_job"] <= bounds["max_polls_of_one_job_in_window"],
         ),
         row(
+            f"{n:,} unfinished jobs: server CPU per status poll / a bare httpx GET's (ms)",
+            f"{s['poll_cpu_ms']:.3f}",
+            f"bare GET {s['bare_httpx_get']['cpu_ms_per_get']:.3f}",
+            s["poll_cpu_ratio_to_bare_get"],
+            f"≤ {s['poll_cpu_ratio_target']:g}",
+            s["poll_cpu_ratio_to_bare_get"] <= s["poll_cpu_ratio_target"],
+        ),
+        row(
             f"{n:,} unfinished jobs: polls in flight at once",
             str(loaded["peak_polls_in_flight"]),
             f"bound {bounds['poll_concurrency']}",
@@ -332,7 +340,7 @@ def files_rows(r: dict[str, Any]) -> list[Row]:
 
 
 def stall_rows(r: dict[str, Any]) -> list[Row]:
-    during, rest = r["during_big_call"], r["at_rest"]
+    during, rest, floor = r["during_big_call"], r["at_rest"], r["sdk_transport_on_loop"]
     mb = f"{r['answer_bytes'] / 1e6:.1f} MB"
     return [
         row(
@@ -344,6 +352,11 @@ def stall_rows(r: dict[str, Any]) -> list[Row]:
             r["target_met"],
         ),
         row(f"The {mb} list call itself (s)", ", ".join(f"{s:.2f}" for s in r["big_calls"]["seconds"])),
+        row(
+            "The SDK transport's own on-loop stretches for that answer (ms)",
+            f"{floor['model_dump_json_ms']:.1f} + {floor['sse_encode_ms']:.1f}",
+            "JSON-RPC encode + SSE framing, each one stretch: the floor under the p99",
+        ),
     ]
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +38,8 @@ import anyio
 import common
 import httpx
 from mcp import Client
+from mcp_types import JSONRPCResponse
+from sse_starlette.event import ServerSentEvent
 
 TOOL = "datarobot_list_custom_models"
 PREFIX = "/datarobot/api/v2"
@@ -228,6 +232,23 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def sdk_floor(body: bytes, text_chars: int, rounds: int = 3) -> dict[str, Any]:
+    """What the SDK's Streamable HTTP transport does on the event loop with this answer, whatever the server:
+    the JSON-RPC message encoded (`model_dump_json`) and framed as a server-sent event (sse-starlette), each
+    one stretch without an await. The best of `rounds`, in this process: the floor under B's p99 here."""
+    result = {"content": [{"type": "text", "text": "x" * text_chars}], "structuredContent": json.loads(body)}
+    dump, frame = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        data = JSONRPCResponse(jsonrpc="2.0", id=1, result=result).model_dump_json(by_alias=True, exclude_unset=True)
+        t1 = time.perf_counter()
+        ServerSentEvent(data=data, event="message").encode()
+        t2 = time.perf_counter()
+        dump.append(t1 - t0)
+        frame.append(t2 - t1)
+    return {"model_dump_json_ms": round(min(dump) * 1000, 1), "sse_encode_ms": round(min(frame) * 1000, 1)}
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         args.mb, args.calls, args.rest_seconds = min(args.mb, 0.5), 1, 0.5
@@ -243,9 +264,39 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         with stub_process(body_file) as port:
             server_env = {**common.server_env(env, Path(tmp) / "state")}
             server_env["DATAROBOT_ENDPOINT"] = f"http://127.0.0.1:{port}{PREFIX}"
-            with common.http_server(common.serve_command(transport="http"), server_env) as url:
+            command = common.serve_command(transport="http")
+            if args.profile:
+                # py-spy writes its profile on SIGINT (not on the SIGTERM that stops the server).
+                command = [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "-r",
+                    "250",
+                    "-f",
+                    args.profile_format,
+                    "-o",
+                    args.profile,
+                    "--",
+                    *command,
+                ]
+            with common.http_server(command, server_env) as url:
                 results.update(await measure(url, args))
+                if args.profile:
+                    _interrupt_profiler(args.profile)
+        results["sdk_transport_on_loop"] = sdk_floor(body, results["big_calls"]["text_chars"])
     return results
+
+
+def _interrupt_profiler(out: str) -> None:
+    """SIGINT to the py-spy this run started (found by its output path), then wait for it to write."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if argv and argv[0].endswith(b"py-spy") and out.encode() in argv:
+                os.kill(int(pid), signal.SIGINT)
+                deadline = time.monotonic() + 30
+                while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                    time.sleep(0.1)
 
 
 def main() -> None:
@@ -260,6 +311,9 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=3, help="how many big calls session A makes (default 3)")
     p.add_argument("--rest-seconds", type=float, default=3.0, help="pings at rest for this long (default 3)")
     p.add_argument("--max-pings", type=int, default=20000, help="at most this many pings in each phase")
+    p.add_argument("--profile", help="record the server with py-spy (pip install py-spy) into this file")
+    p.add_argument("--profile-gil", action="store_true", help="sample only the thread holding the GIL")
+    p.add_argument("--profile-format", default="raw", help="py-spy's output format (raw, speedscope, flamegraph)")
     args = p.parse_args()
     # `ping` is what B measures: the lightest request there is, whatever the SDK thinks of its future.
     warnings.filterwarnings("ignore", message="ping is removed")

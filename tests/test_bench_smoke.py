@@ -41,6 +41,10 @@ def test_the_jobs_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
     assert at_scale["loaded_server"]["polls_per_s"] > 0  # the server process followed the seeded jobs
     assert at_scale["loaded_server"]["peak_polls_in_flight"] <= at_scale["bounds"]["poll_concurrency"]
     assert 1 <= at_scale["loaded_server"]["jobs_get"]["n"] <= 10  # bounded in count and in time
+    # A poll's CPU next to the bare httpx GET's, measured in the same run (issue 20 item 5).
+    assert at_scale["bare_httpx_get"]["gets"] > 0
+    ratio = at_scale["poll_cpu_ms"] / at_scale["bare_httpx_get"]["cpu_ms_per_get"]
+    assert at_scale["poll_cpu_ratio_to_bare_get"] == pytest.approx(ratio, abs=0.02)
 
 
 def test_the_files_benchmark_runs_and_writes_its_figures(tmp_path: Path) -> None:
@@ -132,3 +136,4 @@ def test_the_stall_benchmark_times_pings_during_a_big_answer(tmp_path: Path) -> 
     assert results["at_rest"]["n"] > 0
     assert results["during_big_call"]["n"] > 0  # session B was measured while A's call ran
     assert results["target_met"] == (results["during_big_call"]["p99_ms"] < results["target_p99_ms"])
+    assert results["sdk_transport_on_loop"]["model_dump_json_ms"] > 0  # the SDK's own floor, beside the figure

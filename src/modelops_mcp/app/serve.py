@@ -15,6 +15,11 @@ from modelops_mcp.surface.server import build_server
 from modelops_mcp.surface.transports import run_http, run_stdio
 
 Transport = Literal["stdio", "http"]
+# How long a worker thread (a large answer parsed, checked and redacted off the loop) may hold the GIL while
+# the event loop waits for it. Each turn of the loop waits up to this long, and a request takes several:
+# at Python's 5 ms, another session's ping waited 90-180 ms (p99) during a 5 MB answer, at 1 ms 55-61
+# (bench/stall_bench.py, back to back). Only threads running at once switch more often.
+GIL_SWITCH_INTERVAL_S = 0.001
 
 
 async def serve(
@@ -28,6 +33,7 @@ async def serve(
     access: HttpAccess | None = None,
 ) -> None:
     """`access`: who may use the HTTP transport; None generates a token (printed once at start)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     async with AsyncExitStack() as stack:
         if sandbox:
             # Imported here: the sandbox is a separate concern that a production server never loads.

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
+from modelops_mcp.http.file_body import read_off_loop
 from modelops_mcp.spec.catalog import Operation
 
 
@@ -91,8 +92,8 @@ def build_request(
     if op.body_mode == "json_object":
         return httpx.Request(op.method, url, headers=headers, json=body)
     if op.body_mode == "multipart":
-        # httpx streams file parts in chunks and sets Content-Length from the files' sizes.
-        return httpx.Request(op.method, url, headers=headers, data=form, files=parts)
+        # httpx sets Content-Length from the files' sizes; their bytes are read in a worker thread.
+        return read_off_loop(httpx.Request(op.method, url, headers=headers, data=form, files=parts))
     if op.body_mode == "json_value" and has_body_value:
         return httpx.Request(op.method, url, headers=headers, json=body_value)
     return httpx.Request(op.method, url, headers=headers)

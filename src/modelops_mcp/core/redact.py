@@ -41,6 +41,27 @@ class Redactor:
             return value
         return self._masked(value)
 
+    def top_level(self, value: Any) -> Any:
+        """`value` with the strings at its top level redacted (a dict's keys and values, a list's items).
+
+        For a value whose nested parts were redacted already (a job result: backend bodies the executor
+        redacted, with a header or two added beside them): a few strings looked at, not the whole answer.
+        """
+        if not self._secrets:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            if all(isinstance(k, str) and self.text(k) is k and self._same_str(v) for k, v in value.items()):
+                return value
+            return {self.text(str(k)): self.text(v) if isinstance(v, str) else v for k, v in value.items()}
+        if isinstance(value, list) and not all(self._same_str(v) for v in value):
+            return [self.text(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    def _same_str(self, value: Any) -> bool:
+        return not isinstance(value, str) or self.text(value) is value
+
     def _masked(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.text(value)

@@ -29,8 +29,13 @@ async def read_within(response: httpx.Response, limit: int) -> bytes | Overflow:
     Memory stays under `limit` plus one chunk whatever the backend sends; a Content-Length over the limit is
     believed at once, so such a body is never buffered at all.
     """
-    chunks = response.aiter_bytes(CHUNK)
     declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) <= limit and _identity(response):
+        # The common case, read in place (the answer of every status poll): h11 delivers no more than the
+        # declared length, and with no content coding the decoded body is those bytes. Cheaper than chunking,
+        # and `with_content` then hands back this very response.
+        return await response.aread()
+    chunks = response.aiter_bytes(CHUNK)
     if declared.isdigit() and int(declared) > limit:
         return Overflow(b"", chunks)
     body = bytearray()
@@ -41,8 +46,21 @@ async def read_within(response: httpx.Response, limit: int) -> bytes | Overflow:
     return bytes(body)
 
 
+def _identity(response: httpx.Response) -> bool:
+    return response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity")
+
+
+def _read_in_place(response: httpx.Response, content: bytes) -> bool:
+    try:
+        return response.content is content and _identity(response)
+    except httpx.ResponseNotRead:  # read in chunks: a new response carries the body
+        return False
+
+
 def with_content(response: httpx.Response, content: bytes) -> httpx.Response:
     """The streamed `response` as if read whole: its status, headers, request and extensions, body `content`."""
+    if _read_in_place(response, content):
+        return response  # read in place by read_within: its headers already describe these very bytes
     # The raw bytes: decoded values re-encode as ASCII, so one non-ASCII header (a Retry-After of "²", a
     # Latin-1 file name) failed the whole call with UnicodeEncodeError.
     headers = [(k, v) for k, v in response.headers.raw if k.decode("latin-1").lower() not in _WIRE_HEADERS]

@@ -90,9 +90,10 @@ class Job(BaseModel):
             self.history.note_state(self.created_at, "working", None)
         return record(self.history, now_iso(), self.status, self.state, self.progress, metrics)
 
-    def public(self, history: HistoryView = "compact") -> dict[str, Any]:
-        """The job as readers get it; `history` says how much of its history comes along (none: no key)."""
-        data = self.model_dump(mode="json", exclude={"history"})
+    def public(self, history: HistoryView = "compact", *, with_result: bool = True) -> dict[str, Any]:
+        """The job as readers get it; `history` says how much of its history comes along (none: no key);
+        `with_result=False` leaves the result out without serialising it."""
+        data = self.model_dump(mode="json", exclude={"history"} if with_result else {"history", "result"})
         data["uri"] = self.uri
         if history != "none":
             data["history"] = self.history.view(history)

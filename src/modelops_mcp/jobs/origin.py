@@ -8,9 +8,13 @@ since rotation must not orphan every running job.
 
 from __future__ import annotations
 
+import functools
+
 import httpx
 
 
+# Three per status poll, of a handful of distinct URLs: parsing each with httpx was a sixth of a poll's CPU.
+@functools.lru_cache(maxsize=256)
 def origin_of(base_url: str) -> str:
     """The base URL as stored and compared: no user:password (a credential), no trailing slash."""
     try:

@@ -12,6 +12,7 @@ A job whose adapter streams progress (Pieces' WebSocket) is not polled while its
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
@@ -20,6 +21,7 @@ from typing import cast
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from modelops_mcp.core.errors import ToolError, ToolFailure
 from modelops_mcp.core.redact import Redactor
@@ -33,9 +35,9 @@ from modelops_mcp.jobs.adapters import (
 )
 from modelops_mcp.jobs.age import age_s, too_old
 from modelops_mcp.jobs.changes import Changes
-from modelops_mcp.jobs.model import Job, PollInfo, now_iso
+from modelops_mcp.jobs.model import Job, now_iso
 from modelops_mcp.jobs.origin import mismatch, origin_of
-from modelops_mcp.jobs.polling import MAX_STREAMS, READ_WAIT_S, Entry, PollPolicy
+from modelops_mcp.jobs.polling import MAX_STREAMS, READ_WAIT_S, Entry, PollPolicy, one_more_poll
 from modelops_mcp.jobs.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ class Poller:
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
         self._wake = anyio.Event()
-        self._limiter = anyio.CapacityLimiter(self.policy.concurrency)
+        self._waking_at = -math.inf  # when the scheduling loop, waiting, wakes by itself (-inf: not started)
         # A poll a reader asks for (jobs_get, jobs_wait) has its own slots: with thousands of jobs due, a
         # read queued behind the background polls waited tens of seconds. Still one poll per job at a time
         # and none closer than min_interval, so the backend sees at most twice `concurrency` at once.
@@ -111,7 +113,16 @@ class Poller:
         self._schedule(entry, time.monotonic())
         self._open_stream(entry, job)
 
-    # ---- reads that ask for a poll -----------------------------------------------------------------
+    # ---- reads (with the poll bookkeeping held here but not written yet), some asking for a poll -----
+
+    def current(self, job: Job) -> Job:
+        entry = self._entries.get(job.id)
+        job.polls = job.polls if entry is None or entry.polls is None else entry.polls
+        return job
+
+    def load(self, job_id: str) -> Job | None:
+        job = self.store.get(job_id)
+        return None if job is None else self.current(job)
 
     async def first_look(self, job_id: str) -> None:
         """Until the job's first status poll (or pushed update) has answered, READ_WAIT_S at most.
@@ -156,7 +167,9 @@ class Poller:
         self._seq += 1
         entry.due, entry.seq = due, self._seq
         heapq.heappush(self._heap, (due, self._seq, entry.job_id))
-        self._wake.set()
+        # Woken only for a poll due before it would wake anyway (a job rescheduled after its poll rarely is).
+        if due < self._waking_at:
+            self._wake.set()
 
     def followed(self) -> list[str]:
         return list(self._entries)
@@ -166,6 +179,11 @@ class Poller:
         self._entries.pop(job_id, None)  # its heap items become stale and are skipped
 
     async def _schedule_loop(self, tg: TaskGroup) -> None:
+        # `concurrency` workers take the due polls in turn: the bound on background polls in flight, without
+        # a task and a limiter slot per poll (with 10,000 jobs, that bookkeeping cost a sixth of a poll's CPU).
+        due, polls = anyio.create_memory_object_stream[Entry](math.inf)
+        for _ in range(self.policy.concurrency):
+            tg.start_soon(self._worker, polls)
         while True:
             now = time.monotonic()
             while self._heap and self._heap[0][0] <= now:
@@ -174,11 +192,16 @@ class Poller:
                 if entry is None or entry.seq != seq or entry.inflight is not None or entry.streaming:
                     continue  # a streaming job is polled again once its stream ends
                 self._begin(entry)
-                tg.start_soon(self._poll, entry)
+                due.send_nowait(entry)
             wait = self._heap[0][0] - now if self._heap else math.inf
             self._wake = anyio.Event()
+            self._waking_at = now + wait
             with anyio.move_on_after(wait):
                 await self._wake.wait()
+
+    async def _worker(self, polls: MemoryObjectReceiveStream[Entry]) -> None:
+        async for entry in polls:
+            await self._poll(entry)
 
     def _open_stream(self, entry: Entry, job: Job) -> None:
         adapter = self._adapters.get(job.operation)
@@ -194,7 +217,7 @@ class Poller:
         streaming = cast(StreamingAdapter, adapter)  # _open_stream checked is_streaming
 
         async def emit(seen: Observation) -> None:
-            job = self.store.get(entry.job_id)
+            job = self.load(entry.job_id)
             if entry.job_id not in self._entries or job is None or job.terminal:
                 return  # cancelled or ended meanwhile: a late frame must not revive the job
             entry.last_poll = time.monotonic()
@@ -219,10 +242,11 @@ class Poller:
         return entry.inflight
 
     async def _poll(self, entry: Entry, limiter: anyio.CapacityLimiter | None = None) -> None:
+        """One poll of `entry`: a reader's under `limiter`; a worker's (no limiter) is bounded by their number."""
         assert entry.inflight is not None
         retry_after: float | None = None
         try:
-            async with limiter or self._limiter:
+            async with limiter or contextlib.nullcontext():
                 retry_after = await self._poll_once(entry)
         except Exception as exc:  # the store failed (a shared database restarting): poll again after backoff
             log.warning("job %s: poll not recorded: %s", entry.job_id, self._redactor.text(str(exc))[:200])
@@ -236,12 +260,12 @@ class Poller:
             self._schedule(entry, entry.last_poll + delay)
             # A job that streamed before and is still running after this poll: try the push channel again.
             # (`streams` is 0 for every job whose adapter cannot stream, so they pay no extra read.)
-            job = self.store.get(entry.job_id) if 0 < entry.streams < MAX_STREAMS else None
+            job = self.load(entry.job_id) if 0 < entry.streams < MAX_STREAMS else None
             if job is not None and not job.terminal:
                 self._open_stream(entry, job)
 
     async def _poll_once(self, entry: Entry) -> float | None:
-        job = self.store.get(entry.job_id)
+        job = self.load(entry.job_id)
         if job is None or job.terminal or not job.following:
             self.drop(entry.job_id)
             return None
@@ -278,7 +302,7 @@ class Poller:
 
     async def _poll_failed(self, entry: Entry, job: Job, error: ToolError) -> float | None:
         before = job.visible()
-        job.polls = self._polled(job, error.one_line())
+        job.polls = one_more_poll(job, self._entries.get(job.id), error.one_line())
         # The backend no longer knows the job, or we refused the status request ourselves (a Location off the
         # configured endpoint, say) and will refuse it every time: no end will ever be reported, so say so now.
         refused = error.kind == "validation" and error.status is None
@@ -336,16 +360,6 @@ class Poller:
         self.store.save(job)
         await self._changes.announce(job, before)
 
-    def _polled(self, job: Job, error: str | None = None) -> PollInfo:
-        polls = job.polls.model_copy()
-        polls.count += 1
-        polls.last_at = now_iso()
-        polls.interval_s = round(self._entries[job.id].delay, 3) if job.id in self._entries else None
-        if error is not None:
-            polls.errors += 1
-            polls.last_error = error[:300]
-        return polls
-
     async def _observe(self, entry: Entry, job: Job, seen: Observation, *, polled: bool = True) -> None:
         before = job.visible()
         if seen.state != entry.last_state:
@@ -353,14 +367,17 @@ class Poller:
             entry.last_state = seen.state
         else:
             entry.delay = min(entry.delay * 2, self.policy.max)
-        job.status, job.state, job.message = seen.status, seen.state, seen.message
+        # Redacted once: bodies came redacted from the executor, so only what an adapter adds beside them (a
+        # Location header in the message or at the result's top level) is masked here, not a 5 MB body again.
+        message = None if seen.message is None else self._redactor.text(seen.message)
+        job.status, job.state, job.message = seen.status, seen.state, message
         if seen.progress is not None or seen.status == "completed":
             job.progress = 1.0 if seen.status == "completed" else seen.progress
         job.note(seen.metrics)  # a new point or state is a visible change (see Job.visible)
         if polled:  # a pushed update is not a poll: the count measures what we cost the backend
-            job.polls = self._polled(job)
+            job.polls = one_more_poll(job, self._entries.get(job.id))
         if job.terminal:
-            job.result = self._redactor.value(seen.result)
+            job.result = self._redactor.top_level(seen.result)
             job.finished_at = now_iso()
             if job.status == "failed":
                 job.error = ToolError(
@@ -371,7 +388,9 @@ class Poller:
                     operation=job.operation,
                 ).model_dump(exclude_none=True)
             self.drop(job.id)
-        if job.visible() != before:
+        changed = job.visible() != before
+        if changed:
             job.updated_at = now_iso()
-        self.store.save(job)
+        if entry.must_write(job, changed):
+            self.store.save(job)
         await self._changes.announce(job, before)

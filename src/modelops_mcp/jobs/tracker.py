@@ -100,10 +100,14 @@ class Tracker:
         return self.get(job_id)
 
     def get(self, job_id: str) -> Job:
-        job = self.store.get(job_id)
+        job = self._poller.load(job_id)
         if job is None:
             raise UnknownJob(job_id)
         return job
+
+    def current(self, job: Job) -> Job:
+        """A job read from the store, with the poll bookkeeping this process holds but has not written yet."""
+        return self._poller.current(job)
 
     async def refresh(self, job_id: str) -> Job:
         """The job, polled first if its state is older than `min_interval` (one poll, however many ask)."""

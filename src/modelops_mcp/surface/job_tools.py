@@ -218,7 +218,7 @@ class JobTools:
                 limit=args.get("limit", 20),
                 cursor=args.get("cursor"),
             )
-            listed = [{k: v for k, v in job.public("none").items() if k != "result"} for job in jobs]
+            listed = [tracker.current(job).public("none", with_result=False) for job in jobs]
             structured: dict[str, Any] = {"jobs": listed}
             if cursor is not None:
                 structured["next_cursor"] = cursor

@@ -18,6 +18,7 @@ from modelops_mcp.surface.prompt_handlers import PromptHandlers
 from modelops_mcp.surface.resource_handlers import ResourceHandlers
 from modelops_mcp.surface.tasks import Tasks
 from modelops_mcp.surface.tool_handlers import ToolHandlers
+from modelops_mcp.surface.wire_result import SieveBypass
 
 INSTRUCTIONS = (
     "Tools drive model fine-tuning and model operations on remote ML platforms, one tool per documented "
@@ -87,5 +88,6 @@ def build_server(runtime: Runtime) -> Server[object]:
     # Registered directly: with the Tasks extension a tools/call may answer with a task handle, a result
     # shape the typed `on_call_tool` slot does not admit.
     server.add_request_handler("tools/call", types.CallToolRequestParams, tools.call_tool)
+    server.middleware.append(SieveBypass())  # wire_result's partner: the content skips the SDK's sieve
     tasks.install(server)
     return server
