@@ -33,9 +33,9 @@ import httpx
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from modelops_mcp.config import Settings
-from modelops_mcp.runtime import open_runtime
-from modelops_mcp.server import build_server
+from modelops_mcp.app.runtime import open_runtime
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.surface.server import build_server
 
 TARGET_ADDED_RATIO = 0.5
 Caller = Callable[[dict[str, Any]], Awaitable[None]]

@@ -69,7 +69,7 @@ def main() -> None:
             "floor": lambda: time_exit([sys.executable, "-c", FLOOR]),
             # How much of our start is importing our own code (as `serve` does) rather than building the catalog.
             "ours_import_only": lambda: time_exit(
-                [sys.executable, "-c", "import modelops_mcp.cli, modelops_mcp.serve"]
+                [sys.executable, "-c", "import modelops_mcp.cli, modelops_mcp.app.serve"]
             ),
             "ours": lambda: time_server(common.serve_command(), env, tools_seen, "ours"),
         }

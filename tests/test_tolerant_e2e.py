@@ -20,11 +20,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from mcp import Client
 
+from modelops_mcp.calls.response import MISMATCH_META
 from modelops_mcp.jobs import Job
 from modelops_mcp.sandbox import Sandbox, datarobot_views, serve_sandbox
 from modelops_mcp.sandbox.faults import Fault
-from modelops_mcp.tasks import Tasks
-from modelops_mcp.tools.response import MISMATCH_META
+from modelops_mcp.surface.tasks import Tasks
 from tests.support import DATAROBOT_BINARY_MODEL, RunningSandbox, in_process, stdio_server, structured, text_of
 
 pytestmark = pytest.mark.anyio
