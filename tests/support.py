@@ -182,6 +182,13 @@ class RunningSandbox:
     def requests(self, backend: str | None = None) -> list[Any]:
         return self.emulators.log.entries(backend)
 
+    def reset(self) -> None:
+        """Between tests that share one sandbox (and the server started on it): no faults left over and an
+        empty request log, so each test counts only its own requests. Emulator state (models, datasets) stays:
+        such tests work on ids they make themselves."""
+        self.emulators.faults.clear()
+        self.emulators.log.clear()
+
 
 @contextmanager
 def sandbox_in_thread() -> Iterator[RunningSandbox]:

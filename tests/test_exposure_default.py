@@ -130,7 +130,8 @@ async def test_one_configured_backend_is_listed_and_works_and_setup_speaks_of_th
     sandbox: RunningSandbox, state_dir: Path
 ) -> None:
     env = only(sandbox, "caila")
-    async with stdio_server(env, state_dir) as (client, _):
+    # In process: the other tests here start `serve` from an environment; this one is about what it lists.
+    async with in_process(env, state_dir) as (server, _), Client(server, mode="legacy") as client:
         tools = (await client.list_tools()).tools
         datasets = await client.call_tool("caila_list_datasets", {"account": "demo"})
         answer = structured(await client.call_tool(SETUP_TOOL, {}))

@@ -73,7 +73,8 @@ async def test_a_sandbox_job_is_kept_apart_and_a_server_on_another_backend_never
 async def test_a_job_is_not_polled_against_another_backend_url_and_says_why(
     sandbox: RunningSandbox, second: RunningSandbox, state_dir: Path
 ) -> None:
-    async with stdio_server(sandbox.env(), state_dir) as (client, _):
+    # The first server in process (the scenario's stdio servers are the previous test's; the restart below is one).
+    async with in_process(sandbox.env(), state_dir) as (server, _), Client(server, mode="legacy") as client:
         started = structured(await client.call_tool("caila_fit_service", CAILA_FIT))
     # As stored when the first server stopped: it may have polled once more after the start answered.
     (before,) = [job for job in jobs_cli(state_dir) if job["id"] == started["job"]["id"]]

@@ -12,15 +12,17 @@ content against the listed output schema) to the server and the sandbox over loo
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from mcp import Client
 
 from modelops_mcp.calls.response import MISMATCH_META
 from modelops_mcp.jobs import Job
-from modelops_mcp.sandbox import datarobot_views
+from modelops_mcp.sandbox import Sandbox, datarobot_views, serve_sandbox
 from modelops_mcp.sandbox.faults import Fault
 from modelops_mcp.surface.tasks import Tasks
 from tests.support import DATAROBOT_BINARY_MODEL, RunningSandbox, in_process, stdio_server, structured, text_of
@@ -28,6 +30,37 @@ from tests.support import DATAROBOT_BINARY_MODEL, RunningSandbox, in_process, st
 pytestmark = pytest.mark.anyio
 
 MODEL = {"name": "ticket-sentiment", **DATAROBOT_BINARY_MODEL}
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    """Module-wide, so the shared sandbox and server below live in one event loop across this file's tests."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+async def shared_sandbox() -> AsyncIterator[RunningSandbox]:
+    emulators = Sandbox(speed=0)
+    async with serve_sandbox(emulators) as url:
+        yield RunningSandbox(emulators, url)
+
+
+@pytest.fixture(scope="module")
+async def shared_server(
+    shared_sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Client]:
+    """One `serve --output-schemas lean` (lean is also the default) for the tests that need no other flags: a
+    server start costs about a second of CPU. Each test works on models it makes and counts its own requests."""
+    state_dir = tmp_path_factory.mktemp("tolerant") / "state"
+    async with stdio_server(shared_sandbox.env(), state_dir, "--output-schemas", "lean") as (client, _):
+        yield client
+
+
+@pytest.fixture
+def shared(shared_sandbox: RunningSandbox, shared_server: Client) -> tuple[RunningSandbox, Client]:
+    """The shared sandbox, reset (no faults, an empty request log), and the shared server's client."""
+    shared_sandbox.reset()
+    return shared_sandbox, shared_server
 
 
 @pytest.fixture
@@ -43,39 +76,47 @@ def listed_output(tools: list[Any], name: str) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+async def created_without_versions(client: Client) -> None:
+    tools = (await client.list_tools()).tools
+    result = await client.call_tool("datarobot_create_custom_model", MODEL)
+    assert not result.is_error, text_of(result)
+    created = structured(result)
+    assert created["latestVersion"] is None
+    assert created["id"]
+    assert listed_output(tools, "datarobot_create_custom_model").is_valid(created)
+    assert not (result.meta or {}).get(MISMATCH_META)
+    # Read back: the same null, the same success.
+    got = await client.call_tool("datarobot_get_custom_model", {"customModelId": created["id"]})
+    assert not got.is_error
+    assert structured(got)["latestVersion"] is None
+
+
 @pytest.mark.parametrize("mode", ["lean", "full"])
 async def test_a_custom_model_without_versions_is_created(
-    sandbox: RunningSandbox, state_dir: Path, latest_version_null: None, mode: str
+    shared: tuple[RunningSandbox, Client], state_dir: Path, latest_version_null: None, mode: str
 ) -> None:
-    async with stdio_server(sandbox.env(), state_dir, "--output-schemas", mode) as (client, _):
-        tools = (await client.list_tools()).tools
-        result = await client.call_tool("datarobot_create_custom_model", MODEL)
-        assert not result.is_error, text_of(result)
-        created = structured(result)
-        assert created["latestVersion"] is None
-        assert created["id"]
-        assert listed_output(tools, "datarobot_create_custom_model").is_valid(created)
-        assert not (result.meta or {}).get(MISMATCH_META)
-        # Read back: the same null, the same success.
-        got = await client.call_tool("datarobot_get_custom_model", {"customModelId": created["id"]})
-        assert not got.is_error
-        assert structured(got)["latestVersion"] is None
+    sandbox, client = shared
+    if mode == "lean":
+        await created_without_versions(client)
+    else:
+        async with stdio_server(sandbox.env(), state_dir, "--output-schemas", mode) as (full, _):
+            await created_without_versions(full)
     posts = [r for r in sandbox.requests("datarobot") if r.method == "POST" and r.path.endswith("/customModels/")]
     assert len(posts) == 1
 
 
 async def test_an_answer_that_breaks_the_schema_is_a_success_that_says_not_to_repeat_the_call(
-    sandbox: RunningSandbox, state_dir: Path
+    shared: tuple[RunningSandbox, Client],
 ) -> None:
-    async with stdio_server(sandbox.env(), state_dir) as (client, _):
-        tools = (await client.list_tools()).tools
-        real = structured(await client.call_tool("datarobot_create_custom_model", MODEL))
-        # The same model as the service might send it back: an integer field as text, an unknown field.
-        broken = {**real, "id": "another-model", "deploymentsCount": "none yet", "brandNew": {"a": 1}}
-        sandbox.emulators.faults.add(
-            Fault(backend="datarobot", method="POST", path=r"/customModels/$", status=201, body=broken, times=1)
-        )
-        result = await client.call_tool("datarobot_create_custom_model", MODEL)
+    sandbox, client = shared
+    tools = (await client.list_tools()).tools
+    real = structured(await client.call_tool("datarobot_create_custom_model", MODEL))
+    # The same model as the service might send it back: an integer field as text, an unknown field.
+    broken = {**real, "id": "another-model", "deploymentsCount": "none yet", "brandNew": {"a": 1}}
+    sandbox.emulators.faults.add(
+        Fault(backend="datarobot", method="POST", path=r"/customModels/$", status=201, body=broken, times=1)
+    )
+    result = await client.call_tool("datarobot_create_custom_model", MODEL)
     assert not result.is_error
     fitted = structured(result)
     assert listed_output(tools, "datarobot_create_custom_model").is_valid(fitted)
@@ -94,13 +135,13 @@ async def test_an_answer_that_breaks_the_schema_is_a_success_that_says_not_to_re
     assert len(posts) == 2  # one each: nothing was retried
 
 
-async def test_a_required_field_of_the_wrong_type_is_shown_as_null(sandbox: RunningSandbox, state_dir: Path) -> None:
+async def test_a_required_field_of_the_wrong_type_is_shown_as_null(shared: tuple[RunningSandbox, Client]) -> None:
     """Caila requires `done` (a boolean): a job status whose `done` is text still arrives, with `done` null."""
+    sandbox, client = shared
     real_job = {"accountId": 1, "jobId": 5, "jobType": "fit", "state": "RUNNING", "done": "not yet"}
     sandbox.emulators.faults.add(Fault(backend="caila", path="/job/", status=200, body=real_job, times=1))
-    async with stdio_server(sandbox.env(), state_dir) as (client, _):
-        tools = (await client.list_tools()).tools
-        result = await client.call_tool("caila_get_job_status", {"account": "demo", "jobId": 5})
+    tools = (await client.list_tools()).tools
+    result = await client.call_tool("caila_get_job_status", {"account": "demo", "jobId": 5})
     assert not result.is_error
     fitted = structured(result)
     assert listed_output(tools, "caila_get_job_status").is_valid(fitted)
@@ -110,22 +151,24 @@ async def test_a_required_field_of_the_wrong_type_is_shown_as_null(sandbox: Runn
 
 
 async def test_an_operation_started_without_a_job_id_is_a_success_that_says_not_to_repeat_it(
-    sandbox: RunningSandbox, state_dir: Path
+    shared: tuple[RunningSandbox, Client],
 ) -> None:
     """Caila answers a fit with its job; an answer without `jobId` leaves nothing to follow, yet the fit began."""
+    sandbox, client = shared
     answer = {"accountId": 1, "jobType": "fit", "state": "RUNNING", "done": False}
     sandbox.emulators.faults.add(Fault(backend="caila", method="POST", path="/fit$", status=200, body=answer, times=1))
     fit = {"account": "demo", "model": "text-classifier", "datasetId": 501}
-    async with stdio_server(sandbox.env(), state_dir) as (client, _):
-        tools = (await client.list_tools()).tools
-        result = await client.call_tool("caila_fit_service", fit)
-        jobs = structured(await client.call_tool("jobs_list", {}))["jobs"]
+    tools = (await client.list_tools()).tools
+    jobs_before = structured(await client.call_tool("jobs_list", {}))["jobs"]
+    result = await client.call_tool("caila_fit_service", fit)
+    jobs = structured(await client.call_tool("jobs_list", {}))["jobs"]
     assert not result.is_error
     assert listed_output(tools, "caila_fit_service").is_valid(structured(result))
     text = text_of(result)
     assert "cannot be followed" in text
     assert "Do not repeat the call" in text
-    assert jobs == []
+    # The shared server's other tests start no job either: no job at all, before or after.
+    assert jobs_before == jobs == []
     assert len([r for r in sandbox.requests("caila") if r.method == "POST"]) == 1
 
 
