@@ -98,7 +98,7 @@ async def run(args: Any) -> dict[str, Any]:
         results["peer"] = {"skipped": why_no_peer}
     else:
         results["peer"] = theirs
-        results["peer_version"] = peer.version
+        results["peer_version"] = peer.module.installed_version(peer.python)
         results["ratio_calls_per_s_ours_to_peer"] = {
             level: common.ratio(ours[level]["calls_per_s"], theirs[level]["calls_per_s"]) for level in ours
         }

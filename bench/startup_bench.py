@@ -98,7 +98,7 @@ def main() -> None:
     if "ours_search" in samples:
         results["ratio_ours_search_to_floor"] = round(median(samples["ours_search"]) / floor, 3)
     if "peer" in samples:
-        results["peer_version"] = peer.version if peer else None
+        results["peer_version"] = peer.module.installed_version(peer.python) if peer else None
         results["ratio_ours_to_peer"] = round(ours / median(samples["peer"]), 3)
         results["target_ours_to_peer"] = TARGET_OURS_TO_PEER
         results["met_ours_to_peer"] = ours / median(samples["peer"]) <= TARGET_OURS_TO_PEER
