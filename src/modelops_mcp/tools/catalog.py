@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import mcp_types as types
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError as JsonSchemaError
 
 from modelops_mcp.jobs.model import HANDLE_SCHEMA
 from modelops_mcp.tools.downloads import DOWNLOAD_SCHEMA
@@ -318,6 +316,11 @@ def _with_upload_output(source: str, op: Operation, operations: Sequence[Operati
 def _check_schema(schema: dict[str, Any] | None, source: str, at: str) -> None:
     if schema is None:
         return
+    # Imported here: the bundled documents are not meta-validated at a start (check_schemas=False), so a
+    # start need not load jsonschema at all.
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError as JsonSchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
     except JsonSchemaError as exc:

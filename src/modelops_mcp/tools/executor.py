@@ -14,7 +14,6 @@ from typing import IO, TYPE_CHECKING, Any
 import anyio
 import httpx
 import mcp_types as types
-from jsonschema import Draft202012Validator
 
 from modelops_mcp.backends import BackendClient, retry_after_seconds
 from modelops_mcp.config import Limits
@@ -33,9 +32,11 @@ from modelops_mcp.tools.response import error_from_response, parse_answer, succe
 from modelops_mcp.tools.routes import route_url, same_origin
 from modelops_mcp.tools.sessions import SessionKeys
 from modelops_mcp.tools.uploads import LocalFiles, RootsProvider
-from modelops_mcp.tools.validation import ArgumentValidator
+from modelops_mcp.tools.validation import ArgumentValidator, compile_schema
 
 if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+
     from modelops_mcp.jobs.tracker import Tracker
 
 log = logging.getLogger(__name__)
@@ -100,11 +101,11 @@ class Executor:
         every = catalog.every_operation()  # internal operations are validated like tools
         self._inputs = {op.tool_name: ArgumentValidator(op.input_schema) for op in every}
         shown = output_schemas or {}
-        self._outputs = {
-            op.tool_name: Draft202012Validator(shown.get(op.tool_name, op.output_schema))
-            for op in every
-            if op.output_schema is not None
+        # Compiled on each tool's first call (`_output_check`): a start compiles none of them.
+        self._output_schemas = {
+            op.tool_name: shown.get(op.tool_name, op.output_schema) for op in every if op.output_schema is not None
         }
+        self._outputs: dict[str, Draft202012Validator] = {}
         self.jobs: Tracker | None = None
         # What an error names as the next step; the runtime narrows it to the exposed tools.
         self.next_steps = NextSteps(catalog)
@@ -155,6 +156,13 @@ class Executor:
             return self._redactor.value(parse_answer(op, response, self._redactor))
         parse = functools.partial(parse_answer, op, response, self._redactor, in_pieces=True)
         return await anyio.to_thread.run_sync(lambda: self._redactor.value(parse()))
+
+    def _output_check(self, name: str) -> Draft202012Validator | None:
+        """The validator of what `name` answers, compiled on its first call; None for a tool without one."""
+        validator = self._outputs.get(name)
+        if validator is None and name in self._output_schemas:
+            validator = self._outputs[name] = compile_schema(self._output_schemas[name])
+        return validator
 
     async def base_url(self, backend: str) -> str:
         return await self._clients[backend].base_url(backend)
@@ -271,7 +279,7 @@ class Executor:
             op, arguments, Reply(response.status_code, await self._answer(op, response), response.headers)
         )
         shape = functools.partial(
-            success_result, op, reply.status, reply.body, self._outputs.get(op.tool_name), self._limits.text_chars
+            success_result, op, reply.status, reply.body, self._output_check(op.tool_name), self._limits.text_chars
         )
         large = len(response.content) > OFF_LOOP_BYTES
         result = await anyio.to_thread.run_sync(functools.partial(shape, in_pieces=True)) if large else shape()
@@ -373,7 +381,7 @@ class Executor:
             )
         summary = {"uploaded_rows": payload.summary.get("rows"), "class_names": names}
         structured = {**(record if isinstance(record, dict) else {"result": record}), **summary}
-        validator = self._outputs.get(op.tool_name)
+        validator = self._output_check(op.tool_name)
         return success_result(op, 200, self._redactor.value(structured), validator, self._limits.text_chars)
 
     def _names_scope(self, op: Operation) -> str | None:
