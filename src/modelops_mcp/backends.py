@@ -159,6 +159,12 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+@functools.lru_cache(maxsize=64)
+def _without_userinfo(url: str) -> str:
+    # Cached: parsing a URL is 20 µs, and a classify call asked twice (class names, job origins).
+    return str(httpx.URL(url).copy_with(username=None, password=None))
+
+
 class BackendClient:
     """One `httpx.AsyncClient` per backend, so connections are reused across tool calls."""
 
@@ -208,7 +214,7 @@ class BackendClient:
         if self.config.url_problem is not None:
             return None
         url = self.config.base_url if self.config.discovery is None else self._found
-        return None if url is None else str(httpx.URL(url).copy_with(username=None, password=None))
+        return None if url is None else _without_userinfo(url)
 
     def forget_discovered(self) -> None:
         """After a connection failure: the service may have moved to another port, so probe again next time."""

@@ -396,8 +396,11 @@ class Executor:
 
     def _labelled(self, op: Operation, arguments: dict[str, Any], reply: Reply) -> Reply:
         """A bind copies its train file's class names to the model; a classify answer gets `classes`."""
-        spec, store, scope = op.labels, self._workspace.class_names, self._names_scope(op)
-        if spec is None or store is None or scope is None:
+        spec, store = op.labels, self._workspace.class_names
+        if spec is None or store is None:
+            return reply
+        scope = self._names_scope(op)
+        if scope is None:
             return reply
         if spec.copy_from is not None:
             source = evaluate(spec.copy_from.id, op, arguments, reply)
