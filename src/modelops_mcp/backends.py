@@ -182,18 +182,27 @@ class BackendClient:
             if ":" in userinfo:
                 redactor.add(userinfo.partition(":")[2])
                 redactor.add(httpx.URL(config.base_url).password)
-        self._http = httpx.AsyncClient(
-            verify=_tls_context(),
-            timeout=httpx.Timeout(limits.read_timeout_s, connect=limits.connect_timeout_s),
-            headers={"User-Agent": f"modelops-mcp/{__version__}", "Accept": "application/json"},
-            # Redirects are not followed blindly: a Location from a backend is data, not an order.
-            follow_redirects=False,
-        )
+        # Made on the backend's first request (`_http`): the TLS context loads the CA bundle, a tenth of a start's
+        # CPU, and a start (handshake, tool list) sends nothing.
+        self._client: httpx.AsyncClient | None = None
         self._found: str | None = None
         self._discovering = anyio.Lock()
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                verify=_tls_context(),
+                timeout=httpx.Timeout(self._limits.read_timeout_s, connect=self._limits.connect_timeout_s),
+                headers={"User-Agent": f"modelops-mcp/{__version__}", "Accept": "application/json"},
+                # Redirects are not followed blindly: a Location from a backend is data, not an order.
+                follow_redirects=False,
+            )
+        return self._client
+
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def base_url(self, operation: str) -> str:
         """The configured URL, or the one a probe of the documented local ports found (probed once, then kept)."""
