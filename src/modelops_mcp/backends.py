@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import logging
 import random
@@ -143,6 +142,8 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     raw = raw.strip()
     if DELTA_SECONDS.fullmatch(raw):
         return min(float(raw), LONGEST_RETRY_AFTER_S)
+    import email.utils  # here: a start need not load the email package for the rare dated Retry-After
+
     try:
         when = email.utils.parsedate_to_datetime(raw)
         if when.tzinfo is None:  # "-0000": UTC, the zone unsaid
