@@ -155,6 +155,11 @@ async def run(args: Any) -> dict[str, Any]:
             paths["floor_http"] = mcp_caller(
                 await servers.http("floor_http", floor_server.command("http"), plain_env), ours_name
             )
+            # What the SDK's HTTP transport costs without its per-request SSE stream (not a target: a reference).
+            paths["floorjson_http"] = mcp_caller(
+                await servers.http("floorjson_http", floor_server.command("http", json_response=True), plain_env),
+                ours_name,
+            )
             if peer is not None:
                 peer_name: Callable[[dict[str, Any]], str] = lambda c: peer.tool_name(c["operation_id"], c["backend"])  # noqa: E731
                 paths["peer_stdio"] = mcp_caller(

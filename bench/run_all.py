@@ -269,6 +269,15 @@ def calls_rows(r: dict[str, Any]) -> list[Row]:
                     common.ratio(stats["p99_ms"], peer_p99),
                 )
             )
+    for label, value in added.get("floorjson_http", {}).items():
+        rows.append(
+            row(
+                f"Per call, http, {label}: p50 added by the floor answering plain JSON, no SSE (ms; reference)",
+                f"floor-json {value:.2f}",
+                f"{added['peer_http'][label]:.2f}" if label in added.get("peer_http", {}) else "",
+                common.ratio(value, added.get("peer_http", {}).get(label)),
+            )
+        )
     cpu = r.get("server_cpu_ms_per_call", {})
     to_peer_cpu = targets.get("cpu_to_peer", 0.6)
     for transport in ("stdio", "http"):

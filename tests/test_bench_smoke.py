@@ -90,7 +90,7 @@ def test_the_toollist_benchmark_sizes_every_backend(tmp_path: Path) -> None:
 
 def test_the_call_benchmark_times_each_path_against_direct_httpx(tmp_path: Path) -> None:
     results = run_bench("call_bench.py", tmp_path / "calls.json", "--quick", "--no-peer")
-    subprocesses = {"ours_stdio", "ours_http", "floor_stdio", "floor_http"}
+    subprocesses = {"ours_stdio", "ours_http", "floor_stdio", "floor_http", "floorjson_http"}
     for path in ("direct", "ours_memory", *subprocesses):
         for label in ("GET", "POST"):
             assert results["paths"][path][label]["n"] == 50

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import mcp_types as types
 
+from modelops_mcp import start_cache
 from modelops_mcp.jobs.model import HANDLE_SCHEMA
 from modelops_mcp.tools.downloads import DOWNLOAD_SCHEMA
 from modelops_mcp.tools.extension import (
@@ -493,8 +494,14 @@ def _load_trusted(path: Path | Traversable) -> tuple[BackendSpec, tuple[str, byt
     if built is not None:
         copy: BackendSpec = pickle.loads(built)
         return copy, key
+    cached = start_cache.load("backend", key)  # the path too: every operation's `source` names it
+    if cached is not None:
+        _BUILT[key] = cached[0]
+        found: BackendSpec = cached[1]
+        return found, key
     backend = load_backend(path, check_schemas=False)
     _BUILT[key] = pickle.dumps(backend)
+    start_cache.store("backend", key, _BUILT[key])
     return backend, key
 
 
