@@ -122,6 +122,15 @@ def startup_rows(r: dict[str, Any]) -> list[Row]:
                 at_most(r["cpu_ratio_ours_to_floor"], target),
             )
         )
+    if "cpu_ratio_ours_no_cache_to_floor" in r:
+        rows.append(
+            row(
+                "Cold start without the start cache (first start, MODELOPS_CACHE_DIR=off) / floor, CPU s",
+                f"{r['ours_no_cache']['cpu_median_s']:.2f}",
+                f"floor {floor_cpu:.2f}",
+                r["cpu_ratio_ours_no_cache_to_floor"],
+            )
+        )
     if "ours_search" in r:
         search = r["ours_search"]["median_s"]
         ratio = r["ratio_ours_search_to_floor"]
