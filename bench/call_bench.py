@@ -39,9 +39,9 @@ import procs
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from modelops_mcp.config import Settings
-from modelops_mcp.runtime import open_runtime
-from modelops_mcp.server import build_server
+from modelops_mcp.app.runtime import open_runtime
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.surface.server import build_server
 
 # Issue 20's targets: added latency at most 0.6 of the peer's and 1.3 of the floor's; CPU per call 0.6 of the peer's.
 TARGET_ADDED_TO_PEER = 0.6

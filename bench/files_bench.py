@@ -31,9 +31,9 @@ import anyio
 import httpx
 from mcp import Client
 
-from modelops_mcp.config import Limits, Settings
-from modelops_mcp.runtime import open_runtime
-from modelops_mcp.server import build_server
+from modelops_mcp.app.runtime import open_runtime
+from modelops_mcp.settings.config import Limits, Settings
+from modelops_mcp.surface.server import build_server
 
 MiB = 1024 * 1024
 

@@ -34,13 +34,14 @@ import httpx
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from modelops_mcp.config import Limits, Settings
+from modelops_mcp.app.runtime import load_settings_catalog, open_runtime
+from modelops_mcp.core.redact import Redactor
 from modelops_mcp.jobs import Job, JobStore
-from modelops_mcp.jobs.tracker import PollPolicy, Tracker
-from modelops_mcp.redact import Redactor
-from modelops_mcp.runtime import load_settings_catalog, open_runtime
+from modelops_mcp.jobs.polling import PollPolicy
+from modelops_mcp.jobs.tracker import Tracker
 from modelops_mcp.sandbox import Sandbox, serve_sandbox
-from modelops_mcp.server import build_server
+from modelops_mcp.settings.config import Limits, Settings
+from modelops_mcp.surface.server import build_server
 
 FIT = {"account": "demo", "model": "text-classifier", "datasetId": 501, "configId": 301}
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import search_bench
 
-from modelops_mcp.config import Settings
-from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.tools import search, vocabulary
-from modelops_mcp.tools.catalog import Operation
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.present import search, vocabulary
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.spec.catalog import Operation
 
-# Each ablation: attributes of modelops_mcp.tools.search (or .vocabulary) set while the index is built and queried.
+# Each ablation: attributes of modelops_mcp.present.search (or .vocabulary) set while the index is built and queried.
 ABLATIONS: dict[str, dict[str, Any]] = {
     "shipped": {},
     "without user vocabulary": {"_USER_WORDS": {}},

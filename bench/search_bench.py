@@ -92,9 +92,9 @@ def misses(rank: Rank, asked: list[dict[str, Any]], split: str) -> list[dict[str
 
 
 def shipped_ranker() -> Rank:
-    from modelops_mcp.config import Settings
-    from modelops_mcp.runtime import load_settings_catalog
-    from modelops_mcp.tools.search import OperationIndex
+    from modelops_mcp.app.runtime import load_settings_catalog
+    from modelops_mcp.present.search import OperationIndex
+    from modelops_mcp.settings.config import Settings
 
     catalog = load_settings_catalog(Settings(state_dir=Path(tempfile.mkdtemp(prefix="search-bench-"))))
     index = OperationIndex(catalog.operations.values())

@@ -81,7 +81,7 @@ def main() -> None:
             "floor": lambda: time_exit([sys.executable, "-c", FLOOR], "floor"),
             # How much of our start is importing our own code (as `serve` does) rather than building the catalog.
             "ours_import_only": lambda: time_exit(
-                [sys.executable, "-c", "import modelops_mcp.cli, modelops_mcp.serve"], "ours_import_only"
+                [sys.executable, "-c", "import modelops_mcp.cli, modelops_mcp.app.serve"], "ours_import_only"
             ),
             "ours": lambda: time_server(common.serve_command(), env, tools_seen, "ours"),
             # A first start ever (or after an upgrade): catalog and tool list built, not read from the cache.

@@ -195,7 +195,7 @@ UPLOAD: Schema = {
     "then": {"operation": "getFileStatus", "arguments": {"file_id": "{file_id}"}},
 }
 
-# Class names the server keeps (src/modelops_mcp/tools/labels.py): the service answers classify with bare
+# Class names the server keeps (src/modelops_mcp/spec/labels.py): the service answers classify with bare
 # scores by class number and keeps no names, nor does the official client (tune_the_model/cli.py:456).
 UPLOAD_LABELS: Schema = {"record": "file", "id": "$response.body#/file_id"}
 BIND_LABELS: Schema = {

@@ -26,10 +26,11 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.server import Server
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from modelops_mcp.config import Limits, Settings
-from modelops_mcp.runtime import Runtime, open_runtime
+from modelops_mcp.app.runtime import open_runtime
 from modelops_mcp.sandbox import Sandbox, serve_sandbox
-from modelops_mcp.server import build_server
+from modelops_mcp.settings.config import Limits, Settings
+from modelops_mcp.surface.parts import Runtime
+from modelops_mcp.surface.server import build_server
 
 # The five operations of the Caila seed, by their tool names.
 CAILA_TOOLS = {

@@ -11,8 +11,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from modelops_mcp.schemas import bundled_documents
-from modelops_mcp.tools.catalog import Catalog, load_backend, load_catalog
-from modelops_mcp.tools.openapi import SchemaError
+from modelops_mcp.spec.catalog import Catalog
+from modelops_mcp.spec.load import load_backend, load_catalog
+from modelops_mcp.spec.openapi import SchemaError
 from tests.support import CAILA_TOOLS, DATAROBOT_TOOLS, PIECES_TOOLS, TRAINING_TOOLS, TUNETHEMODEL_TOOLS
 
 

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from modelops_mcp.schemas import bundled_documents
-from modelops_mcp.tools.catalog import load_catalog
+from modelops_mcp.spec.load import load_catalog
 from tests.support import EXAMPLE_DATA, RunningSandbox, advance_in_steps, error_of, in_process, ok, wait_for_job
 
 pytestmark = pytest.mark.anyio

@@ -10,9 +10,9 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from modelops_mcp.backends import BackendConfig
-from modelops_mcp.config import Settings
-from modelops_mcp.runtime import load_settings_catalog
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.http.backend_config import BackendConfig
+from modelops_mcp.settings.config import Settings
 from tests.support import FAST, RunningSandbox, error_of, in_process, ok, stdio_server
 
 # One cheap read-only call per backend, with the variable that names its base URL.

@@ -54,6 +54,10 @@ def test_demo_without_backend_runs_all_five_journeys_and_sums_up_each(tmp_path: 
     assert re.search(r"epoch \d/3 · loss \d\.\d{4}", out)  # live metrics while training
     assert re.search(r"saved \d+ bytes to \S+bert-base-cased-trained\.zip", out)
     assert "epoch,loss,accuracy,f1" in out  # the downloaded results file, read back
+    # The training curve from the job's history: a sparkline per metric, however many epochs the polls saw.
+    assert "training curve, from the job's history:" in out
+    for metric in ("loss", "accuracy", "f1"):
+        assert re.search(rf"^ +{metric} +[▁▂▃▄▅▆▇█]+  min \d\.\d+  max \d\.\d+  last \d\.\d+  steps \d-3$", out, re.M)
     assert "completed, state COMPLETED" in out  # the Pieces download, followed over its WebSocket
     assert "is loaded and ready" in out
     assert "40 rows of sentiment-train.csv sent to the presigned URL (negative=0, positive=1)" in out

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from modelops_mcp.tools.describe_text import SHORTENED, budgets, render_operation
+from modelops_mcp.present.describe_text import SHORTENED, budgets, render_operation
 from tests.support import RunningSandbox, stdio_server, structured, text_of
 
 pytestmark = pytest.mark.anyio

@@ -11,12 +11,12 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.config import Settings
-from modelops_mcp.listing import listed_tools
-from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.tools.catalog import HTTP_METHODS, Catalog
-from modelops_mcp.tools.portable import single_types
-from modelops_mcp.tools.search import OperationIndex
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.present.portable import single_types
+from modelops_mcp.present.search import OperationIndex
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.spec.catalog import HTTP_METHODS, Catalog
+from modelops_mcp.surface.listing import listed_tools
 from tests.support import JOB_TOOLS, RunningSandbox, error_of, in_process, stdio_server, structured
 
 pytestmark = pytest.mark.anyio

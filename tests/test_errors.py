@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault, Sandbox, serve_sandbox
+from modelops_mcp.settings.config import Limits
 from tests.support import RunningSandbox, error_of, in_process, text_of
 
 pytestmark = pytest.mark.anyio

@@ -11,9 +11,9 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.config import Settings
-from modelops_mcp.runtime import exposed_operations, load_settings_catalog, open_runtime
-from modelops_mcp.tools.selection import SelectionError, toolsets
+from modelops_mcp.app.runtime import exposed_operations, load_settings_catalog, open_runtime
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.spec.selection import SelectionError, toolsets
 from tests.support import (
     CAILA_TOOLS,
     DATAROBOT_TOOLS,

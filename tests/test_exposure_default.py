@@ -17,7 +17,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.exposure import SETUP_TOOL
+from modelops_mcp.surface.exposure import SETUP_TOOL
 from tests.support import (
     BACKEND_TOOLS,
     CAILA_TOOLS,
@@ -265,9 +265,9 @@ async def test_search_mode_searches_only_configured_backends_and_lists_no_search
 
 def test_the_suggested_install_line_is_one_install_accepts(tmp_path: Path) -> None:
     """The line backends_setup gives, placeholder replaced, run as a user would: it keeps and adds the variables."""
-    from modelops_mcp.config import Settings
-    from modelops_mcp.exposure import expose
-    from modelops_mcp.runtime import load_settings_catalog
+    from modelops_mcp.app.runtime import load_settings_catalog
+    from modelops_mcp.settings.config import Settings
+    from modelops_mcp.surface.exposure import expose
 
     env = {"CAILA_BASE_URL": "https://caila.example.com", "CAILA_API_KEY": "caila-key"}
     settings = Settings(state_dir=tmp_path / "state")

@@ -10,9 +10,9 @@ import anyio
 import pytest
 from mcp import Client
 
-from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault
 from modelops_mcp.sandbox.pieces_data import LLAMA_3_8B_ID, PiecesState
+from modelops_mcp.settings.config import Limits
 from tests.support import CAILA_FIT, RunningSandbox, in_process, structured, wait_for_job
 
 pytestmark = pytest.mark.anyio

@@ -21,8 +21,8 @@ import anyio
 import pytest
 from mcp import Client
 
-from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault
+from modelops_mcp.settings.config import Limits
 from tests.conftest import CANARY
 from tests.support import RunningSandbox, error_of, in_process, text_of
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from mcp import Client
 
+from modelops_mcp.http.downloads import disposition_name, safe_file_name, save_response
+from modelops_mcp.http.uploads import PathRefused, check_path
 from modelops_mcp.sandbox import Fault
 from modelops_mcp.sandbox.datarobot_state import DEMO_MODEL_ID
-from modelops_mcp.tools.downloads import disposition_name, safe_file_name, save_response
-from modelops_mcp.tools.uploads import PathRefused, check_path
 from tests.support import RunningSandbox, dump, in_process
 
 pytestmark = pytest.mark.anyio

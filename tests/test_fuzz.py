@@ -35,13 +35,13 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from mcp import Client, MCPError
 
-from modelops_mcp.config import Limits, Settings
-from modelops_mcp.runtime import load_settings_catalog
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.core.errors import ErrorKind
 from modelops_mcp.sandbox import Sandbox, serve_sandbox
 from modelops_mcp.sandbox import datarobot_state as dr
 from modelops_mcp.sandbox import pieces_data as pieces
 from modelops_mcp.sandbox import tunethemodel_data as ttm
-from modelops_mcp.tools.errors import ErrorKind
+from modelops_mcp.settings.config import Limits, Settings
 from tests.fuzz_schema import Hints, invalid_only, tool_order, valid_arguments
 from tests.support import (
     BACKEND_TOOLS,

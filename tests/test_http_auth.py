@@ -18,7 +18,7 @@ import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.http_auth import is_loopback, transport_security
+from modelops_mcp.surface.http_auth import is_loopback, transport_security
 from tests.support import (
     CAILA_TOOLS,
     RunningSandbox,

@@ -7,12 +7,12 @@ from typing import Any
 import httpx
 import pytest
 
-from modelops_mcp.config import Settings
-from modelops_mcp.jobs.adapters import Reply
-from modelops_mcp.jobs.declared import DeclaredAdapter, evaluate, matches
-from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.tools.errors import ToolFailure
-from modelops_mcp.tools.extension import JobDeclaration, OperationRef
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.calls.reply import Reply, evaluate
+from modelops_mcp.core.errors import ToolFailure
+from modelops_mcp.jobs.declared import DeclaredAdapter, matches
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.spec.extension import JobDeclaration, OperationRef
 
 
 @pytest.mark.parametrize(

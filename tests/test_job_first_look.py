@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from modelops_mcp.config import Limits
 from modelops_mcp.sandbox.pieces_data import LLAMA_3_8B_ID
+from modelops_mcp.settings.config import Limits
 from tests.support import CAILA_FIT, RunningSandbox, in_process, structured, text_of
 
 pytestmark = pytest.mark.anyio

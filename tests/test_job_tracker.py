@@ -10,8 +10,8 @@ import anyio
 import pytest
 from mcp import Client
 
-from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault
+from modelops_mcp.settings.config import Limits
 from tests.support import CAILA_FIT, RunningSandbox, in_process, structured
 
 pytestmark = pytest.mark.anyio

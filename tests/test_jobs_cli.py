@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,10 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from tests.support import CAILA_FIT, RunningSandbox, in_process, server_env, structured
+from modelops_mcp.sandbox.training_data import EPOCH_SECONDS
+from tests.support import CAILA_FIT, EXAMPLE_DATA, RunningSandbox, in_process, server_env, structured
+from tests.test_job_history_e2e import job_when
+from tests.test_training_e2e import ready_to_train, training_state
 
 pytestmark = pytest.mark.anyio
 
@@ -78,3 +82,30 @@ async def test_a_job_no_longer_followed_says_so_in_the_table_and_the_full_view(
     shown = jobs_cli(state_dir, "show", job["id"])
     assert "following  no: this server stopped following it; the remote job may still run" in shown.stdout
     assert json.loads(jobs_cli(state_dir, "show", job["id"], "--json").stdout)["following"] is False
+
+
+async def test_jobs_show_draws_a_trainings_metric_series_as_sparklines(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    async with (
+        in_process(sandbox.env(), state_dir, allow_dirs=[EXAMPLE_DATA]) as (server, _),
+        Client(server, mode="legacy") as client,
+    ):
+        await ready_to_train(client, sandbox)
+        job_id = structured(await client.call_tool("training_start_training", {}))["job"]["id"]
+        for epochs in range(1, 5):  # an epoch at a time, each seen by a poll before the next
+            sandbox.emulators.clock.advance(EPOCH_SECONDS)
+            await job_when(client, job_id, lambda job, n=epochs: job["history"]["points"].get("loss", 0) >= n)
+
+    shown = jobs_cli(state_dir, "show", job_id)
+    assert shown.returncode == 0, shown.stderr
+    assert "timeline   working → working (training) → completed (trained)" in shown.stdout
+    lines = {line.split()[1 if line.startswith("  metrics") else 0]: line for line in shown.stdout.splitlines()[1:]}
+    losses = [result.loss for result in training_state(sandbox).history() if result.loss is not None]
+    assert re.search(r"  loss +[▁▂▃▄▅▆▇█]{4}  min ", lines["loss"]), shown.stdout  # a cell per epoch
+    said = f"min {min(losses):.4g}  max {max(losses):.4g}  last {losses[-1]:.4g}  steps 1-4"
+    assert lines["loss"].endswith(said), (lines["loss"], said)
+    for metric in ("accuracy", "f1", "progress"):
+        assert re.search(rf"{metric} +[▁▂▃▄▅▆▇█]+  min ", lines[metric]), shown.stdout
+    full = json.loads(jobs_cli(state_dir, "show", job_id, "--json").stdout)["history"]
+    assert [point["value"] for point in full["series"]["loss"]] == losses

@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.config import Limits
+from modelops_mcp.settings.config import Limits
 from tests.support import CAILA_FIT, RunningSandbox, advance_later, error_of, in_process, structured, text_of
 
 pytestmark = pytest.mark.anyio
@@ -173,11 +173,12 @@ async def test_cancelling_a_job_without_a_backend_cancel_never_calls_it_cancelle
         handle = await start_fit(client)
         sandbox.emulators.clock.advance(30)  # PENDING → RUNNING on Caila, where it stays
         # jobs_get answers from the store between polls (backoff up to poll_max), so look until the poll lands.
-        with anyio.fail_after(5):
-            while (job := structured(await client.call_tool("jobs_get", {"job_id": handle["id"]}))["job"])[
-                "state"
-            ] != "RUNNING":
-                await anyio.sleep(0.05)
+        for _ in range(100):  # 5 s at most
+            job = structured(await client.call_tool("jobs_get", {"job_id": handle["id"]}))["job"]
+            if job["state"] == "RUNNING":
+                break
+            await anyio.sleep(0.05)
+        assert job["state"] == "RUNNING"
         remote = job["remote"]
 
         # Caila documents no cancel for a fit: nothing is sent, nothing changes, and the answer says so.

@@ -14,12 +14,12 @@ from jsonschema import Draft202012Validator
 from mcp_types import methods
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 
-from modelops_mcp.redact import MASK, Redactor
+from modelops_mcp.calls.json_pieces import compact_pieces, loads
+from modelops_mcp.calls.response import compact, parse_body, success_result
+from modelops_mcp.core.redact import MASK, Redactor
 from modelops_mcp.schemas import bundled_documents
-from modelops_mcp.tools.catalog import load_catalog
-from modelops_mcp.tools.json_pieces import compact_pieces, loads
-from modelops_mcp.tools.response import compact, parse_body, success_result
-from modelops_mcp.wire_result import wire_result
+from modelops_mcp.spec.load import load_catalog
+from modelops_mcp.surface.wire_result import wire_result
 
 ROW = {
     "id": "5f1e",

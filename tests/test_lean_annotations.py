@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelops_mcp.config import Settings
-from modelops_mcp.listing import listed_tools
-from modelops_mcp.runtime import load_settings_catalog
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.surface.listing import listed_tools
 
 DEFAULTS = {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": False, "openWorldHint": True}
 

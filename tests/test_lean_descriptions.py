@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from modelops_mcp.config import Settings
-from modelops_mcp.listing import listed_tools
-from modelops_mcp.resources import SCHEMA_TEMPLATE
-from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.tools.catalog import Catalog
-from modelops_mcp.tools.lean_input import lean_input
-from modelops_mcp.tools.lean_shared import share_descriptions
-from modelops_mcp.tools.lean_text import build_routes, lean_text
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.present.lean_input import lean_input
+from modelops_mcp.present.lean_shared import share_descriptions
+from modelops_mcp.present.lean_text import build_routes, lean_text
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.spec.catalog import Catalog
+from modelops_mcp.surface.listing import listed_tools
+from modelops_mcp.surface.resources import SCHEMA_TEMPLATE
 
 ROUTES = build_routes(
     [
@@ -129,7 +129,7 @@ def test_every_listed_tool_keeps_what_a_model_acts_on(tmp_path: Path) -> None:
 
 def test_the_input_schema_keeps_every_constraint(tmp_path: Path) -> None:
     """Descriptions aside, the listed input schema is the document's (in the portable spelling)."""
-    from modelops_mcp.tools.portable import single_types
+    from modelops_mcp.present.portable import single_types
 
     catalog, listed = listing(tmp_path)
     for name, op in catalog.operations.items():

@@ -11,11 +11,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from mcp import Client
 
-from modelops_mcp.config import Settings
-from modelops_mcp.listing import listed_tools
-from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.tools.lean import lean_output
-from modelops_mcp.tools.portable import single_types
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.present.lean import lean_output
+from modelops_mcp.present.portable import single_types
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.surface.listing import listed_tools
 from tests.support import RunningSandbox, in_process, structured, text_of
 
 pytestmark = pytest.mark.anyio

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import mcp_types as types
 
-from modelops_mcp import listing
-from modelops_mcp.config import Settings
-from modelops_mcp.runtime import load_settings_catalog
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.surface import listing
 
 
 def _dumped(tools: list[types.Tool]) -> str:

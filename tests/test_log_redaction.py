@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from modelops_mcp.redact import MASK, Redactor
-from modelops_mcp.runtime import install_log_redaction
+from modelops_mcp.app.runtime import install_log_redaction
+from modelops_mcp.core.redact import MASK, Redactor
 
 SECRET = "sk-live-7f3a9c2e5b1d4f60"
 log = logging.getLogger("tests.log_redaction")

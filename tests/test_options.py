@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from modelops_mcp.cli import _parser, main
-from modelops_mcp.config import Limits
-from modelops_mcp.options import OTHER_SOURCES, SOURCES, OptionError, options_from
+from modelops_mcp.settings.config import Limits
+from modelops_mcp.settings.options import OTHER_SOURCES, SOURCES, OptionError, options_from
 from tests.support import server_env
 
 

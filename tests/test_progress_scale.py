@@ -9,9 +9,9 @@ import anyio
 import pytest
 from mcp import Client
 
-from modelops_mcp.job_tools import ProgressScale
 from modelops_mcp.jobs import Job
 from modelops_mcp.sandbox.pieces_data import LLAMA_3_8B_ID
+from modelops_mcp.surface.job_tools import ProgressScale
 from tests.support import CAILA_FIT, RunningSandbox, advance_later, in_process, structured
 
 pytestmark = pytest.mark.anyio

@@ -9,9 +9,9 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from modelops_mcp.prompts import JOURNEYS, WAIT
 from modelops_mcp.schemas import bundled_documents
-from modelops_mcp.tools.catalog import load_catalog
+from modelops_mcp.spec.load import load_catalog
+from modelops_mcp.surface.prompts import JOURNEYS, WAIT
 from tests.support import RunningSandbox, in_process, structured
 
 pytestmark = pytest.mark.anyio

@@ -19,11 +19,11 @@ import pytest
 from mcp import Client
 from mcp.server import Server
 
-from modelops_mcp.config import Limits
-from modelops_mcp.http_auth import http_access
-from modelops_mcp.runtime import Runtime
 from modelops_mcp.sandbox import Fault
-from modelops_mcp.transports import run_http
+from modelops_mcp.settings.config import Limits
+from modelops_mcp.surface.http_auth import http_access
+from modelops_mcp.surface.parts import Runtime
+from modelops_mcp.surface.transports import run_http
 from tests.support import CAILA_FIT, RunningSandbox, in_process, structured
 
 pytestmark = pytest.mark.anyio

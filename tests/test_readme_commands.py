@@ -21,12 +21,12 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from modelops_mcp import cli
-from modelops_mcp.exposure import expose
-from modelops_mcp.http_auth import http_access
-from modelops_mcp.runtime import exposed_operations, load_settings_catalog
+from modelops_mcp import cli, commands
+from modelops_mcp.app.runtime import exposed_operations, load_settings_catalog
+from modelops_mcp.app.self_address import collisions
 from modelops_mcp.sandbox.faults import faults_from_cli
-from modelops_mcp.self_address import collisions
+from modelops_mcp.surface.exposure import expose
+from modelops_mcp.surface.http_auth import http_access
 from tests.support import server_env, structured
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ def test_each_readme_command_runs_as_written(
         assert out or no_job_yet or "no jobs yet" in err
     elif args.command == "serve":
         # What serve decides before it listens: the tool selection, the HTTP access rules, its own address.
-        settings = cli._settings(args)
+        settings = commands.settings_of(args)
         catalog = load_settings_catalog(settings)
         # No backend is configured here: a plain serve lists no operation, but backends_setup says what to set;
         # serve --sandbox configures every backend.

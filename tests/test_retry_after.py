@@ -10,9 +10,9 @@ import httpx
 import pytest
 from mcp import Client
 
-from modelops_mcp.backends import LONGEST_RETRY_AFTER_S, retry_after_seconds
-from modelops_mcp.config import Limits
+from modelops_mcp.http.backends import LONGEST_RETRY_AFTER_S, retry_after_seconds
 from modelops_mcp.sandbox import Fault
+from modelops_mcp.settings.config import Limits
 from tests.support import RunningSandbox, error_of, in_process, text_of
 
 FAST = Limits(retry_base_delay_s=0.01, retry_max_delay_s=0.05)

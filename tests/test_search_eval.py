@@ -11,9 +11,9 @@ from types import ModuleType
 import pytest
 from mcp import Client
 
-from modelops_mcp.config import Settings
-from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.tools.search import OperationIndex
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.present.search import OperationIndex
+from modelops_mcp.settings.config import Settings
 from tests.support import RunningSandbox, assert_matches_output_schema, in_process, structured, text_of
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "search_bench.py"

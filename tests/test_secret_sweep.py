@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault, Sandbox, serve_sandbox
 from modelops_mcp.sandbox.datarobot_state import DEMO_DATASET_ID, DEMO_MODEL_ID, DEMO_VERSION_ID
+from modelops_mcp.settings.config import Limits
 from tests.support import dump, error_of, in_process, stdio_server
 
 pytestmark = pytest.mark.anyio

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from modelops_mcp.config import Limits
 from modelops_mcp.sandbox import Fault, Sandbox, serve_sandbox
+from modelops_mcp.settings.config import Limits
 from tests.conftest import CANARY
 from tests.support import CAILA_FIT, dump, in_process, stdio_server
 

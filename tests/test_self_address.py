@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from modelops_mcp.config import Settings
-from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.self_address import collisions
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.app.self_address import collisions
+from modelops_mcp.settings.config import Settings
 from tests.support import server_env
 
 SERVE = [sys.executable, "-m", "modelops_mcp", "serve", "--transport", "http"]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from modelops_mcp.config import Settings
-from modelops_mcp.listing import listed_tools, shown_output_schemas
-from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.tools.portable import single_types
-from modelops_mcp.tools.shared_defs import shared_definitions
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.present.portable import single_types
+from modelops_mcp.present.shared_defs import shared_definitions
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.surface.listing import listed_tools, shown_output_schemas
 
 NULLABLE = {"anyOf": [{"type": "string"}, {"type": "null"}]}
 

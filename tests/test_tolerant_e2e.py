@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from modelops_mcp.calls.response import MISMATCH_META
 from modelops_mcp.jobs import Job
 from modelops_mcp.sandbox import datarobot_views
 from modelops_mcp.sandbox.faults import Fault
-from modelops_mcp.tasks import Tasks
-from modelops_mcp.tools.response import MISMATCH_META
+from modelops_mcp.surface.tasks import Tasks
 from tests.support import DATAROBOT_BINARY_MODEL, RunningSandbox, in_process, stdio_server, structured, text_of
 
 pytestmark = pytest.mark.anyio

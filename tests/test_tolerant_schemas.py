@@ -1,4 +1,4 @@
-"""Every listed output schema accepts what the vendors' official clients accept (tools/tolerant.py).
+"""Every listed output schema accepts what the vendors' official clients accept (spec/tolerant.py).
 
 Answers are generated from each document's own response schema (as written, before the server loosens it):
 one with every field filled and an unknown extra field in every object, then one per depth with the fields at
@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from modelops_mcp.config import Settings
-from modelops_mcp.discovery import describe_operation
-from modelops_mcp.listing import listed_tools
-from modelops_mcp.runtime import load_settings_catalog
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.calls.conform import conform
 from modelops_mcp.schemas import bundled_documents
-from modelops_mcp.tools.catalog import Catalog, Operation
-from modelops_mcp.tools.conform import conform
-from modelops_mcp.tools.openapi import Resolver, load_document, resolve_pointer
-from modelops_mcp.tools.tolerant import Tolerance, tolerance_for, tolerant_body
+from modelops_mcp.settings.config import Settings
+from modelops_mcp.spec.catalog import Catalog, Operation
+from modelops_mcp.spec.openapi import Resolver, load_document, resolve_pointer
+from modelops_mcp.spec.tolerant import Tolerance, tolerance_for, tolerant_body
+from modelops_mcp.surface.discovery import describe_operation
+from modelops_mcp.surface.listing import listed_tools
 
 EXTRA = {"fieldNobodyDocumented": {"nested": [1, "two", None]}}
 

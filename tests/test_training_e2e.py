@@ -15,8 +15,8 @@ from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.shared.exceptions import MCPError
 
-from modelops_mcp.config import Limits
 from modelops_mcp.sandbox.training_data import TrainingState
+from modelops_mcp.settings.config import Limits
 from tests.support import (
     EXAMPLE_DATA,
     FAST,

@@ -16,7 +16,7 @@ from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from modelops_mcp.config import allowed_dirs
+from modelops_mcp.settings.config import allowed_dirs
 from tests.support import EXAMPLE_DATA, FAST_ARGS, RunningSandbox, error_of, ok, server_env
 
 pytestmark = pytest.mark.anyio

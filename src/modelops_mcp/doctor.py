@@ -15,13 +15,14 @@ from typing import Any, Literal
 import anyio
 import httpx
 
-from modelops_mcp.backends import BackendClient, BackendConfig
-from modelops_mcp.config import Limits, Settings
-from modelops_mcp.exposure import Exposure
-from modelops_mcp.redact import Redactor
-from modelops_mcp.runtime import load_settings_catalog
-from modelops_mcp.tools.catalog import BackendSpec
-from modelops_mcp.tools.errors import ToolFailure
+from modelops_mcp.app.runtime import load_settings_catalog
+from modelops_mcp.core.errors import ToolFailure
+from modelops_mcp.core.redact import Redactor
+from modelops_mcp.http.backend_config import BackendConfig
+from modelops_mcp.http.backends import BackendClient
+from modelops_mcp.settings.config import Limits, Settings
+from modelops_mcp.spec.catalog import BackendSpec
+from modelops_mcp.surface.exposure import Exposure
 
 Status = Literal["ok", "failed", "skipped"]
 Stage = Literal["url", "reachable", "credential", "answer"]

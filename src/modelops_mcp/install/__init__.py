@@ -104,9 +104,9 @@ def run_install(
 
 def _listing(env: Mapping[str, str], *, sandbox: bool) -> str:
     """Which backends the server will list with the entry's env: by default only the configured ones."""
-    from modelops_mcp.config import TOOLS_ENV, TOOLSETS_ENV, Settings, default_state_dir, listed
-    from modelops_mcp.exposure import expose
-    from modelops_mcp.runtime import load_settings_catalog
+    from modelops_mcp.app.runtime import load_settings_catalog
+    from modelops_mcp.settings.config import TOOLS_ENV, TOOLSETS_ENV, Settings, default_state_dir, listed
+    from modelops_mcp.surface.exposure import expose
 
     settings = Settings(
         state_dir=default_state_dir(env), toolsets=listed(None, TOOLSETS_ENV, env), tools=listed(None, TOOLS_ENV, env)

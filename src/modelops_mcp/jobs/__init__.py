@@ -1,7 +1,7 @@
 """Long-running backend operations as jobs: model, SQLite store, tracker, status adapters.
 
-Only the model and the store are re-exported here: the tool catalog imports the model, and the tracker
-imports the catalog, so re-exporting the tracker would make the two packages import each other.
+Only the model and the store are re-exported here: what reads jobs without following them (`modelops-mcp
+jobs`, the jobs_* tools' shapes) needs no tracker, nor the catalog and HTTP stack it pulls in.
 """
 
 from modelops_mcp.jobs.model import JOB_STATUSES, TERMINAL, Job, JobStatus, job_uri

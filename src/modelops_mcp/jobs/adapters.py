@@ -7,24 +7,14 @@ registers a named adapter here and names it in its declaration's `adapter` key.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
-
+from modelops_mcp.calls.reply import Reply
 from modelops_mcp.jobs.model import Job, JobStatus
-from modelops_mcp.tools.catalog import Catalog, Operation
-from modelops_mcp.tools.extension import JobDeclaration
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A successful backend answer, parsed: what adapters read ids and states from."""
-
-    status: int
-    body: Any
-    headers: httpx.Headers
+from modelops_mcp.spec.catalog import Catalog, Operation
+from modelops_mcp.spec.extension import JobDeclaration
 
 
 class Caller(Protocol):
@@ -47,6 +37,9 @@ class Observation:
     result: Any = None
     # A backend's hint of when to look again (Retry-After, an ETA), in seconds.
     retry_after: float | None = None
+    # Values the backend reports by name (a training's loss, its evaluation metrics) as name → (step, value),
+    # the step an epoch or None; the job's history records each when it changed. Progress is recorded anyway.
+    metrics: Mapping[str, tuple[float | None, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

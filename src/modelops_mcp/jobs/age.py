@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from modelops_mcp.core.errors import ToolError
 from modelops_mcp.jobs.model import Job
-from modelops_mcp.tools.errors import ToolError
 
 # How a user changes the limit, named in the message a job ended by it carries.
 MAX_AGE_FLAG = "--job-max-age"

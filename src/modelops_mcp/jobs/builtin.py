@@ -10,7 +10,7 @@ from modelops_mcp.jobs.datarobot_status import StatusLocationAdapter
 from modelops_mcp.jobs.declared import DeclaredAdapter
 from modelops_mcp.jobs.pieces_download import PiecesDownloadAdapter
 from modelops_mcp.jobs.training_monitor import TrainingMonitorAdapter
-from modelops_mcp.tools.catalog import Catalog
+from modelops_mcp.spec.catalog import Catalog
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelops_mcp.jobs.adapters import Caller, Observation, Reply
+from modelops_mcp.calls.reply import Reply
+from modelops_mcp.core.errors import ToolFailure
+from modelops_mcp.jobs.adapters import Caller, Observation
 from modelops_mcp.jobs.declared import DeclaredAdapter
 from modelops_mcp.jobs.model import Job
-from modelops_mcp.tools.errors import ToolFailure
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # The fields a finished DataRobot resource reports its own state in, most specific first.

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from modelops_mcp.jobs.adapters import Caller, CancelOutcome, Observation, Reply
+from modelops_mcp.calls.reply import Reply, evaluate, fill_arguments
+from modelops_mcp.core.errors import ToolError, ToolFailure
+from modelops_mcp.jobs.adapters import Caller, CancelOutcome, Observation
 from modelops_mcp.jobs.model import Job, JobStatus
-from modelops_mcp.tools.catalog import Catalog, Operation
-from modelops_mcp.tools.errors import ToolError, ToolFailure
-from modelops_mcp.tools.extension import JobDeclaration, OperationRef, ProgressSpec
-from modelops_mcp.tools.openapi import MISSING, resolve_pointer
-
-_TEMPLATE = re.compile(r"\{([A-Za-z0-9_]+)\}")
+from modelops_mcp.spec.catalog import Catalog, Operation
+from modelops_mcp.spec.extension import JobDeclaration, OperationRef, ProgressSpec
+from modelops_mcp.spec.openapi import MISSING, resolve_pointer
 
 
 def matches(actual: Any, expected: Any) -> bool:
@@ -24,25 +22,6 @@ def matches(actual: Any, expected: Any) -> bool:
     if isinstance(actual, bool) or isinstance(expected, bool):
         return actual is expected  # `True == 1` in Python; a JSON boolean must not match a number
     return bool(actual == expected)
-
-
-def _arg_for(op: Operation, location: str, wire: str) -> str | None:
-    return next((f.arg for f in op.fields if f.location == location and f.wire == wire), None)
-
-
-def evaluate(expression: str, op: Operation, arguments: dict[str, Any], reply: Reply) -> Any:
-    """An OpenAPI runtime expression (the subset the extension accepts) against one start call."""
-    if expression.startswith("$response.body#"):
-        return resolve_pointer(reply.body, expression[len("$response.body#") :])
-    if expression.startswith("$response.header."):
-        value = reply.headers.get(expression[len("$response.header.") :])
-        return MISSING if value is None else value
-    if expression.startswith("$request.body#"):
-        body = {f.wire: arguments[f.arg] for f in op.fields if f.location == "body" and f.arg in arguments}
-        return resolve_pointer(body, expression[len("$request.body#") :])
-    location, _, wire = expression[len("$request.") :].partition(".")
-    arg = _arg_for(op, location, wire)
-    return arguments.get(arg, MISSING) if arg is not None else MISSING
 
 
 class DeclaredAdapter:
@@ -79,23 +58,8 @@ class DeclaredAdapter:
             ids[name] = value
         return ids
 
-    @staticmethod
-    def arguments_for(target: Operation, ref: OperationRef, remote: dict[str, Any]) -> dict[str, Any]:
-        """Fill `{id}` templates from the remote ids; a lone template keeps the id's JSON type."""
-        properties = target.input_schema.get("properties", {})
-        out: dict[str, Any] = {}
-        for name, template in ref.arguments.items():
-            if isinstance(template, str) and (whole := _TEMPLATE.fullmatch(template)):
-                value = remote.get(whole.group(1))
-                # A numeric id sent to a string parameter (Caila's `account` is "id or name") stays valid.
-                if properties.get(name, {}).get("type") == "string" and not isinstance(value, str):
-                    value = str(value)
-                out[name] = value
-            elif isinstance(template, str):
-                out[name] = _TEMPLATE.sub(lambda m: str(remote.get(m.group(1), "")), template)
-            else:
-                out[name] = template
-        return out
+    # The status call's arguments from the job's remote ids (also used for `resolve` and cancel calls).
+    arguments_for = staticmethod(fill_arguments)
 
     def interpret(self, body: Any) -> Observation:
         decl = self.declaration

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from modelops_mcp.jobs.history import History, HistoryView, record
 
 JobStatus = Literal["working", "input_required", "completed", "failed", "cancelled"]
 JOB_STATUSES: tuple[JobStatus, ...] = ("working", "input_required", "completed", "failed", "cancelled")
@@ -61,6 +64,8 @@ class Job(BaseModel):
     # and it is never polled again. Never `cancelled` for that: nothing was cancelled.
     following: bool = True
     polls: PollInfo = Field(default_factory=PollInfo)
+    # States with their times and the series the backend reported (progress, loss, metrics); see history.py.
+    history: History = Field(default_factory=History)
 
     @property
     def uri(self) -> str:
@@ -76,28 +81,28 @@ class Job(BaseModel):
 
     def visible(self) -> tuple[Any, ...]:
         """The fields whose change is worth a notification (poll bookkeeping is not)."""
-        return (self.status, self.progress, self.message, self.state, self.following)
+        return (self.status, self.progress, self.message, self.state, self.following, self.history.mark())
 
-    def public(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
+    def note(self, metrics: Mapping[str, tuple[float | None, float]] | None = None) -> bool:
+        """Add the job's current state and progress, and `metrics` (name → (step, value)), to its history."""
+        if not self.history.states:
+            # The first entry is the job's creation (for a job stored before histories, as far as we know it).
+            self.history.note_state(self.created_at, "working", None)
+        return record(self.history, now_iso(), self.status, self.state, self.progress, metrics)
+
+    def public(self, history: HistoryView = "compact") -> dict[str, Any]:
+        """The job as readers get it; `history` says how much of its history comes along (none: no key)."""
+        data = self.model_dump(mode="json", exclude={"history"})
         data["uri"] = self.uri
+        if history != "none":
+            data["history"] = self.history.view(history)
         return data
 
 
-HANDLE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "The job tracking this operation: follow it with jobs_wait / jobs_get or read its uri.",
-    "properties": {
-        "id": {"type": "string"},
-        "uri": {"type": "string"},
-        "status": {"type": "string", "enum": list(JOB_STATUSES)},
-    },
-    "required": ["id", "uri", "status"],
-}
-
 # Four jobs_* tools return this shape, in every tool list, so the field meanings are said once, in
 # jobs_get's description; bookkeeping (polls), `following` (search mode's list has a byte budget: README's
-# Jobs section explains it) and the result, which may be any value, go unlisted.
+# Jobs section explains it), `origin` (the same budget; `jobs show` prints it) and the result, which may be any
+# value, go unlisted.
 JOB_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -106,7 +111,6 @@ JOB_SCHEMA: dict[str, Any] = {
         "backend": {"type": "string"},
         "operation": {"type": "string"},
         "remote": {"type": "object"},
-        "origin": {"type": ["string", "null"]},
         "status": {"type": "string", "enum": list(JOB_STATUSES)},
         "progress": {"type": ["number", "null"]},
         "message": {"type": ["string", "null"]},
@@ -117,4 +121,9 @@ JOB_SCHEMA: dict[str, Any] = {
         "finished_at": {"type": ["string", "null"]},
     },
     "required": ["id", "uri", "backend", "operation", "status", "created_at", "updated_at"],
+}
+# jobs_get and jobs_wait add the job's history (see history.py), which jobs_list leaves out.
+JOB_WITH_HISTORY_SCHEMA: dict[str, Any] = {
+    **JOB_SCHEMA,
+    "properties": {**JOB_SCHEMA["properties"], "history": {"type": "object"}},
 }

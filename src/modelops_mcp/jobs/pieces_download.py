@@ -25,10 +25,10 @@ from urllib.parse import quote
 import anyio
 import httpx
 
+from modelops_mcp.core.errors import ToolFailure
 from modelops_mcp.jobs.adapters import Caller, Emit, Locator, Observation
 from modelops_mcp.jobs.declared import DeclaredAdapter
 from modelops_mcp.jobs.model import Job, JobStatus
-from modelops_mcp.tools.errors import ToolFailure
 
 log = logging.getLogger(__name__)
 

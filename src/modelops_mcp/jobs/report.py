@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from modelops_mcp.jobs.curves import curve_lines
 from modelops_mcp.jobs.model import Job
 
 
@@ -66,6 +67,22 @@ def show_job(job: Job) -> str:
         lines.append(f"  last error {job.polls.last_error}")
     if job.error:
         lines.append(f"  error      {json.dumps(job.error)}")
+    lines += _history(job)
     if job.result is not None:
         lines.append("  result     " + json.dumps(job.result, indent=2).replace("\n", "\n             "))
     return "\n".join(lines)
+
+
+def _history(job: Job) -> list[str]:
+    """The states the job went through and a sparkline per metric series (nothing for a job stored without)."""
+    history = job.history.view("full")
+    states = [entry["status"] + (f" ({entry['state']})" if entry["state"] else "") for entry in history["states"]]
+    lines = []
+    if states:
+        shown = states[-6:]
+        before = history["states_total"] - len(shown)
+        lines.append("  timeline   " + (f"… {before} earlier → " if before > 0 else "") + " → ".join(shown))
+    curves = curve_lines(history)
+    if curves:
+        lines.append("  metrics    " + "\n             ".join(curves))
+    return lines

@@ -1,4 +1,4 @@
-"""The bundled OpenAPI 3.1 documents, one per backend (package data, read by `tools.catalog`)."""
+"""The bundled OpenAPI 3.1 documents, one per backend (package data, read by `spec.load`)."""
 
 from importlib.resources import files
 from importlib.resources.abc import Traversable

@@ -1,0 +1,1 @@
+"""Executing one tool call: validate → request → response → result."""

@@ -1,0 +1,1 @@
+"""What every layer shares: the one error shape, secret redaction, and atomically replaced state files."""

@@ -1,0 +1,1 @@
+"""`modelops-mcp demo`: the journeys, their steps and the terminal output."""

@@ -1,0 +1,1 @@
+"""The MCP surface: handlers, tool listing, search mode, tasks, resources, prompts, subscriptions, transports."""

@@ -1,1 +1,0 @@
-"""Schema → tool, and executing a tool call."""
