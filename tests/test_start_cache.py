@@ -9,7 +9,7 @@ from pathlib import Path
 import mcp_types as types
 import pytest
 
-from modelops_mcp import start_cache
+from modelops_mcp.core import start_cache
 from tests.support import stdio_server
 
 pytestmark = pytest.mark.anyio
