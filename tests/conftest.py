@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from modelops_mcp.sandbox import Sandbox, serve_sandbox
+from tests.postgres import PostgresCluster, postgres_cluster
 from tests.support import RunningSandbox
 
 # pytest rewrites the asserts of every test module as it imports it (an AST pass over ~90 files: ~8 s of CPU in
@@ -49,6 +50,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     # A stable sort by file: each file's tests stay together and in their own order.
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One PostgreSQL cluster for the session (`postgres` tests only); a test takes a database of its own."""
+    with postgres_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture

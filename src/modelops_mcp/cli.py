@@ -1,4 +1,4 @@
-"""Command line: serve | demo | sandbox | tools | jobs | doctor | install. Thin: parse, then call one function."""
+"""Command line: serve | demo | sandbox | tools | jobs | doctor | install | store. Thin: parse, call one function."""
 
 from __future__ import annotations
 
@@ -136,6 +136,24 @@ def _parser() -> argparse.ArgumentParser:
         help="largest JSON answer read inline, in MiB; a larger one is saved to a file (8; env "
         "MODELOPS_MAX_RESPONSE_MB)",
     )
+    serve.add_argument(
+        "--store",
+        metavar="URL",
+        help="keep jobs and session keys in PostgreSQL, shared by replicas: postgresql://user:pass@host/db "
+        "(env MODELOPS_STORE_URL; default: SQLite in the state dir); docs/DEPLOY.md",
+    )
+    serve.add_argument(
+        "--lease-time",
+        metavar="S",
+        help="with --store: seconds a replica's claim on a job lasts unrenewed; a dead replica's jobs are "
+        "taken over after it (15; env MODELOPS_LEASE_TIME)",
+    )
+
+    store = sub.add_parser("store", help="manage the shared job store (PostgreSQL)")
+    store_sub = store.add_subparsers(dest="store_command", required=True)
+    migrate = store_sub.add_parser("migrate", help="copy a state dir's jobs and session keys into PostgreSQL")
+    migrate.add_argument("--state-dir", help="the state dir to copy from (env MODELOPS_STATE_DIR)")
+    migrate.add_argument("--store", metavar="URL", help="the PostgreSQL URL to copy into (env MODELOPS_STORE_URL)")
 
     jobs = sub.add_parser("jobs", help="list the jobs in the state dir, or show one")
     jobs.add_argument("--state-dir", help="where the server keeps its state (env MODELOPS_STATE_DIR)")
@@ -146,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("--backend", help="only this backend's jobs")
     jobs.add_argument("--status", action="append", choices=list(JOB_STATUSES), help="only jobs in this status")
     jobs.add_argument("--limit", type=int, default=50, help="at most this many (newest first; default 50)")
+    jobs.add_argument("--store", metavar="URL", help="the replicas' shared store instead (env MODELOPS_STORE_URL)")
     jobs_sub = jobs.add_subparsers(dest="jobs_command")
     show = jobs_sub.add_parser("show", help="one job in full")
     show.add_argument("job_id")
@@ -211,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "jobs": commands.run_jobs,
         "doctor": commands.run_doctor,
         "install": commands.run_install,
+        "store": commands.run_store,
     }
     try:
         return runners[args.command](args)

@@ -154,21 +154,30 @@ def run_tools(args: argparse.Namespace) -> int:
 def run_jobs(args: argparse.Namespace) -> int:
     from modelops_mcp.jobs import JobStore
     from modelops_mcp.jobs.report import show_job, table
+    from modelops_mcp.jobs.store import Store
+    from modelops_mcp.settings.store_url import shown_url
 
     settings = settings_of(args)
     if args.sandbox:
         settings = settings.for_sandbox()
     if args.backend is not None and args.jobs_command is None:
         _check_jobs_backend(settings, args.backend)
-    if not settings.jobs_db.exists():
+    store: Store
+    if settings.store_url is not None:  # the replicas' shared store (--store / MODELOPS_STORE_URL)
+        from modelops_mcp.jobs.pg_store import PgJobStore
+
+        url = settings.store_url.get_secret_value()
+        store, where = PgJobStore(url), shown_url(url)
+    elif not settings.jobs_db.exists():
         print(f"no jobs yet (no {settings.jobs_db})", file=sys.stderr)
         return 0 if args.jobs_command is None else 1
-    store = JobStore(settings.jobs_db)
+    else:
+        store, where = JobStore(settings.jobs_db), str(settings.jobs_db)
     try:
         if args.jobs_command == "show":
             job = store.get(args.job_id)
             if job is None:
-                print(f"modelops-mcp: no job {args.job_id!r} in {settings.jobs_db}", file=sys.stderr)
+                print(f"modelops-mcp: no job {args.job_id!r} in {where}", file=sys.stderr)
                 return 1
             print(json.dumps(job.public("full"), indent=2) if args.json else show_job(job))
             return 0
@@ -209,6 +218,16 @@ def _check_jobs_backend(settings: Settings, backend: str) -> None:
         finally:
             store.close()
     raise ValueError(f"unknown backend {backend!r}; the backends are {', '.join(known)}")
+
+
+def run_store(args: argparse.Namespace) -> int:
+    from modelops_mcp.app.store_migrate import migrate_state
+
+    settings = settings_of(args)
+    if settings.store_url is None:
+        raise ValueError("store migrate: name the PostgreSQL store to copy into with --store or MODELOPS_STORE_URL")
+    print(migrate_state(settings.state_dir, settings.store_url.get_secret_value()))
+    return 0
 
 
 def run_install(args: argparse.Namespace) -> int:

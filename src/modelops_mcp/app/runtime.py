@@ -11,19 +11,20 @@ from pathlib import Path
 import anyio
 
 from modelops_mcp.calls.executor import Calls, Executor, Workspace
-from modelops_mcp.calls.sessions import SessionKeys
+from modelops_mcp.calls.sessions import SessionKeys, SessionKeyStore, StoredSessionKeys
 from modelops_mcp.core.redact import RedactingFilter, Redactor
 from modelops_mcp.http.backend_config import BackendConfig
 from modelops_mcp.http.backends import BackendClient
 from modelops_mcp.http.uploads import LocalFiles, UploadPolicy
 from modelops_mcp.jobs import JobStore
 from modelops_mcp.jobs.polling import PollPolicy
+from modelops_mcp.jobs.store import Store
 from modelops_mcp.jobs.tool_calls import ToolCalls
 from modelops_mcp.jobs.tracker import Tracker
 from modelops_mcp.schemas import bundled_documents
 from modelops_mcp.settings.config import Limits, Settings
 from modelops_mcp.spec.catalog import Catalog, Operation
-from modelops_mcp.spec.labels import ClassNames
+from modelops_mcp.spec.labels import ClassNames, ClassNameStore, StoredClassNames
 from modelops_mcp.spec.load import load_catalog
 from modelops_mcp.surface.exposure import expose
 from modelops_mcp.surface.listing import shown_output_schemas
@@ -87,6 +88,23 @@ def _warn_of_home(settings: Settings) -> None:
         )
 
 
+def _open_store(settings: Settings, redactor: Redactor) -> tuple[Store, SessionKeyStore, ClassNameStore]:
+    """SQLite and files in the state dir, or the shared PostgreSQL store that replicas use (docs/DEPLOY.md)."""
+    if settings.store_url is None:
+        class_names = ClassNames(settings.state_dir / "class_names.json")
+        return JobStore(settings.jobs_db), SessionKeys(settings.sessions_file), class_names
+    # Imported only here: a one-machine server never loads the driver.
+    import psycopg
+
+    from modelops_mcp.jobs.pg_store import PgJobStore
+
+    url = settings.store_url.get_secret_value()
+    redactor.add(psycopg.conninfo.conninfo_to_dict(url).get("password"))  # type: ignore[arg-type]
+    store = PgJobStore(url, settings.lease_s)
+    log.info("jobs are kept in the shared store; this replica is %s", store.replica)
+    return store, StoredSessionKeys(store), StoredClassNames(store)
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: bool = False) -> AsyncIterator[Runtime]:
     """`sandbox`: `env` points every backend at the sandbox (which configures them all)."""
@@ -94,23 +112,24 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
     # A selection naming nothing fails before anything opens.
     exposed, exposure = expose(settings, catalog, env, sandbox=sandbox)
     redactor = Redactor()
+    settings.ensure_state_dir()
+    # Before anything that needs closing: an unreachable store stops the start with nothing left open.
+    store, sessions, class_names = _open_store(settings, redactor)
     clients = {
         name: BackendClient(BackendConfig.from_env(spec, env), settings.limits, redactor)
         for name, spec in catalog.backends.items()
     }
     remove_log_redaction = install_log_redaction(redactor)
     _warn_of_home(settings)
-    settings.ensure_state_dir()
     workspace = Workspace(
         files=LocalFiles(UploadPolicy(tuple(settings.allow_dirs), settings.limits.max_upload_bytes)),
-        sessions=SessionKeys(settings.sessions_file),
+        sessions=sessions,
         downloads=settings.downloads_dir.expanduser().resolve(),
-        class_names=ClassNames(settings.state_dir / "class_names.json"),
+        class_names=class_names,
     )
     shown = shown_output_schemas(settings, catalog)
     # An error names as the next step only tools a client can call.
     executor = Executor(catalog, clients, settings.limits, redactor, workspace, shown, frozenset(exposed))
-    store = JobStore(settings.jobs_db)
     tracker = Tracker(store, catalog, Calls(executor), redactor, poll_policy(settings.limits), executor.base_url)
     # An error in the caller's block is re-raised as itself once the tracker has stopped, rather than
     # escaping from inside the task group, which would wrap it in an ExceptionGroup.
@@ -118,6 +137,12 @@ async def open_runtime(settings: Settings, env: Mapping[str, str], *, sandbox: b
     try:
         async with anyio.create_task_group() as tg:
             await tg.start(tracker.run)
+            if settings.store_url is not None:
+                from modelops_mcp.jobs.pg_listen import listen_for_changes
+
+                replica = getattr(store, "replica", "")
+                url = settings.store_url.get_secret_value()
+                await tg.start(listen_for_changes, url, replica, tracker.changed_elsewhere)
             try:
                 yield Runtime(
                     settings=settings,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Literal
 
 from modelops_mcp.app.runtime import open_runtime
 from modelops_mcp.settings.config import Settings
+from modelops_mcp.settings.store_url import shown_url
 from modelops_mcp.surface.http_auth import HttpAccess, http_access
 from modelops_mcp.surface.server import build_server
 from modelops_mcp.surface.transports import run_http, run_stdio
@@ -36,8 +38,13 @@ async def serve(
             env = {**env, **emulators.env(url)}
             settings = settings.for_sandbox()
         runtime = await stack.enter_async_context(open_runtime(settings, env, sandbox=sandbox))
+        if settings.store_url is not None:
+            # On stderr, like the URL: which replica this is, to match the database's lease_owner column.
+            shown = shown_url(settings.store_url.get_secret_value())
+            replica = getattr(runtime.jobs.store, "replica", "?")
+            print(f"modelops-mcp: jobs in the shared store {shown}; this is replica {replica}", file=sys.stderr)
         server = build_server(runtime)
         if transport == "stdio":
             await run_stdio(server)
         else:
-            await run_http(server, host, port, access or http_access(host))
+            await run_http(server, host, port, access or http_access(host), runtime.jobs.store.ping)

@@ -11,12 +11,12 @@ from typing import Any
 
 from modelops_mcp.calls.reply import Reply, evaluate
 from modelops_mcp.spec.catalog import Operation
-from modelops_mcp.spec.labels import ClassNames, with_classes
+from modelops_mcp.spec.labels import ClassNameStore, with_classes
 from modelops_mcp.spec.openapi import MISSING
 
 
 class ClassLabels:
-    def __init__(self, names: ClassNames | None, base_url: Callable[[str], str | None]) -> None:
+    def __init__(self, names: ClassNameStore | None, base_url: Callable[[str], str | None]) -> None:
         """`base_url(backend)`: the endpoint the backend's calls go to now, None while unknown."""
         self._names = names
         self._base_url = base_url

@@ -21,7 +21,7 @@ from modelops_mcp.calls.payloads import PAYLOADS, Payload, PayloadError
 from modelops_mcp.calls.reply import Reply, evaluate, fill_arguments
 from modelops_mcp.calls.request import SetMember, build_request
 from modelops_mcp.calls.response import error_from_response, parse_answer, success_result
-from modelops_mcp.calls.sessions import SessionKeys
+from modelops_mcp.calls.sessions import SessionKeyStore
 from modelops_mcp.calls.validation import ArgumentValidator, compile_schema
 from modelops_mcp.core.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.core.redact import Redactor
@@ -30,7 +30,7 @@ from modelops_mcp.http.downloads import save_response
 from modelops_mcp.http.uploads import LocalFiles, RootsProvider
 from modelops_mcp.settings.config import Limits
 from modelops_mcp.spec.catalog import Catalog, Operation
-from modelops_mcp.spec.labels import ClassNames
+from modelops_mcp.spec.labels import ClassNameStore
 from modelops_mcp.spec.openapi import resolve_pointer
 from modelops_mcp.spec.routes import route_url, same_origin
 
@@ -48,9 +48,9 @@ class Workspace:
     """Where files come from and go to, and what the server remembers between calls."""
 
     files: LocalFiles
-    sessions: SessionKeys
+    sessions: SessionKeyStore
     downloads: Path
-    class_names: ClassNames | None = None  # for backends that answer classes by number (spec/labels.py)
+    class_names: ClassNameStore | None = None  # for backends that answer classes by number (spec/labels.py)
 
 
 def _refused(op: Operation, code: str, message: str) -> ToolFailure:

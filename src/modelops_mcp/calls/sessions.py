@@ -11,10 +11,32 @@ import json
 import logging
 import threading
 from pathlib import Path
+from typing import Protocol
 
 from modelops_mcp.core.state_file import write_json
+from modelops_mcp.core.state_table import StateTable
 
 log = logging.getLogger(__name__)
+
+
+class SessionKeyStore(Protocol):
+    def get(self, backend: str) -> str | None: ...
+    def remember(self, backend: str, key: str) -> None: ...
+
+
+class StoredSessionKeys:
+    """Session keys in the shared store, so every replica continues the session any one of them started.
+    Read on each use: another replica may have started a newer session."""
+
+    def __init__(self, table: StateTable) -> None:
+        self._table = table
+
+    def get(self, backend: str) -> str | None:
+        return self._table.state_get(f"session:{backend}")
+
+    def remember(self, backend: str, key: str) -> None:
+        if self.get(backend) != key:
+            self._table.state_put(f"session:{backend}", key)
 
 
 class SessionKeys:
@@ -38,6 +60,10 @@ class SessionKeys:
     def get(self, backend: str) -> str | None:
         with self._lock:
             return self._keys.get(backend)
+
+    def all(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._keys)
 
     def remember(self, backend: str, key: str) -> None:
         with self._lock:

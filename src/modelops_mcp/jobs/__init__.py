@@ -1,4 +1,4 @@
-"""Long-running backend operations as jobs: model, SQLite store, tracker, status adapters.
+"""Long-running backend operations as jobs: model, stores (SQLite, PostgreSQL), tracker, status adapters.
 
 Only the model and the store are re-exported here: what reads jobs without following them (`modelops-mcp
 jobs`, the jobs_* tools' shapes) needs no tracker, nor the catalog and HTTP stack it pulls in.

@@ -16,9 +16,11 @@ Listener = Callable[[Job], Awaitable[None]]
 
 
 class Changes:
-    def __init__(self) -> None:
+    def __init__(self, publish: Callable[[str], None] | None = None) -> None:
+        """`publish(job_id)`: tell other replicas of a change this one made (a shared store's NOTIFY)."""
         self._changed: dict[str, anyio.Event] = {}
         self._listeners: list[Listener] = []
+        self._publish = publish
 
     def add_listener(self, listener: Listener) -> None:
         """`listener(job)` runs after every visible change (status, progress, message, state) is stored."""
@@ -32,6 +34,12 @@ class Changes:
         """Wake the job's readers and tell every listener, when the job looks different than `before`."""
         if job.visible() == before:
             return
+        if self._publish is not None:
+            self._publish(job.id)
+        await self.arrived(job)
+
+    async def arrived(self, job: Job) -> None:
+        """Wake the job's readers and tell every listener of its change (made here, or heard of)."""
         event = self._changed.pop(job.id, None)
         if event is not None:
             event.set()

@@ -36,7 +36,7 @@ from modelops_mcp.jobs.changes import Changes
 from modelops_mcp.jobs.model import Job, PollInfo, now_iso
 from modelops_mcp.jobs.origin import mismatch, origin_of
 from modelops_mcp.jobs.polling import MAX_STREAMS, READ_WAIT_S, Entry, PollPolicy
-from modelops_mcp.jobs.store import JobStore
+from modelops_mcp.jobs.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 class Poller:
     def __init__(
         self,
-        store: JobStore,
+        store: Store,
         adapters: dict[str, StatusAdapter],
         call: Caller,
         redactor: Redactor,
@@ -75,11 +75,11 @@ class Poller:
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
-    def resume(self) -> int:
-        """Pick up every unfinished job in the store (after a restart); returns how many."""
+    def resume(self, job_ids: list[str] | None = None) -> int:
+        """Pick up every unfinished job in the store (after a restart), or `job_ids`; returns how many."""
         now = time.monotonic()
         resumed = 0
-        for index, job_id in enumerate(self.store.active_ids()):
+        for index, job_id in enumerate(self.store.active_ids() if job_ids is None else job_ids):
             if job_id in self._entries:
                 continue
             entry = Entry(job_id, self.policy.initial)
@@ -158,6 +158,9 @@ class Poller:
         heapq.heappush(self._heap, (due, self._seq, entry.job_id))
         self._wake.set()
 
+    def followed(self) -> list[str]:
+        return list(self._entries)
+
     def drop(self, job_id: str) -> None:
         """Stop polling the job (cancelled, ended, or no longer followed)."""
         self._entries.pop(job_id, None)  # its heap items become stale and are skipped
@@ -221,6 +224,9 @@ class Poller:
         try:
             async with limiter or self._limiter:
                 retry_after = await self._poll_once(entry)
+        except Exception as exc:  # the store failed (a shared database restarting): poll again after backoff
+            log.warning("job %s: poll not recorded: %s", entry.job_id, self._redactor.text(str(exc))[:200])
+            entry.delay = min(entry.delay * 2, self.policy.max)
         finally:
             entry.last_poll = time.monotonic()
             entry.inflight.set()
@@ -244,6 +250,8 @@ class Poller:
             self.drop(entry.job_id)
             log.warning("job %s: %s is no longer in the catalog; not followed", job.id, job.operation)
             return None
+        if not self.store.may_poll(job.id, self.policy.min_interval):
+            return None  # a shared store: polled by another replica within the interval, or held by one now
         age = age_s(job)
         if age > self.policy.max_age:
             await self._expire(job, too_old(job, age, self.policy.max_age))

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from modelops_mcp.jobs.model import TERMINAL, Job
 
@@ -32,8 +33,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
 _TERMINAL = tuple(sorted(TERMINAL))
 
 
-class StoreError(Exception):
-    pass
+class StoreError(ValueError):
+    """A store that cannot be used as asked (a bad cursor, an unreachable or newer database): said in one line."""
 
 
 def encode_cursor(job: Job) -> str:
@@ -49,7 +50,39 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     return created_at, job_id
 
 
+class Store(Protocol):
+    """What the tracker, the tools and the CLI need of a job store: SQLite (one process) or PostgreSQL (replicas).
+
+    `lease_s` is None for a store one process owns; a shared store gives each replica leases on the jobs it
+    follows (`active_ids` renews and takes them, `may_poll` keeps the minimum interval across replicas) and
+    `announce` tells the other replicas of a visible change.
+    """
+
+    lease_s: float | None
+
+    def close(self) -> None: ...
+    def insert(self, job: Job) -> None: ...
+    def save(self, job: Job) -> None: ...
+    def get(self, job_id: str) -> Job | None: ...
+    def exists(self, job_id: str) -> bool: ...
+    def page(
+        self,
+        backend: str | None = None,
+        statuses: Iterable[str] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> tuple[list[Job], str | None]: ...
+    def active_ids(self) -> list[str]: ...
+    def ids_starting(self, prefix: str, limit: int = 100) -> list[str]: ...
+    def may_poll(self, job_id: str, min_interval: float) -> bool: ...
+    def announce(self, job_id: str) -> None: ...
+    def ping(self) -> None: ...
+
+
 class JobStore:
+    # One process owns the file: no leases, every unfinished job is this process's to poll.
+    lease_s: float | None = None
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,6 +179,17 @@ class JobStore:
                 _TERMINAL,
             ).fetchall()
         return [row[0] for row in rows]
+
+    def may_poll(self, job_id: str, min_interval: float) -> bool:
+        return True  # the tracker's own schedule keeps the interval: no other process polls
+
+    def announce(self, job_id: str) -> None:
+        return None  # no other process to tell
+
+    def ping(self) -> None:
+        """Raises when the store cannot be read (readiness, health.py)."""
+        with self._lock:
+            self._db.execute("SELECT 1 FROM jobs LIMIT 1").fetchall()
 
     def ids_starting(self, prefix: str, limit: int = 100) -> list[str]:
         # Ids are alphanumeric, so a prefix that is not cannot match; this also keeps GLOB's `*?[` out.

@@ -16,11 +16,12 @@ from modelops_mcp.core.redact import Redactor
 from modelops_mcp.jobs.adapters import Caller, CancelOutcome, Locator
 from modelops_mcp.jobs.builtin import build_adapters
 from modelops_mcp.jobs.changes import Changes, Listener
+from modelops_mcp.jobs.leases import hold_leases
 from modelops_mcp.jobs.model import Job, new_job_id, now_iso
 from modelops_mcp.jobs.origin import origin_of
 from modelops_mcp.jobs.poller import Poller
 from modelops_mcp.jobs.polling import PollPolicy
-from modelops_mcp.jobs.store import JobStore
+from modelops_mcp.jobs.store import Store
 from modelops_mcp.spec.catalog import Catalog, Operation
 
 
@@ -33,7 +34,7 @@ class UnknownJob(Exception):
 class Tracker:
     def __init__(
         self,
-        store: JobStore,
+        store: Store,
         catalog: Catalog,
         call: Caller,
         redactor: Redactor,
@@ -44,7 +45,7 @@ class Tracker:
         self.policy = policy or PollPolicy()
         self._call = call
         self._adapters = build_adapters(catalog)
-        self._changes = Changes()
+        self._changes = Changes(store.announce)
         url_variables = {name: spec.base_url_env for name, spec in catalog.backends.items()}
         self._poller = Poller(store, self._adapters, call, redactor, self._changes, self.policy, locate, url_variables)
 
@@ -59,7 +60,21 @@ class Tracker:
         return self._poller.resume()
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        await self._poller.run(task_status=task_status)
+        async with anyio.create_task_group() as tg:
+            await tg.start(self._poller.run)
+            if self.store.lease_s is not None:  # a shared store: this replica follows the jobs it holds
+                tg.start_soon(hold_leases, self.store, self._poller, self.store.lease_s)
+            task_status.started()
+
+    async def changed_elsewhere(self, job_id: str) -> None:
+        """Another replica stored a visible change of `job_id` (a shared store's notice): wake this replica's
+        waiters and listeners as if it had polled the change itself."""
+        job = self.store.get(job_id)
+        if job is None:
+            return
+        if job.terminal or not job.following:
+            self._poller.drop(job_id)  # cancelled or let go of through another replica
+        await self._changes.arrived(job)
 
     # ---- starting, reading, waiting, cancelling --------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 STATE_DIR_ENV = "MODELOPS_STATE_DIR"
 ALLOW_DIRS_ENV = "MODELOPS_ALLOW_DIRS"  # os.pathsep-separated, like PATH
@@ -79,11 +79,16 @@ class Settings(BaseModel):
     output_schemas: OutputSchemas = "lean"
     # Ask the user (elicitation, when the client offers it) before a destructive call is sent.
     confirm: bool = True
+    # Jobs and session keys in PostgreSQL, shared by replicas (store_url.py); None: SQLite in the state dir.
+    store_url: SecretStr | None = None
+    # How long a replica's claim on a job lasts unrenewed: a killed replica's jobs are taken over after it.
+    lease_s: float = Field(default=15.0, ge=1, le=3600)
 
     def for_sandbox(self) -> Settings:
         """The settings of a server on the sandbox: its own state (jobs, sessions, downloads) under
-        `<state dir>/sandbox`, so nothing it starts is ever resumed by a server on the real backends."""
-        return self.model_copy(update={"state_dir": self.state_dir / SANDBOX_STATE})
+        `<state dir>/sandbox`, so nothing it starts is ever resumed by a server on the real backends (nor
+        shared with replicas: a shared store is not used)."""
+        return self.model_copy(update={"state_dir": self.state_dir / SANDBOX_STATE, "store_url": None})
 
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)

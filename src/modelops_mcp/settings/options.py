@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import annotated_types
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
 from modelops_mcp.settings.config import (
     ALLOW_DIRS_ENV,
@@ -41,6 +41,7 @@ from modelops_mcp.settings.config import (
     listed,
     output_dir,
 )
+from modelops_mcp.settings.store_url import STORE_FLAG, STORE_URL_ENV, store_url
 
 MIB = 1024 * 1024
 DAY_S = 86400.0
@@ -99,6 +100,8 @@ class Options(BaseModel):
     tools: list[str] = Field(default_factory=list)
     allow_dir: list[Path] = Field(default_factory=list)
     output_dir: Path | None = None
+    store: SecretStr | None = None
+    lease_time: Seconds = Field(default=15.0, ge=1, le=3600)
 
     def limits(self) -> Limits:
         return Limits(
@@ -123,6 +126,8 @@ class Options(BaseModel):
             discovery=self.discovery,
             output_schemas=self.output_schemas,
             confirm=not self.no_confirm,
+            store_url=self.store,
+            lease_s=self.lease_time,
         )
 
 
@@ -151,6 +156,7 @@ SOURCES: dict[str, Source] = {
     "no_confirm": Source("--no-confirm", NO_CONFIRM_ENV, _SWITCH),
     "discovery": Source("--discovery", DISCOVERY_ENV, "one of tools, search"),
     "output_schemas": Source("--output-schemas", OUTPUT_SCHEMAS_ENV, "one of lean, full"),
+    "lease_time": Source("--lease-time", "MODELOPS_LEASE_TIME", _SECONDS),
 }
 # The list and path options, for the README and the checks that every flag with a variable is read here.
 OTHER_SOURCES: dict[str, Source] = {
@@ -159,6 +165,7 @@ OTHER_SOURCES: dict[str, Source] = {
     "tools": Source("--tools", TOOLS_ENV, "comma-separated names or patterns"),
     "allow_dir": Source("--allow-dir", ALLOW_DIRS_ENV, "directories"),
     "output_dir": Source("--output-dir", OUTPUT_DIR_ENV, "a directory"),
+    "store": Source(STORE_FLAG, STORE_URL_ENV, "a postgresql:// URL"),
 }
 
 
@@ -186,6 +193,8 @@ def options_from(args: argparse.Namespace, env: Mapping[str, str]) -> Options:
     if hasattr(args, "allow_dir"):
         raw["allow_dir"] = allowed_dirs(args.allow_dir or [], env)
         raw["output_dir"] = output_dir(args.output_dir, env)
+    if hasattr(args, "store"):
+        raw["store"] = store_url(args.store, env)  # a ValueError shows the URL with its password masked
     try:
         return Options.model_validate(raw)
     except ValidationError as exc:

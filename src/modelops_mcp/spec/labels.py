@@ -16,9 +16,10 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from modelops_mcp.core.state_file import write_json
+from modelops_mcp.core.state_table import StateTable
 from modelops_mcp.spec.openapi import MISSING, resolve_pointer
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,38 @@ def with_classes(body: Any, scores: str, names: list[str]) -> Any:
     return add(body, parts)
 
 
+class ClassNameStore(Protocol):
+    def get(self, origin: str, record: str, record_id: Any) -> list[str] | None: ...
+    def remember(self, origin: str, record: str, record_id: Any, names: list[str]) -> None: ...
+
+
+def _key(origin: str, record: str, record_id: Any) -> str:
+    return _SEP.join((origin, record, str(record_id)))
+
+
+class StoredClassNames:
+    """Class names in the replicas' shared store, so a dataset uploaded through one replica is labelled by all."""
+
+    def __init__(self, table: StateTable) -> None:
+        self._table = table
+
+    def get(self, origin: str, record: str, record_id: Any) -> list[str] | None:
+        raw = self._table.state_get(self._row(_key(origin, record, record_id)))
+        names = json.loads(raw) if raw is not None else None
+        return [str(n) for n in names] if isinstance(names, list) else None
+
+    def remember(self, origin: str, record: str, record_id: Any, names: list[str]) -> None:
+        self.put(_key(origin, record, record_id), names)
+
+    def put(self, key: str, names: list[str]) -> None:
+        self._table.state_put(self._row(key), json.dumps(list(names)))
+
+    @staticmethod
+    def _row(key: str) -> str:
+        # The key's parts as JSON: a database text value may not hold the file's NUL separator.
+        return "class_names:" + json.dumps(key.split(_SEP))
+
+
 class ClassNames:
     """Class names by (origin, record kind, record id), written atomically to a JSON file."""
 
@@ -85,9 +118,12 @@ class ClassNames:
         self._lock = threading.Lock()
         self._names: dict[str, list[str]] = self._load()
 
-    @staticmethod
-    def _key(origin: str, record: str, record_id: Any) -> str:
-        return _SEP.join((origin, record, str(record_id)))
+    _key = staticmethod(_key)
+
+    def items(self) -> list[tuple[str, list[str]]]:
+        """Every remembered record (its key) and its names, oldest first (`store migrate` copies them)."""
+        with self._lock:
+            return [(key, list(names)) for key, names in self._names.items()]
 
     def _load(self) -> dict[str, list[str]]:
         try:

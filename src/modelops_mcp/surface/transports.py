@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import socket
 import sys
+from collections.abc import Callable
 
 import uvicorn
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
 from starlette.types import ASGIApp
 
+from modelops_mcp.surface.health import HealthRoutes
 from modelops_mcp.surface.http_auth import AUTH_TOKEN_ENV, BearerAuth, HttpAccess
 from modelops_mcp.surface.wire_errors import AnsweringReader
 
@@ -21,12 +23,19 @@ async def run_stdio(server: Server[object]) -> None:
         await server.run(reader, write_stream, server.create_initialization_options())
 
 
-async def run_http(server: Server[object], host: str, port: int, access: HttpAccess) -> None:
-    """Serve Streamable HTTP at /mcp. Port 0 picks a free one; the URL is logged either way."""
+async def run_http(
+    server: Server[object], host: str, port: int, access: HttpAccess, ping: Callable[[], None] | None = None
+) -> None:
+    """Serve Streamable HTTP at /mcp. Port 0 picks a free one; the URL is logged either way.
+
+    `ping`: checks the job store, for /readyz (health.py); /healthz and /readyz are served when it is given.
+    """
     app: ASGIApp = server.streamable_http_app(host=host, transport_security=access.security)
     if access.token is not None:
         # Outermost: a request without the token reaches neither the session manager nor any handler.
         app = BearerAuth(app, access.token)
+    if ping is not None:
+        app = HealthRoutes(app, ping)  # outside the bearer check: a probe carries no token
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
