@@ -38,7 +38,7 @@ FIT = {
 PUSHED_OUT = ("--poll-interval", "3600", "--poll-max", "3600")
 # bucket → (file path suffix, function name) whose cumulative time it is; several add up.
 BUCKETS: dict[str, list[tuple[str, str]]] = {
-    "handler_total": [("surface/server.py", "call_tool_wired")],
+    "handler_total": [("surface/tool_handlers.py", "call_tool")],
     "argument_validation": [("calls/validation.py", "check")],
     "request_building": [("calls/request.py", "build_request"), ("http/backends.py", "authorize")],
     "httpx_send_receive": [("http/backends.py", "send")],
