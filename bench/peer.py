@@ -9,7 +9,7 @@ that run inside the peer venv are `peer_server.py` (stdio or Streamable HTTP) an
 
 What the peer is, so its figures can be read fairly:
 - One process, one `FastMCP`, one `OpenAPIProvider` per document added with `namespace=<backend>`
-  (FastMCP 4.1.2's own API for several OpenAPI sources in one server); default route maps, so every
+  (FastMCP's own API for several OpenAPI sources in one server); default route maps, so every
   operation is a tool, and FastMCP's defaults otherwise (output schemas kept, stateful HTTP with SSE).
 - Same backends, URLs and credential headers as ours, from the same environment variables; one client
   per backend, reused across calls; log level warning as ours; no banner, no update check.
@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-PEER_VERSION = "4.1.2"
+PEER_VERSION = "4.2.3"
 BENCH = Path(__file__).resolve().parent
 VENV = BENCH / ".peer-venv"
 SERVER_SCRIPT = BENCH / "peer_server.py"
@@ -83,6 +83,18 @@ def ensure_peer_python(quiet: bool = True) -> Path:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return _venv_python(VENV)
+
+
+def installed_version(python: Path) -> str:
+    """The FastMCP version the peer venv actually holds: what the figures measured, recorded in each JSON."""
+    done = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('fastmcp'))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.stdout.strip() or PEER_VERSION
 
 
 def peer_documents(dest_dir: Path) -> list[Path]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import common
+from summary_rows import Row, at_most, calls_rows, http_rows, profile_rows, row, startup_rows
 
 BENCH = Path(__file__).resolve().parent
 # (name, script, extra arguments in full mode, in quick mode); every script but files_bench takes --quick.
@@ -29,6 +30,7 @@ SCRIPTS: list[tuple[str, str, list[str], list[str]]] = [
     ("startup", "startup_bench.py", [], ["--quick"]),
     ("toollist", "toollist_bench.py", [], ["--quick"]),
     ("calls", "call_bench.py", [], ["--quick"]),
+    ("profile", "profile_call.py", [], ["--quick"]),
     ("http", "http_bench.py", [], ["--quick"]),
     ("jobs", "jobs_bench.py", [], ["--quick"]),
     ("files", "files_bench.py", [], ["--mib", "1", "--rounds", "2"]),
@@ -36,7 +38,6 @@ SCRIPTS: list[tuple[str, str, list[str], list[str]]] = [
     ("stall", "stall_bench.py", [], ["--quick"]),
 ]
 TAKES_NO_PEER = {"startup", "toollist", "calls", "http", "jobs"}
-Row = dict[str, Any]
 
 
 def run_script(script: str, args: list[str], timeout: float) -> tuple[bool, float, str]:
@@ -53,55 +54,6 @@ def run_script(script: str, args: list[str], timeout: float) -> tuple[bool, floa
     except subprocess.TimeoutExpired:
         return False, time.monotonic() - start, f"timed out after {timeout:g} s"
     return done.returncode == 0, time.monotonic() - start, done.stderr[-1500:]
-
-
-def row(figure: str, ours: str, peer: str = "", ratio: float | None = None, target: str = "", met: Any = None) -> Row:
-    return {"figure": figure, "ours": ours, "peer": peer, "ratio": ratio, "target": target, "met": met}
-
-
-def at_most(value: float | None, bound: float) -> bool | None:
-    return None if value is None else value <= bound
-
-
-def startup_rows(r: dict[str, Any]) -> list[Row]:
-    ours, floor = r["ours"]["median_s"], r["floor"]["median_s"]
-    rows = []
-    if "median_s" in r.get("peer", {}):
-        ratio = r["ratio_ours_to_peer"]
-        rows.append(
-            row(
-                "Cold start, stdio, all backends (median s)",
-                f"{ours:.2f}",
-                f"{r['peer']['median_s']:.2f}",
-                ratio,
-                "≤ 0.5",
-                at_most(ratio, 0.5),
-            )
-        )
-    rows.append(
-        row(
-            "Cold start / floor (import mcp.server + stdio)",
-            f"{ours:.2f}",
-            f"floor {floor:.2f}",
-            r["ratio_ours_to_floor"],
-            "≤ 1.3",
-            at_most(r["ratio_ours_to_floor"], 1.3),
-        )
-    )
-    if "ours_search" in r:
-        search = r["ours_search"]["median_s"]
-        ratio = r["ratio_ours_search_to_floor"]
-        rows.append(
-            row(
-                "Cold start, --discovery search / floor",
-                f"{search:.2f}",
-                f"floor {floor:.2f}",
-                ratio,
-                "≤ 1.3",
-                at_most(ratio, 1.3),
-            )
-        )
-    return rows
 
 
 def kb(size: int) -> str:
@@ -175,69 +127,6 @@ def toollist_rows(r: dict[str, Any]) -> list[Row]:
                 None,
                 "< 2,000",
                 tokens < 2000,
-            )
-        )
-    return rows
-
-
-def calls_rows(r: dict[str, Any]) -> list[Row]:
-    rows = []
-    direct = r["paths"]["direct"]
-    for label in direct:
-        rows.append(row(f"Direct httpx call p50, {label} (ms; reference)", f"{direct[label]['p50_ms']:.2f}"))
-    for transport in ("memory", "stdio"):
-        ours, peer = r["added_p50_ms"].get(f"ours_{transport}", {}), r["added_p50_ms"].get(f"peer_{transport}", {})
-        for label, added in ours.items():
-            ratio = r.get("ratio_added_ours_to_peer", {}).get(transport, {}).get(label)
-            rows.append(
-                row(
-                    f"Per call, {transport}, {label}: p50 added to direct (ms)",
-                    f"{added:.2f}",
-                    f"{peer[label]:.2f}" if label in peer else "",
-                    ratio,
-                    "≤ 0.5",
-                    at_most(ratio, 0.5),
-                )
-            )
-        ours_paths, peer_paths = r["paths"].get(f"ours_{transport}", {}), r["paths"].get(f"peer_{transport}", {})
-        for label, stats in ours_paths.items():
-            peer_p99 = peer_paths.get(label, {}).get("p99_ms")
-            rows.append(
-                row(
-                    f"Per call, {transport}, {label}: p99 (ms)",
-                    f"{stats['p99_ms']:.2f}",
-                    f"{peer_p99:.2f}" if peer_p99 else "",
-                    common.ratio(stats["p99_ms"], peer_p99),
-                )
-            )
-    return rows
-
-
-def http_rows(r: dict[str, Any]) -> list[Row]:
-    rows = []
-    peer = r.get("peer", {})
-    for level, ours in r["ours"].items():
-        theirs = peer.get(level)
-        ratio = r.get("ratio_calls_per_s_ours_to_peer", {}).get(level)
-        rows.append(
-            row(
-                f"Streamable HTTP, {level} session(s): calls/s",
-                f"{ours['calls_per_s']:.0f}",
-                f"{theirs['calls_per_s']:.0f}" if theirs else "",
-                ratio,
-                "≥ 2",
-                None if ratio is None else ratio >= 2,
-            )
-        )
-        p99_ratio = r.get("ratio_p99_ours_to_peer", {}).get(level)
-        rows.append(
-            row(
-                f"Streamable HTTP, {level} session(s): p99 (ms)",
-                f"{ours['p99_ms']:.1f}",
-                f"{theirs['p99_ms']:.1f}" if theirs else "",
-                p99_ratio,
-                "≤ 0.5",
-                at_most(p99_ratio, 0.5),
             )
         )
     return rows
@@ -393,6 +282,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "startup": startup_rows,
     "toollist": toollist_rows,
     "calls": calls_rows,
+    "profile": profile_rows,
     "http": http_rows,
     "jobs": jobs_rows,
     "files": files_rows,

@@ -64,6 +64,9 @@ def test_the_startup_benchmark_measures_ours_next_to_the_floor(tmp_path: Path) -
     assert results["ours"]["tools"] > 90
     assert results["ratio_ours_to_floor"] > 0
     assert "skipped" in results["peer"]
+    # CPU seconds beside wall time: a start uses some, and ours more than bare `import mcp` (it also imports it).
+    assert results["ours"]["cpu_median_s"] > results["floor"]["cpu_median_s"] > 0
+    assert results["cpu_ratio_ours_to_floor"] > 1
 
 
 def test_the_toollist_benchmark_sizes_every_backend(tmp_path: Path) -> None:
@@ -91,16 +94,38 @@ def test_the_toollist_benchmark_sizes_every_backend(tmp_path: Path) -> None:
 
 def test_the_call_benchmark_times_each_path_against_direct_httpx(tmp_path: Path) -> None:
     results = run_bench("call_bench.py", tmp_path / "calls.json", "--quick", "--no-peer")
-    for path in ("direct", "ours_memory", "ours_stdio"):
+    subprocesses = {"ours_stdio", "ours_http", "floor_stdio", "floor_http", "floorjson_http"}
+    for path in ("direct", "ours_memory", *subprocesses):
         for label in ("GET", "POST"):
             assert results["paths"][path][label]["n"] == 50
-    assert set(results["added_p50_ms"]) == {"ours_memory", "ours_stdio"}
+    assert set(results["added_p50_ms"]) == {"ours_memory", *subprocesses}
+    # Each server process's CPU was read over its own calls, and the ratios to the floor computed from them.
+    assert set(results["server_cpu_ms_per_call"]) == subprocesses
+    assert all(ms > 0 for ms in results["server_cpu_ms_per_call"].values())
+    assert set(results["ratio_added_ours_to_floor"]) == {"stdio", "http"}
+    assert results["ratio_cpu_ours_to_floor"]["stdio"] > 0
 
 
 def test_the_http_benchmark_runs_concurrent_sessions(tmp_path: Path) -> None:
     results = run_bench("http_bench.py", tmp_path / "http.json", "--quick", "--no-peer", "--levels", "1,4")
-    assert set(results["ours"]) == {"1", "4"}
-    assert all(level["calls"] > 0 and level["errors"] == 0 for level in results["ours"].values())
+    assert set(results["ours"]) == set(results["floor"]) == {"1", "4"}
+    for server in ("ours", "floor"):
+        assert all(level["calls"] > 0 and level["errors"] == 0 for level in results[server].values())
+        assert all(level["server_cpu_ms_per_call"] > 0 for level in results[server].values())
+
+
+def test_the_profile_splits_a_status_and_a_fit_call_into_their_parts(tmp_path: Path) -> None:
+    results = run_bench("profile_call.py", tmp_path / "profile.json", "--quick")
+    for transport in ("stdio", "http"):
+        status, fit = results[f"{transport}_GET"], results[f"{transport}_fit"]
+        for figures in (status, fit):
+            assert 0 < figures["argument_validation"] < figures["handler_total"] < figures["process_busy_total"]
+            assert figures["httpx_send_receive"] > 0
+            assert figures["sdk_framing_dispatch"] > 0
+        # Only the fit starts a job: its store write and first status poll show; a status call has neither.
+        assert fit["job_start_and_store_writes"] > 0
+        assert fit["job_first_look_poll"] > 0
+        assert status["job_start_and_store_writes"] == status["job_first_look_poll"] == 0
 
 
 def test_run_all_writes_the_summary_table(tmp_path: Path) -> None:

@@ -33,8 +33,11 @@ class ClassLabels:
 
     def labelled(self, op: Operation, arguments: dict[str, Any], reply: Reply) -> Reply:
         """A bind copies its train file's class names to the model; a classify answer gets `classes`."""
-        spec, store, scope = op.labels, self._names, self._scope(op)
-        if spec is None or store is None or scope is None:
+        spec, store = op.labels, self._names
+        if spec is None or store is None:
+            return reply
+        scope = self._scope(op)  # only for a tool with class names: a URL parse the other calls skip
+        if scope is None:
             return reply
         if spec.copy_from is not None:
             source = evaluate(spec.copy_from.id, op, arguments, reply)

@@ -11,12 +11,13 @@ caller shows the whole answer as text and names the paths returned here.
 from __future__ import annotations
 
 import copy
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from modelops_mcp.spec.openapi import pointer_join
+
+if TYPE_CHECKING:  # imported on first use (tools/validation.py compile_schema), not at a server's start
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 Path = tuple[str | int, ...]
 # Each pass fixes every refusal it finds; a value takes at most three (null, remove, its container) per level.

@@ -9,12 +9,11 @@ from collections.abc import Collection, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import anyio
 import httpx
 import mcp_types as types
-from jsonschema import Draft202012Validator
 
 from modelops_mcp.calls.class_labels import ClassLabels
 from modelops_mcp.calls.next_step import NextSteps
@@ -23,7 +22,7 @@ from modelops_mcp.calls.reply import Reply, evaluate, fill_arguments
 from modelops_mcp.calls.request import SetMember, build_request
 from modelops_mcp.calls.response import error_from_response, parse_answer, success_result
 from modelops_mcp.calls.sessions import SessionKeyStore
-from modelops_mcp.calls.validation import ArgumentValidator
+from modelops_mcp.calls.validation import ArgumentValidator, compile_schema
 from modelops_mcp.core.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.core.redact import Redactor
 from modelops_mcp.http.backends import BackendClient, retry_after_seconds
@@ -34,6 +33,9 @@ from modelops_mcp.spec.catalog import Catalog, Operation
 from modelops_mcp.spec.labels import ClassNameStore
 from modelops_mcp.spec.openapi import resolve_pointer
 from modelops_mcp.spec.routes import route_url, same_origin
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 log = logging.getLogger(__name__)
 # An answer larger than this is parsed, redacted, checked and turned into text in a worker thread (and a row
@@ -108,11 +110,11 @@ class Executor:
         every = catalog.every_operation()  # internal operations are validated like tools
         self._inputs = {op.tool_name: ArgumentValidator(op.input_schema) for op in every}
         shown = output_schemas or {}
-        self._outputs = {
-            op.tool_name: Draft202012Validator(shown.get(op.tool_name, op.output_schema))
-            for op in every
-            if op.output_schema is not None
+        # Compiled on each tool's first call (`_output_check`): a start compiles none of them.
+        self._output_schemas = {
+            op.tool_name: shown.get(op.tool_name, op.output_schema) for op in every if op.output_schema is not None
         }
+        self._outputs: dict[str, Draft202012Validator] = {}
         # What an error names as the next step: only tools a client can call.
         self.next_steps = NextSteps(catalog, callable_tools)
         self._labels = ClassLabels(workspace.class_names, self.known_base_url)
@@ -168,6 +170,13 @@ class Executor:
             return self._redactor.value(parse_answer(op, response, self._redactor))
         parse = functools.partial(parse_answer, op, response, self._redactor, in_pieces=True)
         return await anyio.to_thread.run_sync(lambda: self._redactor.value(parse()))
+
+    def _output_check(self, name: str) -> Draft202012Validator | None:
+        """The validator of what `name` answers, compiled on its first call; None for a tool without one."""
+        validator = self._outputs.get(name)
+        if validator is None and name in self._output_schemas:
+            validator = self._outputs[name] = compile_schema(self._output_schemas[name])
+        return validator
 
     async def base_url(self, backend: str) -> str:
         return await self._clients[backend].base_url(backend)
@@ -288,7 +297,7 @@ class Executor:
             op, arguments, Reply(response.status_code, await self._answer(op, response), response.headers)
         )
         shape = functools.partial(
-            success_result, op, reply.status, reply.body, self._outputs.get(op.tool_name), self._limits.text_chars
+            success_result, op, reply.status, reply.body, self._output_check(op.tool_name), self._limits.text_chars
         )
         large = len(response.content) > OFF_LOOP_BYTES
         result = await anyio.to_thread.run_sync(functools.partial(shape, in_pieces=True)) if large else shape()
@@ -368,7 +377,7 @@ class Executor:
             )
         summary = {"uploaded_rows": payload.summary.get("rows"), "class_names": names}
         structured = {**(record if isinstance(record, dict) else {"result": record}), **summary}
-        validator = self._outputs.get(op.tool_name)
+        validator = self._output_check(op.tool_name)
         return success_result(op, 200, self._redactor.value(structured), validator, self._limits.text_chars)
 
     def _remember_session(self, op: Operation, reply: Reply) -> None:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import mcp_types as types
-from jsonschema import Draft202012Validator
 
 from modelops_mcp.calls.conform import conform, listed
 from modelops_mcp.calls.json_pieces import compact_pieces, loads
 from modelops_mcp.core.errors import ErrorKind, ToolError, ToolFailure
 from modelops_mcp.core.redact import Redactor
 from modelops_mcp.spec.catalog import Operation
+
+if TYPE_CHECKING:  # imported on first use (tools/validation.py compile_schema), not at a server's start
+    from jsonschema import Draft202012Validator
 
 _MESSAGE_KEYS = ("message", "detail", "errorMessage", "error_description", "error", "title")
 _CODE_KEYS = ("errorCode", "code", "error")

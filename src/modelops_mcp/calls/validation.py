@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from modelops_mcp.core.errors import ToolError, ToolFailure, Violation
 from modelops_mcp.spec.openapi import pointer_join
+
+if TYPE_CHECKING:  # jsonschema is imported on a server's first call, not at its start (see `compile_schema`)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 # jsonschema's messages quote the offending value whole: a 20 MB string came back twice in the answer
@@ -18,11 +19,30 @@ _SHOWN_VALUE_CHARS = 80
 _MESSAGE_CHARS = 500
 
 
+def compile_schema(schema: dict[str, Any], *, formats: bool = False) -> Draft202012Validator:
+    """A Draft 2020-12 validator of `schema` (checking `format`s when asked).
+
+    jsonschema is imported here, on first use: importing it loads its meta-schemas and format checkers, a
+    sixth of a start's CPU, and a start (handshake, tool list) validates nothing.
+    """
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER if formats else None)
+
+
 class ArgumentValidator:
-    """Compiles each schema once: compiling costs far more than validating."""
+    """Compiles its schema once, on the tool's first call: compiling costs far more than validating, and a start
+    that compiled every tool's schema paid for the hundred tools a session never calls."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        self._schema = schema
+        self._compiled: Draft202012Validator | None = None
+
+    @property
+    def _validator(self) -> Draft202012Validator:
+        if self._compiled is None:
+            self._compiled = compile_schema(self._schema, formats=True)
+        return self._compiled
 
     def violations(self, arguments: dict[str, Any]) -> list[Violation]:
         found: list[Violation] = []

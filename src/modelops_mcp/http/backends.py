@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import logging
 import random
@@ -49,6 +48,8 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     raw = raw.strip()
     if DELTA_SECONDS.fullmatch(raw):
         return min(float(raw), LONGEST_RETRY_AFTER_S)
+    import email.utils  # here: a start need not load the email package for the rare dated Retry-After
+
     try:
         when = email.utils.parsedate_to_datetime(raw)
         if when.tzinfo is None:  # "-0000": UTC, the zone unsaid
@@ -63,6 +64,12 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 def _tls_context() -> ssl.SSLContext:
     """One TLS context for every backend client: each loads the CA bundle, about 20 ms apiece at start."""
     return httpx.create_ssl_context()
+
+
+@functools.lru_cache(maxsize=64)
+def _without_userinfo(url: str) -> str:
+    # Cached: parsing a URL is 20 µs, and a classify call asked twice (class names, job origins).
+    return str(httpx.URL(url).copy_with(username=None, password=None))
 
 
 class BackendClient:
@@ -82,18 +89,27 @@ class BackendClient:
             if ":" in userinfo:
                 redactor.add(userinfo.partition(":")[2])
                 redactor.add(httpx.URL(config.base_url).password)
-        self._http = httpx.AsyncClient(
-            verify=_tls_context(),
-            timeout=httpx.Timeout(limits.read_timeout_s, connect=limits.connect_timeout_s),
-            headers={"User-Agent": f"modelops-mcp/{__version__}", "Accept": "application/json"},
-            # Redirects are not followed blindly: a Location from a backend is data, not an order.
-            follow_redirects=False,
-        )
+        # Made on the backend's first request (`_http`): the TLS context loads the CA bundle, a tenth of a start's
+        # CPU, and a start (handshake, tool list) sends nothing.
+        self._client: httpx.AsyncClient | None = None
         self._found: str | None = None
         self._discovering = anyio.Lock()
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                verify=_tls_context(),
+                timeout=httpx.Timeout(self._limits.read_timeout_s, connect=self._limits.connect_timeout_s),
+                headers={"User-Agent": f"modelops-mcp/{__version__}", "Accept": "application/json"},
+                # Redirects are not followed blindly: a Location from a backend is data, not an order.
+                follow_redirects=False,
+            )
+        return self._client
+
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def base_url(self, operation: str) -> str:
         """The configured URL, or the one a probe of the documented local ports found (probed once, then kept)."""
@@ -114,7 +130,7 @@ class BackendClient:
         if self.config.url_problem is not None:
             return None
         url = self.config.base_url if self.config.discovery is None else self._found
-        return None if url is None else str(httpx.URL(url).copy_with(username=None, password=None))
+        return None if url is None else _without_userinfo(url)
 
     def forget_discovered(self) -> None:
         """After a connection failure: the service may have moved to another port, so probe again next time."""

@@ -6,7 +6,6 @@ file went instead of its bytes, plus a `resource_link` the client can open.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import mimetypes
 import os
@@ -15,7 +14,6 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +73,10 @@ def disposition_name(response: httpx.Response) -> str | None:
     header = response.headers.get("content-disposition")
     if not header:
         return None
+    # Imported here: the email package is a start's cost (15 ms) for the few answers that name a file.
+    import email.utils
+    from email.message import Message
+
     message = Message()
     message["content-disposition"] = header
     plain: str | None = None

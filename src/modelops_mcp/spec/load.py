@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import mcp_types as types
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError as JsonSchemaError
 
+from modelops_mcp.core import start_cache
 from modelops_mcp.spec.catalog import HTTP_METHODS, AuthSpec, BackendSpec, Catalog, Operation
 from modelops_mcp.spec.extension import DocumentExtension, OperationExtension, SessionSpec, parse
 from modelops_mcp.spec.flatten import flatten_input
@@ -58,6 +57,11 @@ def _auth(resolver: Resolver, document: dict[str, Any]) -> AuthSpec | None:
 def _check_schema(schema: dict[str, Any] | None, source: str, at: str) -> None:
     if schema is None:
         return
+    # Imported here: the bundled documents are not meta-validated at a start (check_schemas=False), so a
+    # start need not load jsonschema at all.
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError as JsonSchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
     except JsonSchemaError as exc:
@@ -230,8 +234,14 @@ def _load_trusted(path: Path | Traversable) -> tuple[BackendSpec, tuple[str, byt
     if built is not None:
         copy: BackendSpec = pickle.loads(built)
         return copy, key
+    cached = start_cache.load("backend", key)  # the path too: every operation's `source` names it
+    if cached is not None:
+        _BUILT[key] = cached[0]
+        found: BackendSpec = cached[1]
+        return found, key
     backend = load_backend(path, check_schemas=False)
     _BUILT[key] = pickle.dumps(backend)
+    start_cache.store("backend", key, _BUILT[key])
     return backend, key
 
 

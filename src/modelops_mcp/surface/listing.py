@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import mcp_types as types
 
+from modelops_mcp.core import start_cache
 from modelops_mcp.present.lean import lean_output
 from modelops_mcp.present.lean_input import lean_input
 from modelops_mcp.present.lean_shared import share_descriptions
@@ -42,12 +43,16 @@ def listed_tools(
         found = discovery.definitions(backends, settings.read_only) if exposed else []
         return [portable(tool) for tool in [*found, *jobs]]
     key = None if catalog.fingerprint is None else (catalog.fingerprint, settings.output_schemas, tuple(exposed))
+    cached = None if key is None or key in _LISTED else start_cache.load("listed", key)
+    if key is not None and cached is not None:
+        _LISTED[key] = cached[0]
     if key is not None and key in _LISTED:
         tools: list[types.Tool] = pickle.loads(_LISTED[key])
     else:
         tools = _operation_tools(settings, catalog, exposed, shown)
         if key is not None:
             _LISTED[key] = pickle.dumps(tools)
+            start_cache.store("listed", key, _LISTED[key])
     return [*tools, *_finished(settings, jobs)]
 
 
@@ -129,6 +134,9 @@ def shown_output_schemas(settings: Settings, catalog: Catalog) -> dict[str, dict
     if settings.output_schemas == "full":
         return {}
     key = catalog.fingerprint
+    cached = None if key is None or key in _SHOWN else start_cache.load("shown", key)
+    if key is not None and cached is not None:
+        _SHOWN[key] = cached[0]
     if key is not None and key in _SHOWN:  # as _LISTED, for the same reason
         found: dict[str, dict[str, Any]] = pickle.loads(_SHOWN[key])
         return found
@@ -140,6 +148,7 @@ def shown_output_schemas(settings: Settings, catalog: Catalog) -> dict[str, dict
     }
     if key is not None:
         _SHOWN[key] = pickle.dumps(shown)
+        start_cache.store("shown", key, _SHOWN[key])
     return shown
 
 

@@ -11,10 +11,9 @@ here on the SDK's request-handler hooks. Tasks exist only on the 2026-07-28 wire
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
-from jsonschema import Draft202012Validator
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
@@ -23,11 +22,15 @@ from pydantic import Field
 
 from modelops_mcp.calls.conform import conform, listed
 from modelops_mcp.calls.response import compact
+from modelops_mcp.calls.validation import compile_schema
 from modelops_mcp.core.errors import ToolError, ToolFailure, error_result
 from modelops_mcp.jobs import Job
 from modelops_mcp.jobs.report import describe
 from modelops_mcp.jobs.tracker import Tracker, UnknownJob
 from modelops_mcp.spec.catalog import Catalog
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +76,19 @@ class Tasks:
     def __init__(self, tracker: Tracker, catalog: Catalog) -> None:
         self.tracker = tracker
         self.catalog = catalog
-        self._outputs = {
-            name: Draft202012Validator(op.output_schema)
+        # Compiled when a task is first read (`_output_check`), not at the server's start.
+        self._output_schemas = {
+            name: op.output_schema
             for name, op in catalog.operations.items()
             if op.job is not None and op.output_schema is not None
         }
+        self._outputs: dict[str, Draft202012Validator] = {}
+
+    def _output_check(self, name: str) -> Draft202012Validator | None:
+        validator = self._outputs.get(name)
+        if validator is None and name in self._output_schemas:
+            validator = self._outputs[name] = compile_schema(self._output_schemas[name])
+        return validator
 
     def install(self, server: Server[Any]) -> None:
         server.extensions[TASKS_EXTENSION] = {}
@@ -124,7 +135,7 @@ class Tasks:
         if isinstance(job.result, dict):
             structured = {**job.result, **structured}
         text = describe(job)
-        validator = self._outputs.get(job.operation)
+        validator = self._output_check(job.operation)
         if validator is not None and not validator.is_valid(structured):
             # The status answer is not shaped like the start answer (or the backend broke its schema): the job
             # still ended as it did, so the result is fitted to the schema the client checks, never an error.
