@@ -2,8 +2,9 @@
 
 Building them is half of a start's own CPU (0.1 s of 0.2 above importing the SDK); reading them back is a few
 milliseconds. Entries are pickles of our own objects, named by a hash of everything they are derived from:
-the documents' bytes (the caller's key), this package's version and its source files (path, size, mtime), so
-an edited checkout or an upgrade never reads an entry built by other code. The folder is the user's cache
+the documents' bytes (the caller's key), in a subfolder named by this package's version and its source files
+(path, size, mtime), so an edited checkout or an upgrade never reads an entry built by other code; other code's
+subfolders are deleted a day after they were last written. The folder is the user's cache
 folder (`platformdirs.user_cache_dir`), or `MODELOPS_CACHE_DIR`; `MODELOPS_CACHE_DIR=off` turns it off. It
 holds only what the bundled documents say (no settings, no credential), written by this user, like the
 package's own `.pyc` files. Anything unreadable is a miss; a failed write is ignored.
@@ -12,18 +13,36 @@ package's own `.pyc` files. Anything unreadable is a miss; a failed write is ign
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import hashlib
 import os
 import pickle
+import shutil
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from modelops_mcp import __version__
 
 CACHE_DIR_ENV = "MODELOPS_CACHE_DIR"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # modelops_mcp/, every layer's sources
+# Entries of other code (an older version, an edited checkout) are deleted once their folder is this old.
+PRUNE_AFTER_S = 86_400.0
+# Off within `no_writes()`: a command that promises to write nothing (`install --dry-run`) still reads the catalog.
+_WRITES = contextvars.ContextVar("start_cache_writes", default=True)
+
+
+@contextlib.contextmanager
+def no_writes() -> Iterator[None]:
+    """Entries are still read within this block, but none is written (not even the folder)."""
+    token = _WRITES.set(False)
+    try:
+        yield
+    finally:
+        _WRITES.reset(token)
 
 
 @functools.cache
@@ -48,11 +67,21 @@ def _folder() -> Path | None:
 
 
 def _entry(kind: str, key: object) -> Path | None:
+    """`<folder>/<code stamp>/<kind>-<key hash>.pickle`: one subfolder per code, so other code's go whole."""
     folder = _folder()
     if folder is None:
         return None
-    name = hashlib.sha256(_code_stamp() + repr(key).encode()).hexdigest()[:32]
-    return folder / f"{kind}-{name}.pickle"
+    name = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return folder / _code_stamp().hex()[:24] / f"{kind}-{name}.pickle"
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Without this every upgrade, and every edit of a checkout, would leave its entries behind for good."""
+    cutoff = time.time() - PRUNE_AFTER_S
+    with contextlib.suppress(OSError):
+        for other in folder.iterdir():
+            if other != keep and other.is_dir() and other.stat().st_mtime < cutoff:
+                shutil.rmtree(other, ignore_errors=True)
 
 
 def load(kind: str, key: object) -> tuple[bytes, Any] | None:
@@ -69,7 +98,7 @@ def load(kind: str, key: object) -> tuple[bytes, Any] | None:
 
 def store(kind: str, key: object, data: bytes) -> None:
     """Written whole or not at all (a temporary file renamed into place), so a reader never sees half."""
-    entry = _entry(kind, key)
+    entry = _entry(kind, key) if _WRITES.get() else None
     if entry is None:
         return
     try:
@@ -84,3 +113,5 @@ def store(kind: str, key: object, data: bytes) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        return
+    _prune(entry.parent.parent, entry.parent)

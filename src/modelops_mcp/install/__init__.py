@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from modelops_mcp.core import start_cache
 from modelops_mcp.install.config_file import Merged, merge, read_config, write_config
 from modelops_mcp.install.entry import (
     allowed_dirs,
@@ -84,7 +85,8 @@ def run_install(
         if existed:
             print(f"  the old file would be kept as {file.name}.bak-<timestamp>", file=out)
         _describe(out, merged, host.servers_key, name, masked_entry(entry), launcher.how, verb="would be ")
-        print(_listing(env, sandbox=args.sandbox), file=out)
+        with start_cache.no_writes():  # nothing written means no cache entry either
+            print(_listing(env, sandbox=args.sandbox), file=out)
         return 0
     if env and args.workspace:
         print(
