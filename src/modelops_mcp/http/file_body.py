@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 import anyio
 import httpx
 
-# Bytes one worker-thread hop draws from the body: a few of httpx's 64 KiB reads per hop, little memory.
-BATCH = 1024 * 1024
+# Bytes one worker-thread hop draws from the body: four of httpx's 64 KiB reads per hop. What is held at once
+# is about this much (the chunks are passed on as read, not joined), whatever the file's size.
+BATCH = 256 * 1024
 
 
 class _OffLoop(httpx.AsyncByteStream):
@@ -29,17 +30,20 @@ class _OffLoop(httpx.AsyncByteStream):
             batch = await anyio.to_thread.run_sync(_draw, chunks)
             if not batch:
                 return
-            yield batch
+            for chunk in batch:
+                yield chunk
 
 
-def _draw(chunks: Iterator[bytes]) -> bytes:
-    """Up to about BATCH bytes of the body (b"" at its end). Blocking: runs in a worker thread."""
-    batch = bytearray()
+def _draw(chunks: Iterator[bytes]) -> list[bytes]:
+    """The body's next chunks, about BATCH bytes of them ([] at its end). Blocking: runs in a worker thread."""
+    batch: list[bytes] = []
+    size = 0
     for chunk in chunks:
-        batch += chunk
-        if len(batch) >= BATCH:
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= BATCH:
             break
-    return bytes(batch)
+    return batch
 
 
 def read_off_loop(request: httpx.Request) -> httpx.Request:
