@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from modelops_mcp.calls import validation
+from modelops_mcp.core.errors import ToolFailure
 from tests.support import RunningSandbox, error_of, in_process, text_of
 
 pytestmark = pytest.mark.anyio
@@ -67,3 +69,35 @@ async def test_the_same_server_keeps_serving_after_refusals(sandbox: RunningSand
         ok = await client.call_tool("caila_list_datasets", {"account": "demo"})
         assert not ok.is_error
     assert len(sandbox.requests("caila")) == 1
+
+
+def test_flat_arguments_found_valid_are_remembered_without_changing_a_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "config": {"type": "object"}},
+        "additionalProperties": False,
+        "required": ["id"],
+    }
+    validator = validation.ArgumentValidator(schema)
+    walks: list[dict[str, Any]] = []
+    walk = validator.violations
+    monkeypatch.setattr(validator, "violations", lambda arguments: walks.append(arguments) or walk(arguments))
+
+    for _ in range(3):  # a job's status poll: the same ids each time, the schema walked once
+        validator.check({"id": 7}, "op")
+    assert walks == [{"id": 7}]
+    # `True == 1` in Python, yet a boolean is no integer: not taken for the remembered 7 or 1.
+    validator.check({"id": 1}, "op")
+    with pytest.raises(ToolFailure, match="1 invalid argument"):
+        validator.check({"id": True}, "op")
+    for _ in range(2):  # refusals are never remembered
+        with pytest.raises(ToolFailure):
+            validator.check({"id": "7"}, "op")
+    for _ in range(2):  # nor is anything but flat arguments
+        validator.check({"id": 7, "config": {"a": 1}}, "op")
+    assert len(walks) == 1 + 1 + 1 + 2 + 2
+
+    monkeypatch.setattr(validation, "REMEMBERED_VALID", 2)
+    for n in range(10, 15):
+        validator.check({"id": n}, "op")
+    assert len(validator._valid) <= 2  # bounded: starts afresh when full

@@ -17,6 +17,10 @@ _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 # (text and structured). Longer values are cut to their head and their length.
 _SHOWN_VALUE_CHARS = 80
 _MESSAGE_CHARS = 500
+# How many argument sets one tool remembers as valid (see `ArgumentValidator.check`): more than the jobs a
+# server follows at once, since the polls go round all of them; the set starts afresh when full.
+REMEMBERED_VALID = 16_384
+_SCALARS = (str, int, float, bool)
 
 
 def compile_schema(schema: dict[str, Any], *, formats: bool = False) -> Draft202012Validator:
@@ -37,6 +41,7 @@ class ArgumentValidator:
     def __init__(self, schema: dict[str, Any]) -> None:
         self._schema = schema
         self._compiled: Draft202012Validator | None = None
+        self._valid: set[frozenset[tuple[str, type, Any]]] = set()
 
     @property
     def _validator(self) -> Draft202012Validator:
@@ -51,19 +56,45 @@ class ArgumentValidator:
         return found
 
     def check(self, arguments: dict[str, Any], operation: str, backend: str | None = None) -> None:
-        """Raise the `validation` failure an agent can fix from, one violation per bad field."""
+        """Raise the `validation` failure an agent can fix from, one violation per bad field.
+
+        Flat arguments found valid are remembered: a job's status poll sends the same ids every few seconds,
+        and walking the schema was a tenth of a poll's CPU. The same schema gives the same arguments the
+        same verdict, so this changes no answer.
+        """
+        key = _remembered_as(arguments)
+        if key is not None and key in self._valid:
+            return
         violations = self.violations(arguments)
-        if violations:
-            count = len(violations)
-            raise ToolFailure(
-                ToolError(
-                    kind="validation",
-                    message=f"{count} invalid argument{'s' if count > 1 else ''}; nothing was sent",
-                    backend=backend,
-                    operation=operation,
-                    violations=violations,
-                )
+        if not violations:
+            if key is not None:
+                if len(self._valid) >= REMEMBERED_VALID:
+                    self._valid.clear()
+                self._valid.add(key)
+            return
+        count = len(violations)
+        raise ToolFailure(
+            ToolError(
+                kind="validation",
+                message=f"{count} invalid argument{'s' if count > 1 else ''}; nothing was sent",
+                backend=backend,
+                operation=operation,
+                violations=violations,
             )
+        )
+
+
+def _remembered_as(arguments: dict[str, Any]) -> frozenset[tuple[str, type, Any]] | None:
+    """The key of flat arguments (each a string, number, boolean or null); None for any other.
+
+    Each value's type is part of it: `1 == 1.0 == True` in Python, but not for a schema's `type`.
+    """
+    key = []
+    for name, value in arguments.items():
+        if value is not None and type(value) not in _SCALARS:
+            return None
+        key.append((name, type(value), value))
+    return frozenset(key)
 
 
 def _explain(error: ValidationError) -> list[Violation]:
