@@ -9,8 +9,10 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
+from anyio.abc import ByteStream
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -29,6 +31,7 @@ from modelops_mcp.sandbox import (
 )
 from modelops_mcp.sandbox.caila_data import CailaState
 from modelops_mcp.sandbox.log import BODY_LIMIT
+from modelops_mcp.sandbox.runner import KEEP_ALIVE_SECONDS
 
 pytestmark = pytest.mark.anyio
 
@@ -51,6 +54,31 @@ async def test_serve_sandbox_shuts_down_when_the_block_raises() -> None:
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as client:
             await client.get(url + "/_sandbox/health")
+
+
+async def _health_over(stream: ByteStream) -> bytes:
+    """One GET on an open connection; the response head (empty when the server had closed the connection)."""
+    await stream.send(b"GET /_sandbox/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    received = b""
+    with anyio.fail_after(10):
+        while b"\r\n\r\n" not in received:
+            try:
+                received += await stream.receive()
+            except (anyio.EndOfStream, anyio.BrokenResourceError, ConnectionError):
+                break
+    return received.partition(b"\r\n\r\n")[0]
+
+
+async def test_an_idle_connection_outlives_a_five_second_poll_sleep() -> None:
+    # The official DataRobot client sleeps 5 s between status polls and reuses its pooled connection: uvicorn's
+    # default keep-alive (5 s) closed it at that very moment, and the client saw the connection dropped.
+    assert KEEP_ALIVE_SECONDS > 5
+    async with serve_sandbox(Sandbox(speed=0)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        async with await anyio.connect_tcp(host, int(port)) as stream:
+            assert (await _health_over(stream)).startswith(b"HTTP/1.1 200")
+            await anyio.sleep(5.5)
+            assert (await _health_over(stream)).startswith(b"HTTP/1.1 200")
 
 
 async def test_health_lists_backends_speed_and_clock(control: httpx.AsyncClient, sandbox: Sandbox) -> None:

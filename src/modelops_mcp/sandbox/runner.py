@@ -16,6 +16,11 @@ __all__ = ["run_sandbox_forever", "serve_sandbox"]
 _STARTUP_POLL_SECONDS = 0.005
 # In-flight requests get this long to finish when the sandbox shuts down, so a stuck client cannot hang it.
 _GRACEFUL_SHUTDOWN_SECONDS = 5
+# How long an idle keep-alive connection stays open. uvicorn's default (5 s) equals the official DataRobot
+# client's poll sleep (datarobot/utils/waiters.py: time.sleep(5)), so its pooled connection was closed just as it
+# was reused and the client saw "Remote end closed connection without response" (about 1 run in 12). Real
+# services sit behind proxies that keep idle connections longer (nginx 75 s, AWS ALB 60 s): so does the sandbox.
+KEEP_ALIVE_SECONDS = 75
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -54,6 +59,7 @@ def _config(sandbox: Sandbox) -> uvicorn.Config:
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 
