@@ -74,6 +74,7 @@ def build_server(runtime: Runtime) -> Server[object]:
             description=DESCRIPTION,
             instructions=INSTRUCTIONS + runtime.exposure.note() + (SEARCH_INSTRUCTIONS if search_mode else ""),
             on_list_tools=tools.list_tools,
+            get_tool_input_schema=tools.input_schema,
             on_list_resources=resources.list_resources,
             on_list_resource_templates=resources.list_templates,
             on_read_resource=resources.read_resource,
