@@ -70,7 +70,8 @@ async def serve(transport: str, host: str, port: int, json_response: bool = Fals
                 await server.run(read_stream, write_stream, server.create_initialization_options())
             return
         app = server.streamable_http_app(host=host, json_response=json_response)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto named: asyncio turns TCP_NODELAY on for accepted sockets only then (as when uvicorn binds).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)

@@ -82,7 +82,8 @@ def build_server(docs: list[Path], env: Mapping[str, str] | None = None) -> Fast
 
 async def serve_http(server: FastMCP, host: str, port: int) -> None:
     # Bound here, as ours does, so port 0 works and the URL can be printed before serving.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto named: asyncio turns TCP_NODELAY on for accepted sockets only then (as when uvicorn binds).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
