@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from modelops_mcp.app.runtime import load_settings_catalog
-from modelops_mcp.present.lean import lean_output
+from modelops_mcp.present.lean import lean_output, listed_output
 from modelops_mcp.present.portable import single_types
 from modelops_mcp.settings.config import Settings
 from modelops_mcp.surface.listing import listed_tools
@@ -92,6 +92,64 @@ def test_lean_keeps_top_level_fields_list_rows_and_guiding_descriptions() -> Non
             "name": {"type": "string"},
         },
     }
+
+
+def test_the_listed_form_names_nullable_fields_and_keeps_rows_enums_and_guidance() -> None:
+    lean = {
+        "type": "object",
+        "required": ["data", "owner"],
+        "properties": {
+            "data": {
+                "type": ["array", "null"],
+                "items": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {
+                        "id": {"type": "string", "description": "Pass it as `id` to toy_get_item."},
+                        "state": {"type": ["string", "null"], "enum": ["on", "off", None]},
+                        "tags": {"type": "array", "items": {"type": "object", "properties": {"t": {"type": "string"}}}},
+                    },
+                },
+            },
+            "owner": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+            "name": {"type": "string"},
+            "note": {"type": ["string", "null"], "description": "Then call toy_get_item."},
+            "labels": {"type": ["array", "null"], "items": {"type": "string"}},
+        },
+    }
+    assert listed_output(lean) == {
+        "type": "object",
+        "required": ["data", "owner"],
+        "properties": {
+            "data": {
+                "type": ["array", "null"],
+                "items": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {
+                        "id": {"type": "string", "description": "Pass it as `id` to toy_get_item."},
+                        "state": {"enum": ["on", "off", None]},  # may be null: its values, not its type
+                        "tags": {"type": "array", "items": {"type": "object"}},  # a list inside a row: its type
+                    },
+                },
+            },
+            "owner": {},  # may be null: named, not typed
+            "name": {"type": "string"},
+            "note": {"description": "Then call toy_get_item."},
+            "labels": {},
+        },
+    }
+
+
+def test_every_listed_output_schema_only_leaves_things_out_of_the_checked_one(tmp_path: Path) -> None:
+    """What the server passes matched the checked (lean) schema, so it matches the listed one too."""
+    catalog = load_settings_catalog(Settings(state_dir=tmp_path))
+    for op in catalog.operations.values():
+        assert op.output_schema is not None
+        lean = lean_output(op.output_schema, catalog.operations.keys())
+        listed = listed_output(lean)
+        assert only_drops(listed, lean) == [], op.tool_name
+        assert set(listed["properties"]) == set(lean["properties"]), op.tool_name  # every field still named
 
 
 def test_the_lean_tool_list_is_well_under_the_full_one(tmp_path: Path) -> None:

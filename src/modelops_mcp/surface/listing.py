@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import mcp_types as types
 
 from modelops_mcp.core import start_cache
-from modelops_mcp.present.lean import lean_output
+from modelops_mcp.present.lean import lean_output, listed_output
 from modelops_mcp.present.lean_input import lean_input
 from modelops_mcp.present.lean_shared import share_descriptions
 from modelops_mcp.present.lean_text import Routes, build_routes, lean_text
@@ -75,7 +75,9 @@ def _operation_tools(
     if shown is None:
         shown = shown_output_schemas(settings, catalog)
     for tool in tools:
-        tool.output_schema = shown.get(tool.name, tool.output_schema)
+        checked = shown.get(tool.name)
+        # Answers are checked against `shown`; the list shows its lighter form, which accepts all they pass.
+        tool.output_schema = tool.output_schema if checked is None else listed_output(checked)
     return _finished(settings, tools)
 
 
