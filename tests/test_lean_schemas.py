@@ -13,6 +13,7 @@ from mcp import Client
 
 from modelops_mcp.app.runtime import load_settings_catalog
 from modelops_mcp.present.lean import lean_output, listed_output
+from modelops_mcp.present.lean_shared import share_outputs
 from modelops_mcp.present.portable import single_types
 from modelops_mcp.settings.config import Settings
 from modelops_mcp.surface.listing import listed_tools
@@ -139,6 +140,34 @@ def test_the_listed_form_names_nullable_fields_and_keeps_rows_enums_and_guidance
             "labels": {},
         },
     }
+
+
+def test_an_answer_listed_alike_by_several_tools_is_kept_by_the_one_that_reads_it() -> None:
+    model = {"type": "object", "properties": {f"field{i}": {} for i in range(10)}, "required": ["field0"]}
+    small = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+    schemas: dict[str, dict[str, Any] | None] = {
+        "toy_create_model": model,
+        "toy_old_get_model": model,
+        "toy_get_model": model,
+        "other_get_model": model,
+        "toy_delete_model": small,
+        "toy_stop_model": small,
+        "toy_none": None,
+    }
+    shared = share_outputs(
+        schemas,
+        deprecated={"toy_old_get_model"},
+        read_only={"toy_old_get_model", "toy_get_model", "other_get_model"},
+        backend={name: name.split("_")[0] for name in schemas},
+    )
+    reference = {"type": "object", "description": "As in toy_get_model."}
+    assert shared["toy_get_model"] == model  # read-only and not deprecated: it keeps the fields
+    assert shared["toy_create_model"] == shared["toy_old_get_model"] == reference
+    assert shared["other_get_model"] == model  # another backend keeps its own
+    assert shared["toy_delete_model"] == shared["toy_stop_model"] == small  # a reference would save too little
+    assert shared["toy_none"] is None
+    for value in ({}, {"field0": 1, "x": None}):  # a reference accepts whatever the shared schema did
+        assert not Draft202012Validator(model).is_valid(value) or Draft202012Validator(reference).is_valid(value)
 
 
 def test_every_listed_output_schema_only_leaves_things_out_of_the_checked_one(tmp_path: Path) -> None:

@@ -8,11 +8,18 @@ the text once and the reference points at it. The reference is only ever to a to
 sits at the same place in each schema (the same argument, or the same nested field) and is longer than the
 reference. The tool that keeps it is, among those not deprecated, the one sharing the most texts (the first
 listed on a tie), so references mostly point at one tool a model reads once.
+
+Answers are said once the same way: an output schema listed word for word alike by several tools (a
+DataRobot custom model is what its get, create, update and copy tools answer) is kept by one; the others
+list `{"type": "object", "description": "As in <that tool>."}`, which accepts every answer the shared one
+did. The tool that keeps it is, among the backend's tools not deprecated, a read-only one (the tool a
+model calls to see the object), the first listed on a tie.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+import json
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 Path = tuple[str, ...]
@@ -75,3 +82,31 @@ def _replaced(schema: Any, at: Path, texts: dict[Path, str]) -> Any:
     if isinstance(schema, list):
         return [_replaced(value, (*at, str(i)), texts) for i, value in enumerate(schema)]
     return schema
+
+
+def share_outputs(
+    schemas: dict[str, dict[str, Any] | None],
+    deprecated: Collection[str],
+    read_only: Collection[str],
+    backend: Mapping[str, str],
+) -> dict[str, dict[str, Any] | None]:
+    """`schemas`: each listed tool's output schema, in listing order. Returns them with repeats referred to.
+    `backend`: each tool's; a reference stays within one (a training download does not point at DataRobot)."""
+    holders: dict[tuple[str, str], list[str]] = {}
+    for name, schema in schemas.items():
+        if schema is not None:
+            text = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+            holders.setdefault((backend.get(name, ""), text), []).append(name)
+    order = {name: i for i, name in enumerate(schemas)}
+    shared = dict(schemas)
+    for (_, text), names in holders.items():
+        if len(names) < 2:
+            continue
+        owner = min(names, key=lambda n: (n in deprecated, n not in read_only, order[n]))
+        short = {"type": "object", "description": reference(owner)}
+        if len(text) - len(json.dumps(short, separators=(",", ":"))) < _MIN_SAVING:
+            continue
+        for name in names:
+            if name != owner:
+                shared[name] = dict(short)
+    return shared
