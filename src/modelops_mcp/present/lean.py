@@ -11,10 +11,11 @@ away: ops_describe, the modelops://schemas/{backend} resource, or `--output-sche
 
 The server checks answers against that lean schema (lean_output); the tool list shows less still
 (listed_output): a field that may be null (most fields of DataRobot, Caila and Pieces answers) keeps its
-name, enum and guiding description but not its type, and a list inside a list tool's row keeps its type
-only. Spelled as `anyOf` of the type and null, those types were two thirds of the listed output bytes, and
-the answer a model reads shows each value's type anyway. What the server passes has been checked against
-the typed schema, which only adds constraints to the listed one, so clients' own checks still pass.
+name, enum and guiding description but not its type nor its place in `required`, and a list inside a list
+tool's row keeps its type only. Spelled as `anyOf` of the type and null, those types were two thirds of
+the listed output bytes, and the answer a model reads shows each value's type anyway. What the server
+passes has been checked against the typed schema, which only adds constraints to the listed one, so
+clients' own checks still pass.
 """
 
 from __future__ import annotations
@@ -114,9 +115,19 @@ def _listed(schema: dict[str, Any], rows: bool) -> dict[str, Any]:
     listed = dict(schema)
     fields = schema.get("properties")
     if isinstance(fields, dict):
-        listed["properties"] = {
-            name: _listed_field(sub, rows) if isinstance(sub, dict) else sub for name, sub in fields.items()
+        shown = {name: _listed_field(sub, rows) if isinstance(sub, dict) else sub for name, sub in fields.items()}
+        listed["properties"] = shown
+        # A field listed untyped may be null: that its key is always there tells a model nothing it acts on.
+        untyped = {
+            name
+            for name, sub in fields.items()
+            if isinstance(sub, dict) and _nullable(sub) and _TYPED.isdisjoint(shown[name])
         }
+        required = [name for name in schema.get("required", ()) if name not in untyped]
+        if required:
+            listed["required"] = required
+        else:
+            listed.pop("required", None)
     return listed
 
 
