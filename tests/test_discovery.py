@@ -81,7 +81,8 @@ def test_search_mode_lists_under_two_thousand_estimated_tokens_with_every_backen
     size = wire_bytes(tools)
     assert size / 4 < 2000, size  # estimated tokens: bytes / 4
     full = wire_bytes(listed_tools(Settings(state_dir=tmp_path), cat, dict(cat.operations)))
-    assert size * 20 < full
+    # Full mode, leaned to a third of the peer's bytes, still lists fifteen times search mode's.
+    assert size * 12 < full, (size, full)
 
 
 async def test_describe_gives_the_direct_tools_schemas_and_call_runs_its_path(

@@ -223,6 +223,10 @@ def test_lean_input_drops_what_the_schema_already_says() -> None:
                 "type": "integer",
                 "description": "Its size. Sizes improve the experience of everyone. At most 8 when `force` is set.",
             },
+            "kind": {
+                "type": "string",
+                "description": "Only things of this kind. If not specified, all things will be returned.",
+            },
         },
         "required": ["thingId"],
     }
@@ -231,8 +235,9 @@ def test_lean_input_drops_what_the_schema_already_says() -> None:
         "properties": {
             "thingId": {"type": "string"},
             "force": {"type": "boolean", "default": True, "description": "Whether to force."},
-            "memory": {"type": "integer", "maximum": 8, "description": "Deprecated since v2.30. Use `size` instead."},
+            "memory": {"type": "integer", "maximum": 8, "description": "Deprecated. Use `size` instead."},
             "size": {"type": "integer", "description": "Its size. At most 8 when `force` is set."},
+            "kind": {"type": "string", "description": "Only things of this kind."},
         },
         "required": ["thingId"],
     }

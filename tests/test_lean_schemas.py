@@ -12,7 +12,8 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from modelops_mcp.app.runtime import load_settings_catalog
-from modelops_mcp.present.lean import lean_output
+from modelops_mcp.present.lean import lean_output, listed_output
+from modelops_mcp.present.lean_shared import share_outputs
 from modelops_mcp.present.portable import single_types
 from modelops_mcp.settings.config import Settings
 from modelops_mcp.surface.listing import listed_tools
@@ -37,6 +38,9 @@ def only_drops(lean: Any, full: Any, at: str = "") -> list[str]:
             else:
                 problems += only_drops(value, full[source], f"{at}/{key}")
         return problems
+    if at.endswith("/required") and isinstance(lean, list) and isinstance(full, list):
+        # A required list naming fewer fields leaves a promise out.
+        return [] if set(lean) <= set(full) else [f"{at} added"]
     if isinstance(lean, list) and isinstance(full, list) and len(lean) == len(full):
         return [p for i, (a, b) in enumerate(zip(lean, full, strict=True)) for p in only_drops(a, b, f"{at}/{i}")]
     return [] if lean == full else [f"{at} changed"]
@@ -92,6 +96,92 @@ def test_lean_keeps_top_level_fields_list_rows_and_guiding_descriptions() -> Non
             "name": {"type": "string"},
         },
     }
+
+
+def test_the_listed_form_names_nullable_fields_and_keeps_rows_enums_and_guidance() -> None:
+    lean = {
+        "type": "object",
+        "required": ["data", "owner"],
+        "properties": {
+            "data": {
+                "type": ["array", "null"],
+                "items": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {
+                        "id": {"type": "string", "description": "Pass it as `id` to toy_get_item."},
+                        "state": {"type": ["string", "null"], "enum": ["on", "off", None]},
+                        "tags": {"type": "array", "items": {"type": "object", "properties": {"t": {"type": "string"}}}},
+                    },
+                },
+            },
+            "owner": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+            "name": {"type": "string"},
+            "note": {"type": ["string", "null"], "description": "Then call toy_get_item."},
+            "labels": {"type": ["array", "null"], "items": {"type": "string"}},
+        },
+    }
+    assert listed_output(lean) == {
+        "type": "object",
+        "required": ["data"],  # `owner` may be null: listed untyped, its key's presence promised no more
+        "properties": {
+            "data": {
+                "type": ["array", "null"],
+                "items": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {
+                        "id": {"type": "string", "description": "Pass it as `id` to toy_get_item."},
+                        "state": {"enum": ["on", "off", None]},  # may be null: its values, not its type
+                        "tags": {"type": "array", "items": {"type": "object"}},  # a list inside a row: its type
+                    },
+                },
+            },
+            "owner": {},  # may be null: named, not typed
+            "name": {"type": "string"},
+            "note": {"description": "Then call toy_get_item."},
+            "labels": {},
+        },
+    }
+
+
+def test_an_answer_listed_alike_by_several_tools_is_kept_by_the_one_that_reads_it() -> None:
+    model = {"type": "object", "properties": {f"field{i}": {} for i in range(10)}, "required": ["field0"]}
+    small = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+    schemas: dict[str, dict[str, Any] | None] = {
+        "toy_create_model": model,
+        "toy_old_get_model": model,
+        "toy_get_model": model,
+        "other_get_model": model,
+        "toy_delete_model": small,
+        "toy_stop_model": small,
+        "toy_none": None,
+    }
+    shared = share_outputs(
+        schemas,
+        deprecated={"toy_old_get_model"},
+        read_only={"toy_old_get_model", "toy_get_model", "other_get_model"},
+        backend={name: name.split("_")[0] for name in schemas},
+    )
+    reference = {"type": "object", "description": "As toy_get_model answers."}
+    assert shared["toy_get_model"] == model  # read-only and not deprecated: it keeps the fields
+    assert shared["toy_create_model"] == shared["toy_old_get_model"] == reference
+    assert shared["other_get_model"] == model  # another backend keeps its own
+    assert shared["toy_delete_model"] == shared["toy_stop_model"] == small  # a reference would save too little
+    assert shared["toy_none"] is None
+    for value in ({}, {"field0": 1, "x": None}):  # a reference accepts whatever the shared schema did
+        assert not Draft202012Validator(model).is_valid(value) or Draft202012Validator(reference).is_valid(value)
+
+
+def test_every_listed_output_schema_only_leaves_things_out_of_the_checked_one(tmp_path: Path) -> None:
+    """What the server passes matched the checked (lean) schema, so it matches the listed one too."""
+    catalog = load_settings_catalog(Settings(state_dir=tmp_path))
+    for op in catalog.operations.values():
+        assert op.output_schema is not None
+        lean = lean_output(op.output_schema, catalog.operations.keys())
+        listed = listed_output(lean)
+        assert only_drops(listed, lean) == [], op.tool_name
+        assert set(listed["properties"]) == set(lean["properties"]), op.tool_name  # every field still named
 
 
 def test_the_lean_tool_list_is_well_under_the_full_one(tmp_path: Path) -> None:

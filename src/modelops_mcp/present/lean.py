@@ -8,11 +8,19 @@ Descriptions stay where they say what to do next (they name another tool or argu
 maxLength, meaningless for what a server returns, go. Every result valid under the full schema is valid
 under the lean one, since fields and constraints are only ever dropped. The full schema stays one call
 away: ops_describe, the modelops://schemas/{backend} resource, or `--output-schemas full`.
+
+The server checks answers against that lean schema (lean_output); the tool list shows less still
+(listed_output): a field that may be null (most fields of DataRobot, Caila and Pieces answers) keeps its
+name, enum and guiding description but not its type nor its place in `required`, and a list inside a list
+tool's row keeps its type only. Spelled as `anyOf` of the type and null, those types were two thirds of
+the listed output bytes, and the answer a model reads shows each value's type anyway. What the server
+passes has been checked against the typed schema, which only adds constraints to the listed one, so
+clients' own checks still pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 # Constraints on values a backend returns: they tell a client nothing it acts on.
@@ -80,3 +88,69 @@ def _lean(schema: dict[str, Any], depth: int, names: Collection[str]) -> dict[st
         else:
             lean[key] = value
     return lean
+
+
+def _has_rows(schema: dict[str, Any]) -> bool:
+    """A list of objects with fields (a list tool's rows), not of strings or numbers."""
+    arrays = [schema, *(b for key in _BRANCHES for b in schema.get(key, ()) if isinstance(b, dict))]
+    return any(_is_array(a) and isinstance(a.get("items"), dict) and "properties" in a["items"] for a in arrays)
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    branches = [b for key in _BRANCHES for b in schema.get(key, ()) if isinstance(b, dict)]
+    return (isinstance(kind, list) and "null" in kind) or any(b.get("type") == "null" for b in branches)
+
+
+# A nullable field's type and what only describes its non-null values.
+_TYPED = frozenset({"type", *_BRANCHES, "items", "properties", "required", "additionalProperties"})
+
+
+def listed_output(lean: dict[str, Any]) -> dict[str, Any]:
+    """The tool list's form of a lean output schema (lean_output's answer): only ever drops from it."""
+    return _listed(lean, rows=True)
+
+
+def _listed(schema: dict[str, Any], rows: bool) -> dict[str, Any]:
+    listed = dict(schema)
+    fields = schema.get("properties")
+    if isinstance(fields, dict):
+        shown = {name: _listed_field(sub, rows) if isinstance(sub, dict) else sub for name, sub in fields.items()}
+        listed["properties"] = shown
+        # A field listed untyped may be null: that its key is always there tells a model nothing it acts on.
+        untyped = {
+            name
+            for name, sub in fields.items()
+            if isinstance(sub, dict) and _nullable(sub) and _TYPED.isdisjoint(shown[name])
+        }
+        required = [name for name in schema.get("required", ()) if name not in untyped]
+        if required:
+            listed["required"] = required
+        else:
+            listed.pop("required", None)
+    return listed
+
+
+def _listed_field(field: dict[str, Any], rows: bool) -> dict[str, Any]:
+    if rows and _has_rows(field):  # a list tool's rows keep their fields, each listed as a field is
+        return _map_items(field, lambda items: _listed(items, rows=False))
+    if _nullable(field):  # the name, enum and guiding description say what it is; its value shows its type
+        return {key: value for key, value in field.items() if key not in _TYPED}
+    return _map_items(field, _shape)  # a list inside a row: the type of its items, not their fields
+
+
+def _shape(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` without the fields of its objects, at any depth."""
+    drop = ("properties", "required", "additionalProperties", "patternProperties")
+    return _map_items({key: value for key, value in schema.items() if key not in drop}, _shape)
+
+
+def _map_items(schema: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """`schema` with `change` applied to its items (in each branch, for a nullable list)."""
+    mapped = dict(schema)
+    if isinstance(schema.get("items"), dict):
+        mapped["items"] = change(schema["items"])
+    for key in _BRANCHES:
+        if isinstance(schema.get(key), list):
+            mapped[key] = [_map_items(b, change) if isinstance(b, dict) else b for b in schema[key]]
+    return mapped

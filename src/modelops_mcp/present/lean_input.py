@@ -3,8 +3,10 @@
 The schema's own keywords (type, enum, required, default, limits) are what a call is checked against and
 stay as they are. Descriptions go through lean_text, and then lose what the schema already says:
 - a description that only restates its field's name ("ID of the custom model." on `customModelId`) goes;
-- a sentence stating the default the schema's `default` states ("Defaults to true.") goes;
-- a deprecated field keeps its deprecation and any pointer to what replaces it, not what it once did.
+- a sentence stating the default the schema's `default` states ("Defaults to true.") goes, and so does one
+  saying that a filter left out filters nothing ("If not specified, all custom models will be returned.");
+- a deprecated field keeps its deprecation (not the version it came in) and any pointer to what replaces
+  it, not what it once did.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ _ACTS = re.compile(
     re.IGNORECASE,
 )
 _DEFAULT_SENTENCE = re.compile(r"^\s*(?:defaults?(?: value)?(?: is| to)?|by default,?)\b", re.IGNORECASE)
+# "If not specified, all custom models will be returned.": what leaving out any filter does.
+_UNFILTERED = re.compile(r"^If not specified, all [\w\s'-]+ (?:will be|are) returned\.?$")
+# "Deprecated since v2.24.": the version it happened in tells a caller nothing.
+_SINCE = re.compile(r"\b(deprecated) since v?\d+(?:\.\d+)*", re.IGNORECASE)
 
 
 def lean_input(schema: dict[str, Any], routes: Routes, tool_name: str, tool_names: Collection[str]) -> dict[str, Any]:
@@ -82,12 +88,14 @@ def _describe(
     def keep(sentence: str, first: bool) -> bool:
         if "default" in schema and _DEFAULT_SENTENCE.match(sentence) and _states(sentence, schema["default"]):
             return False
+        if _UNFILTERED.match(sentence):
+            return False
         if deprecated:
             lowered = sentence.lower()
             return "deprecat" in lowered or "instead" in lowered or _names(sentence, others)
         return first or bool(_ACTS.search(sentence)) or _names(sentence, others)
 
-    lean = lean_text(text, routes, keep)
+    lean = lean_text(_SINCE.sub(r"\1", text), routes, keep)
     if name is not None and _restates(lean, name, context):
         return ""
     return lean

@@ -8,11 +8,20 @@ the text once and the reference points at it. The reference is only ever to a to
 sits at the same place in each schema (the same argument, or the same nested field) and is longer than the
 reference. The tool that keeps it is, among those not deprecated, the one sharing the most texts (the first
 listed on a tie), so references mostly point at one tool a model reads once.
+
+Answers are said once the same way: an output schema listed word for word alike by several tools (a
+DataRobot custom model is what its get, create, update and copy tools answer) is kept by one; the others
+list `{"type": "object", "description": "As <that tool> answers."}`, which accepts every answer the shared
+one did; so do a list tool's rows that are exactly another tool's whole answer. The tool that keeps it
+is, among the backend's tools not deprecated, a read-only one (the tool a model calls to see the object),
+the first listed on a tie.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+import functools
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 Path = tuple[str, ...]
@@ -22,6 +31,11 @@ _MIN_SAVING = 20
 
 def reference(owner: str) -> str:
     return f"As in {owner}."
+
+
+def answers_as(owner: str) -> str:
+    """What a shared output schema says in place of its fields: the tool whose answer has them."""
+    return f"As {owner} answers."
 
 
 def share_descriptions(schemas: dict[str, dict[str, Any]], deprecated: Collection[str]) -> dict[str, dict[str, Any]]:
@@ -75,3 +89,66 @@ def _replaced(schema: Any, at: Path, texts: dict[Path, str]) -> Any:
     if isinstance(schema, list):
         return [_replaced(value, (*at, str(i)), texts) for i, value in enumerate(schema)]
     return schema
+
+
+def share_outputs(
+    schemas: dict[str, dict[str, Any] | None],
+    deprecated: Collection[str],
+    read_only: Collection[str],
+    backend: Mapping[str, str],
+) -> dict[str, dict[str, Any] | None]:
+    """`schemas`: each listed tool's output schema, in listing order. Returns them with repeats referred to.
+    `backend`: each tool's; a reference stays within one (a training download does not point at DataRobot)."""
+    holders: dict[tuple[str, str], list[str]] = {}
+    for name, schema in schemas.items():
+        if schema is not None:
+            text = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+            holders.setdefault((backend.get(name, ""), text), []).append(name)
+    order = {name: i for i, name in enumerate(schemas)}
+    shared = dict(schemas)
+    owners: dict[tuple[str, str], str] = {}
+    for (group, text), names in holders.items():
+        owner = owners[group, text] = min(names, key=lambda n: (n in deprecated, n not in read_only, order[n]))
+        if _saving(text, owner) < _MIN_SAVING:
+            continue
+        for name in names:
+            if name != owner:
+                shared[name] = _referring(owner)
+    # A list tool's rows shaped as another tool's whole answer (datarobot_list_custom_models' rows are what
+    # datarobot_get_custom_model answers) refer to it the same way.
+    for name, schema in shared.items():
+        if schema is not None and "properties" in schema and shared[name] is schemas[name]:
+            owner_of = functools.partial(_owner, owners, backend.get(name, ""), name=name)
+            shared[name] = _rows_referred(schema, owner_of)
+    return shared
+
+
+def _referring(owner: str) -> dict[str, Any]:
+    return {"type": "object", "description": answers_as(owner)}
+
+
+def _saving(text: str, owner: str) -> int:
+    return len(text) - len(json.dumps(_referring(owner), separators=(",", ":")))
+
+
+def _owner(owners: dict[tuple[str, str], str], group: str, text: str, *, name: str) -> str | None:
+    """The tool whose whole answer `text` is, when referring to it is worth it (and it is not `name`)."""
+    owner = owners.get((group, text))
+    return owner if owner not in (None, name) and _saving(text, owner or "") >= _MIN_SAVING else None
+
+
+def _rows_referred(schema: dict[str, Any], owner_of: Callable[[str], str | None]) -> dict[str, Any]:
+    def rows(field: Any) -> Any:
+        if not isinstance(field, dict):
+            return field
+        field = {
+            k: [rows(b) for b in v] if k in ("anyOf", "oneOf") and isinstance(v, list) else v for k, v in field.items()
+        }
+        items = field.get("items")
+        if isinstance(items, dict) and "properties" in items:
+            owner = owner_of(json.dumps(items, sort_keys=True, separators=(",", ":")))
+            if owner is not None:
+                field["items"] = _referring(owner)
+        return field
+
+    return {**schema, "properties": {key: rows(field) for key, field in schema["properties"].items()}}

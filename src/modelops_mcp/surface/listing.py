@@ -13,14 +13,15 @@ from urllib.parse import urlsplit
 import mcp_types as types
 
 from modelops_mcp.core import start_cache
-from modelops_mcp.present.lean import lean_output
+from modelops_mcp.present.lean import lean_output, listed_output
 from modelops_mcp.present.lean_input import lean_input
-from modelops_mcp.present.lean_shared import share_descriptions
+from modelops_mcp.present.lean_shared import share_descriptions, share_outputs
 from modelops_mcp.present.lean_text import Routes, build_routes, lean_text
 from modelops_mcp.present.portable import single_types
 from modelops_mcp.present.shared_defs import shared_definitions
 from modelops_mcp.settings.config import Settings
 from modelops_mcp.spec.catalog import Catalog, Operation
+from modelops_mcp.spec.relations import is_deprecated
 from modelops_mcp.surface import backends_setup, discovery, job_tools
 from modelops_mcp.surface.exposure import Exposure
 
@@ -68,14 +69,23 @@ def _operation_tools(
 ) -> list[types.Tool]:
     routes = catalog_routes(catalog)
     tools = [lean_tool(op, routes, catalog.operations.keys()) for op in exposed.values()]
-    deprecated = {op.tool_name for op in exposed.values() if op.deprecated}
+    # Deprecated by flag or in so many words ("(since v2.23) DEPRECATED"): a reference never points there.
+    deprecated = {op.tool_name for op in exposed.values() if is_deprecated(op)}
     shared = share_descriptions({tool.name: tool.input_schema for tool in tools}, deprecated)
     for tool in tools:
         tool.input_schema = shared[tool.name]
     if shown is None:
         shown = shown_output_schemas(settings, catalog)
     for tool in tools:
-        tool.output_schema = shown.get(tool.name, tool.output_schema)
+        checked = shown.get(tool.name)
+        # Answers are checked against `shown`; the list shows its lighter form, which accepts all they pass.
+        tool.output_schema = tool.output_schema if checked is None else listed_output(checked)
+    if settings.output_schemas != "full":  # full mode lists every schema as the document spells it
+        read_only = {t.name for t in tools if t.annotations is not None and t.annotations.read_only_hint}
+        backend = {op.tool_name: op.backend for op in exposed.values()}
+        outputs = share_outputs({t.name: t.output_schema for t in tools}, deprecated, read_only, backend)
+        for tool in tools:
+            tool.output_schema = outputs[tool.name]
     return _finished(settings, tools)
 
 
@@ -100,7 +110,8 @@ def catalog_routes(catalog: Catalog) -> Routes:
 
 def lean_tool(op: Operation, routes: Routes, tool_names: Collection[str]) -> types.Tool:
     """The tool as listed: its description and its input schema's descriptions leaned (lean_text,
-    lean_input); the title said once, not again in the annotations. The Operation keeps the original."""
+    lean_input); the title said once, not again in the annotations nor as the whole description. The
+    Operation keeps the original."""
     tool = op.tool()
     # Where a cut code passage is still readable: the resource resources.SCHEMA_TEMPLATE names (a
     # literal here, since resources imports the runtime, which imports this module).
@@ -109,6 +120,10 @@ def lean_tool(op: Operation, routes: Routes, tool_names: Collection[str]) -> typ
     tool.input_schema = lean_input(op.input_schema, routes, op.tool_name, tool_names)
     if tool.annotations is not None:
         tool.annotations = lean_annotations(tool.annotations, tool.title)
+    if tool.title == tool.description:
+        # A document whose summary is all it says (most DataRobot operations): the sentence once, where
+        # models read it; a host shows the name instead (the spec's fallback for a tool without a title).
+        tool.title = None
     return tool
 
 
