@@ -111,23 +111,43 @@ def listed_output(lean: dict[str, Any]) -> dict[str, Any]:
     return _listed(lean, rows=True)
 
 
+# What makes a schema constrain a value. A field listed with none of these would accept anything, which the MCP
+# Inspector's strict check flags (`{}`, or a description alone): such a field is named in its object's
+# description instead, which costs fewer bytes and keeps its name and guidance in front of the model.
+_CONSTRAINING = frozenset({"type", "enum", "const", "not", "$ref", *_BRANCHES, "items", "properties"})
+
+
 def _listed(schema: dict[str, Any], rows: bool) -> dict[str, Any]:
     listed = dict(schema)
     fields = schema.get("properties")
-    if isinstance(fields, dict):
-        shown = {name: _listed_field(sub, rows) if isinstance(sub, dict) else sub for name, sub in fields.items()}
-        listed["properties"] = shown
-        # A field listed untyped may be null: that its key is always there tells a model nothing it acts on.
-        untyped = {
-            name
-            for name, sub in fields.items()
-            if isinstance(sub, dict) and _nullable(sub) and _TYPED.isdisjoint(shown[name])
-        }
-        required = [name for name in schema.get("required", ()) if name not in untyped]
-        if required:
-            listed["required"] = required
+    if not isinstance(fields, dict):
+        return listed
+    shown: dict[str, Any] = {}
+    named: list[str] = []
+    for name, sub in fields.items():
+        field = _listed_field(sub, rows) if isinstance(sub, dict) else sub
+        if isinstance(field, dict) and _CONSTRAINING.isdisjoint(field):
+            guidance = field.get("description")
+            named.append(f"{name} ({guidance.rstrip('.')})" if isinstance(guidance, str) else name)
         else:
-            listed.pop("required", None)
+            shown[name] = field
+    listed["properties"] = shown
+    if named:
+        said = f"Nullable: {', '.join(named)}."
+        listed["description"] = f"{listed['description']} {said}" if listed.get("description") else said
+        if listed.get("additionalProperties") is False:
+            del listed["additionalProperties"]  # the fields named in the description are still answered
+    # A field listed untyped may be null: that its key is always there tells a model nothing it acts on.
+    untyped = {
+        name
+        for name, sub in fields.items()
+        if isinstance(sub, dict) and _nullable(sub) and (name not in shown or _TYPED.isdisjoint(shown[name]))
+    }
+    required = [name for name in schema.get("required", ()) if name not in untyped]
+    if required:
+        listed["required"] = required
+    else:
+        listed.pop("required", None)
     return listed
 
 
