@@ -11,11 +11,12 @@ away: ops_describe, the modelops://schemas/{backend} resource, or `--output-sche
 
 The server checks answers against that lean schema (lean_output); the tool list shows less still
 (listed_output): a field that may be null (most fields of DataRobot, Caila and Pieces answers) keeps its
-name, enum and guiding description but not its type nor its place in `required`, and a list inside a list
-tool's row keeps its type only. Spelled as `anyOf` of the type and null, those types were two thirds of
-the listed output bytes, and the answer a model reads shows each value's type anyway. What the server
-passes has been checked against the typed schema, which only adds constraints to the listed one, so
-clients' own checks still pass.
+name, enum and guiding description but not its type nor its place in `required` (with no enum, it is
+named in its object's description, "Nullable: …", rather than listed as a schema that accepts anything,
+which the MCP Inspector's strict check refuses), and a list inside a list tool's row keeps its type only.
+Spelled as `anyOf` of the type and null, those types were two thirds of the listed output bytes, and the
+answer a model reads shows each value's type anyway. What the server passes has been checked against the
+typed schema, which only adds constraints to the listed one, so clients' own checks still pass.
 """
 
 from __future__ import annotations
