@@ -154,24 +154,24 @@ def _listed(schema: dict[str, Any], rows: bool) -> dict[str, Any]:
 
 def _listed_field(field: dict[str, Any], rows: bool) -> dict[str, Any]:
     if rows and _has_rows(field):  # a list tool's rows keep their fields, each listed as a field is
-        return _map_items(field, lambda items: _listed(items, rows=False))
+        return map_items(field, lambda items: _listed(items, rows=False))
     if _nullable(field):  # the name, enum and guiding description say what it is; its value shows its type
         return {key: value for key, value in field.items() if key not in _TYPED}
-    return _map_items(field, _shape)  # a list inside a row: the type of its items, not their fields
+    return map_items(field, _shape)  # a list inside a row: the type of its items, not their fields
 
 
 def _shape(schema: dict[str, Any]) -> dict[str, Any]:
     """`schema` without the fields of its objects, at any depth."""
     drop = ("properties", "required", "additionalProperties", "patternProperties")
-    return _map_items({key: value for key, value in schema.items() if key not in drop}, _shape)
+    return map_items({key: value for key, value in schema.items() if key not in drop}, _shape)
 
 
-def _map_items(schema: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+def map_items(schema: dict[str, Any], change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
     """`schema` with `change` applied to its items (in each branch, for a nullable list)."""
     mapped = dict(schema)
     if isinstance(schema.get("items"), dict):
         mapped["items"] = change(schema["items"])
     for key in _BRANCHES:
         if isinstance(schema.get(key), list):
-            mapped[key] = [_map_items(b, change) if isinstance(b, dict) else b for b in schema[key]]
+            mapped[key] = [map_items(b, change) if isinstance(b, dict) else b for b in schema[key]]
     return mapped

@@ -24,6 +24,8 @@ import json
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
+from modelops_mcp.present.lean import map_items
+
 Path = tuple[str, ...]
 # A reference must save at least this much over the text it replaces to be worth a model's extra look-up.
 _MIN_SAVING = 20
@@ -138,17 +140,9 @@ def _owner(owners: dict[tuple[str, str], str], group: str, text: str, *, name: s
 
 
 def _rows_referred(schema: dict[str, Any], owner_of: Callable[[str], str | None]) -> dict[str, Any]:
-    def rows(field: Any) -> Any:
-        if not isinstance(field, dict):
-            return field
-        field = {
-            k: [rows(b) for b in v] if k in ("anyOf", "oneOf") and isinstance(v, list) else v for k, v in field.items()
-        }
-        items = field.get("items")
-        if isinstance(items, dict) and "properties" in items:
-            owner = owner_of(json.dumps(items, sort_keys=True, separators=(",", ":")))
-            if owner is not None:
-                field["items"] = _referring(owner)
-        return field
+    def referred(items: dict[str, Any]) -> dict[str, Any]:
+        owner = owner_of(json.dumps(items, sort_keys=True, separators=(",", ":"))) if "properties" in items else None
+        return items if owner is None else _referring(owner)
 
-    return {**schema, "properties": {key: rows(field) for key, field in schema["properties"].items()}}
+    fields = schema["properties"].items()
+    return {**schema, "properties": {k: map_items(f, referred) if isinstance(f, dict) else f for k, f in fields}}
