@@ -64,9 +64,12 @@ def test_the_startup_benchmark_measures_ours_next_to_the_floor(tmp_path: Path) -
     assert results["ours"]["tools"] > 90
     assert results["ratio_ours_to_floor"] > 0
     assert "skipped" in results["peer"]
-    # CPU seconds beside wall time: a start uses some, and ours more than bare `import mcp` (it also imports it).
-    assert results["ours"]["cpu_median_s"] > results["floor"]["cpu_median_s"] > 0
-    assert results["cpu_ratio_ours_to_floor"] > 1
+    # CPU seconds beside wall time: a start uses some, and ours about what bare `import mcp` does or more (it
+    # imports it too). With the start cache ours is only ~3% above the floor, within the noise of three quick
+    # runs (CI saw 0.8654 against 0.8994), so the check allows 10% below it rather than bet on the order.
+    assert results["floor"]["cpu_median_s"] > 0
+    assert results["ours"]["cpu_median_s"] > 0.9 * results["floor"]["cpu_median_s"]
+    assert results["cpu_ratio_ours_to_floor"] > 0.9
 
 
 def test_the_toollist_benchmark_sizes_every_backend(tmp_path: Path) -> None:
