@@ -255,6 +255,10 @@ def seed_jobs(emulators: Sandbox, state_dir: Path, count: int, origin: str) -> l
             job_id = f"scale{index:06d}"
             remote_ids = {"account": account.account_id, "jobId": remote.job_id}
             job = Job(id=job_id, backend="caila", operation="caila_fit_service", remote=remote_ids, origin=origin)
+            # At rest: the state a poll before the restart saw (the frozen sandbox keeps answering it), so
+            # the window measures polls that find nothing new, not each job's first observation.
+            job.state = "PENDING"
+            job.note()
             store.insert(job)
             ids.append(job_id)
     finally:

@@ -37,7 +37,7 @@ from modelops_mcp.jobs.age import age_s, too_old
 from modelops_mcp.jobs.changes import Changes
 from modelops_mcp.jobs.model import Job, now_iso
 from modelops_mcp.jobs.origin import mismatch, origin_of
-from modelops_mcp.jobs.polling import MAX_STREAMS, READ_WAIT_S, Entry, PollPolicy, one_more_poll
+from modelops_mcp.jobs.polling import MAX_STREAMS, READ_WAIT_S, SCHEDULE_TICK_S, Entry, PollPolicy, one_more_poll
 from modelops_mcp.jobs.store import Store
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class Poller:
         # and none closer than min_interval, so the backend sees at most twice `concurrency` at once.
         self._read_limiter = anyio.CapacityLimiter(self.policy.concurrency)
         self._tg: TaskGroup | None = None
+        self._tick = min(SCHEDULE_TICK_S, policy.min_interval / 50)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -193,7 +194,10 @@ class Poller:
                     continue  # a streaming job is polled again once its stream ends
                 self._begin(entry)
                 due.send_nowait(entry)
-            wait = self._heap[0][0] - now if self._heap else math.inf
+            # At most one wake-up per SCHEDULE_TICK_S for polls already planned: with thousands of jobs one
+            # falls due every few milliseconds, and a wake-up per poll was a twentieth of its CPU. A new job
+            # (or a stream that ended) still wakes the loop at once (`_schedule`).
+            wait = max(self._heap[0][0] - now, self._tick) if self._heap else math.inf
             self._wake = anyio.Event()
             self._waking_at = now + wait
             with anyio.move_on_after(wait):

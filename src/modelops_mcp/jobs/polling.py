@@ -15,6 +15,9 @@ READ_WAIT_S = 1.0
 
 # A progress stream that keeps dropping is reopened at most this often per job; polls carry on after that.
 MAX_STREAMS = 3
+# How late a planned poll may start so that several due together share one wake-up of the scheduler (and at
+# most a fiftieth of `min_interval`, a second by default): no job is polled noticeably later.
+SCHEDULE_TICK_S = 0.02
 # A poll that changes nothing a reader sees is not written: its bookkeeping (`polls`: count, last time,
 # interval) stays in memory, shown to every reader in this process, and is written with the next visible
 # change or once this long after the last write. A crash loses at most that much bookkeeping, never a state.
