@@ -6,10 +6,11 @@ and return its JSON — nothing else (no validation, no catalog, no redaction, n
 What this server costs per call is what the SDK's transport and dispatch alone cost; what ours costs above it
 is our own layer. It serves the two calls of `common.CALLS` under our tool names (GET status, POST classify)
 against Tune the Model at `TTM_API_URL` with `TTM_API_KEY`, the sandbox's exports, with one `httpx.AsyncClient`
-for the process. Over HTTP it prints `... serving Streamable HTTP at http://127.0.0.1:PORT/mcp` on stderr, as
-ours and the peer's do, and runs uvicorn as ours does (log level warning, no auth). `--json-response` answers
-each POST with plain JSON instead of an SSE stream (the SDK's `json_response=True`): what the SDK's HTTP
-transport costs less its per-request stream, a server that never sends a request or notification mid-call.
+for the process, and stall_bench.py's list call against `DATAROBOT_ENDPOINT` when that is set. Over HTTP it
+prints `... serving Streamable HTTP at http://127.0.0.1:PORT/mcp` on stderr, as ours and the peer's do, and
+runs uvicorn as ours does (log level warning, no auth). `--json-response` answers each POST with plain JSON
+instead of an SSE stream (the SDK's `json_response=True`): what the SDK's HTTP transport costs less its
+per-request stream, a server that never sends a request or notification mid-call.
 """
 
 from __future__ import annotations
@@ -36,10 +37,17 @@ ROUTES = {
     "tunethemodel_classify": ("POST", "/v0/models/{model_id}/classify"),
 }
 OBJECT = {"type": "object", "properties": {"model_id": {"type": "string"}}, "required": ["model_id"]}
+# stall_bench.py's big list, served when DATAROBOT_ENDPOINT is set: the same GET as ours, the JSON as
+# structuredContent and the answer's first TEXT_CHARS characters as text (ours keeps its text to that budget).
+LIST_TOOL, LIST_PATH = "datarobot_list_custom_models", "/customModels/"
+TEXT_CHARS = 8000
 
 
 def build_server(http: httpx.AsyncClient) -> Server[Any]:
-    tools = [types.Tool(name=name, input_schema=OBJECT) for name in ROUTES]
+    routes = dict(ROUTES)
+    if os.environ.get("DATAROBOT_ENDPOINT"):
+        routes[LIST_TOOL] = ("GET", os.environ["DATAROBOT_ENDPOINT"].rstrip("/") + LIST_PATH)
+    tools = [types.Tool(name=name, input_schema=OBJECT) for name in routes]
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -47,13 +55,14 @@ def build_server(http: httpx.AsyncClient) -> Server[Any]:
         return types.ListToolsResult(tools=tools)
 
     async def call_tool(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
-        method, path = ROUTES[params.name]
+        method, path = routes[params.name]
         arguments = dict(params.arguments or {})
-        url = path.format(model_id=arguments.pop("model_id"))
+        url = path.format(model_id=arguments.pop("model_id")) if "{model_id}" in path else path
         response = await http.request(method, url, json=arguments if method == "POST" else None)
         body = response.json()
+        text = json.dumps(body) if len(response.content) <= TEXT_CHARS else response.text[:TEXT_CHARS]
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=json.dumps(body))],
+            content=[types.TextContent(type="text", text=text)],
             structured_content=body if isinstance(body, dict) else {"result": body},
             is_error=not response.is_success,
         )

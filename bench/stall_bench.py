@@ -12,6 +12,9 @@ times; session B, in this process, sends `ping` back to back the whole time. B's
 those that overlap one of A's calls ("during") and those measured before A starts ("at rest"): p50 / p99 /
 max of each. The target (issue 18 item 5) is B's p99 during A's call under 50 ms.
 
+Then the same measurement against `bench/floor_server.py` (the bare SDK server making the same GET and
+returning the same JSON; `--no-floor` skips it): `floor_p99_ms` is what the SDK alone gives B on this machine.
+
 Bounded in count and in time: at most `--max-pings` pings, `--rest-seconds` at rest, `--calls` calls (each
 under the server's read timeout). The machine's other load shows in the figures; `machine.load_average_1m`
 says how much there was.
@@ -36,6 +39,7 @@ from typing import Any
 
 import anyio
 import common
+import floor_server
 import httpx
 from mcp import Client
 from mcp_types import JSONRPCResponse
@@ -283,6 +287,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 results.update(await measure(url, args))
                 if args.profile:
                     _interrupt_profiler(args.profile)
+            if not args.no_floor:
+                # The same measurement against the bare SDK server making the same GET (bench/floor_server.py):
+                # what the SDK's transport alone does to B while this answer goes out, on this machine now.
+                with common.http_server(floor_server.command("http"), server_env) as url:
+                    floor = await measure(url, args)
+                results["floor"] = {key: floor[key] for key in ("at_rest", "during_big_call", "big_calls")}
+                results["floor_p99_ms"] = floor["during_big_call"].get("p99_ms")
         results["sdk_transport_on_loop"] = sdk_floor(body, results["big_calls"]["text_chars"])
     return results
 
@@ -311,6 +322,7 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=3, help="how many big calls session A makes (default 3)")
     p.add_argument("--rest-seconds", type=float, default=3.0, help="pings at rest for this long (default 3)")
     p.add_argument("--max-pings", type=int, default=20000, help="at most this many pings in each phase")
+    p.add_argument("--no-floor", action="store_true", help="skip the same run against bench/floor_server.py")
     p.add_argument("--profile", help="record the server with py-spy (pip install py-spy) into this file")
     p.add_argument("--profile-gil", action="store_true", help="sample only the thread holding the GIL")
     p.add_argument("--profile-format", default="raw", help="py-spy's output format (raw, speedscope, flamegraph)")

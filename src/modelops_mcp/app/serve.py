@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -50,6 +51,10 @@ async def serve(
             replica = getattr(runtime.jobs.store, "replica", "?")
             print(f"modelops-mcp: jobs in the shared store {shown}; this is replica {replica}", file=sys.stderr)
         server = build_server(runtime)
+        # What is alive now lives as long as the process (modules, the catalog and its schemas: some 160,000
+        # objects): left out of every later collection, a full one no longer walks them all. A 5 MB answer's
+        # parse makes enough objects to set off full collections, each a pause of every session (GIL held).
+        gc.freeze()
         if transport == "stdio":
             await run_stdio(server)
         else:
