@@ -232,7 +232,7 @@ def files_rows(r: dict[str, Any]) -> list[Row]:
 def stall_rows(r: dict[str, Any]) -> list[Row]:
     during, rest, floor = r["during_big_call"], r["at_rest"], r["sdk_transport_on_loop"]
     mb = f"{r['answer_bytes'] / 1e6:.1f} MB"
-    return [
+    rows = [
         row(
             f"Ping p99 of session B while A receives a {mb} list answer (ms)",
             f"{during['p99_ms']:.1f} (max {during['max_ms']:.1f})",
@@ -248,6 +248,16 @@ def stall_rows(r: dict[str, Any]) -> list[Row]:
             "JSON-RPC encode + SSE framing, each one stretch: the floor under the p99",
         ),
     ]
+    if "floor" in r:  # the same measurement against the bare SDK server making the same GET
+        bare = r["floor"]["during_big_call"]
+        rows.append(
+            row(
+                "The same ping p99 with the bare SDK server (floor_server.py) answering A (ms)",
+                f"{bare['p99_ms']:.1f} (max {bare['max_ms']:.1f})",
+                f"at rest {r['floor']['at_rest']['p99_ms']:.1f}",
+            )
+        )
+    return rows
 
 
 def search_rows(r: dict[str, Any]) -> list[Row]:

@@ -165,3 +165,8 @@ def test_the_stall_benchmark_times_pings_during_a_big_answer(tmp_path: Path) -> 
     assert results["during_big_call"]["n"] > 0  # session B was measured while A's call ran
     assert results["target_met"] == (results["during_big_call"]["p99_ms"] < results["target_p99_ms"])
     assert results["sdk_transport_on_loop"]["model_dump_json_ms"] > 0  # the SDK's own floor, beside the figure
+    # The bare SDK server answered the same call with the same list while B was measured.
+    assert results["floor"]["big_calls"]["errors"] == 0
+    assert results["floor"]["big_calls"]["rows"] == big["rows"]
+    assert results["floor"]["during_big_call"]["n"] > 0
+    assert results["floor_p99_ms"] == results["floor"]["during_big_call"]["p99_ms"]
