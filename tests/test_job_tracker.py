@@ -156,3 +156,34 @@ async def test_a_read_does_not_wait_behind_a_queue_of_background_polls(
         waited = time.monotonic() - started
     assert job["status"] == "working"
     assert waited < 2.0, waited
+
+
+async def test_a_read_makes_its_jobs_queued_poll_itself_and_the_worker_skips_it(
+    sandbox: RunningSandbox, state_dir: Path
+) -> None:
+    """As above, but what the read gets: B's poll, queued behind A's slow one, is made by the read at once (a
+    fresh status, not the stored one after the whole read wait of 1 s), and stays one status call: the worker
+    that reaches it later skips it (no two of B's status calls closer than the minimum interval)."""
+    import time
+
+    limits = Limits(poll_min_interval_s=0.4, poll_max_s=0.4, poll_concurrency=1)
+    async with in_process(sandbox.env(), state_dir, limits) as (server, _), Client(server, mode="legacy") as client:
+        first = structured(await client.call_tool("caila_fit_service", CAILA_FIT))
+        sandbox.emulators.faults.add(Fault(backend="caila", method="GET", path=f"/job/{first['jobId']}$", delay_s=2))
+        second = structured(await client.call_tool("caila_fit_service", CAILA_FIT))
+        b_path = f"/job/{second['jobId']}"
+
+        def b_polls() -> list[float]:
+            return [r.time for r in sandbox.requests("caila") if r.method == "GET" and r.path.endswith(b_path)]
+
+        await anyio.sleep(0.9)  # A's poll holds the one slot; B's next poll (due after 0.4 s) is queued
+        before = len(b_polls())
+        started = time.monotonic()
+        job = await get_job(client, second["job"]["id"])
+        waited = time.monotonic() - started
+        assert waited < 0.5, waited  # before: the read waited its full second, then read the store
+        assert len(b_polls()) == before + 1  # the read made B's poll
+        await anyio.sleep(2.5)  # A's slow poll ends; the worker reaches B's queued item
+        times = b_polls()
+    assert job["status"] == "working"
+    assert min(gaps(times)) >= 0.4 - 0.05, gaps(times)

@@ -90,6 +90,12 @@ class Job(BaseModel):
             self.history.note_state(self.created_at, "working", None)
         return record(self.history, now_iso(), self.status, self.state, self.progress, metrics)
 
+    def end_failed(self, message: str, error: dict[str, Any]) -> None:
+        """End the job `failed` from our side (its backend cannot be asked, or it is too old), saying why."""
+        self.status, self.message, self.error = "failed", message, error
+        self.finished_at = self.updated_at = now_iso()
+        self.note()
+
     def public(self, history: HistoryView = "compact", *, with_result: bool = True) -> dict[str, Any]:
         """The job as readers get it; `history` says how much of its history comes along (none: no key);
         `with_result=False` leaves the result out without serialising it."""

@@ -137,11 +137,12 @@ class Poller:
                 changed = self._changes.event(job_id)
                 with anyio.move_on_after(READ_WAIT_S):
                     await changed.wait()
-            elif entry.inflight is not None:
+            elif entry.inflight is not None and not entry.queued:
                 with anyio.move_on_after(READ_WAIT_S):
                     await entry.inflight.wait()
-            else:
-                polled = self._begin(entry)
+            else:  # not polled yet, or its poll still waits in the workers' queue: made now (see refresh)
+                polled = entry.inflight or self._begin(entry)
+                entry.queued = False
                 if self._tg is None:  # a tracker that is not running: poll here
                     await self._poll(entry, self._read_limiter)
                 else:
@@ -153,9 +154,14 @@ class Poller:
         """Poll the job if its state is older than `min_interval` (one poll, however many ask)."""
         entry = self._entries.get(job_id)
         if entry is not None and not entry.streaming:
-            if entry.inflight is not None:
-                # A background poll of this job may sit in a queue of thousands: the reader gets the stored
-                # state (kept fresh by those polls) rather than wait behind all of them.
+            if entry.queued:
+                # Its poll waits in the workers' queue (seconds of polls with thousands of jobs due; a reader
+                # waited READ_WAIT_S behind them): made now, in a reader's slot. It was due when queued, so
+                # min_interval holds, and the worker that reaches it skips it: still one status call.
+                entry.queued = False
+                await self._poll(entry, self._read_limiter)
+            elif entry.inflight is not None:
+                # Sent already: the reader waits for its answer, READ_WAIT_S at most (then the stored state).
                 with anyio.move_on_after(READ_WAIT_S):
                     await entry.inflight.wait()
             elif time.monotonic() - entry.last_poll >= self.policy.min_interval:
@@ -193,6 +199,7 @@ class Poller:
                 if entry is None or entry.seq != seq or entry.inflight is not None or entry.streaming:
                     continue  # a streaming job is polled again once its stream ends
                 self._begin(entry)
+                entry.queued = True
                 due.send_nowait(entry)
             # At most one wake-up per SCHEDULE_TICK_S for polls already planned: with thousands of jobs one
             # falls due every few milliseconds, and a wake-up per poll was a twentieth of its CPU. A new job
@@ -205,7 +212,9 @@ class Poller:
 
     async def _worker(self, polls: MemoryObjectReceiveStream[Entry]) -> None:
         async for entry in polls:
-            await self._poll(entry)
+            if entry.queued:  # else a reader took this poll over (or a later one of the same job is queued)
+                entry.queued = False
+                await self._poll(entry)
 
     def _open_stream(self, entry: Entry, job: Job) -> None:
         adapter = self._adapters.get(job.operation)
@@ -311,15 +320,8 @@ class Poller:
         # configured endpoint, say) and will refuse it every time: no end will ever be reported, so say so now.
         refused = error.kind == "validation" and error.status is None
         if error.kind == "not_found" or refused:
-            job.status = "failed"
-            job.message = (
-                f"the status of this job cannot be checked: {error.message}"
-                if refused
-                else f"the backend no longer knows this job: {error.message}"
-            )
-            job.error = error.model_dump(exclude_none=True)
-            job.finished_at = job.updated_at = now_iso()
-            job.note()
+            why = "the status of this job cannot be checked" if refused else "the backend no longer knows this job"
+            job.end_failed(f"{why}: {error.message}", error.model_dump(exclude_none=True))
             self.drop(job.id)
         else:
             entry.delay = min(entry.delay * 2, self.policy.max)
@@ -330,11 +332,7 @@ class Poller:
     async def _expire(self, job: Job, error: ToolError) -> None:
         """End a job past the age limit: `failed`, saying so, and no longer polled (nothing is sent)."""
         before = job.visible()
-        job.status = "failed"
-        job.message = error.message
-        job.error = error.model_dump(exclude_none=True)
-        job.finished_at = job.updated_at = now_iso()
-        job.note()
+        job.end_failed(error.message, error.model_dump(exclude_none=True))
         self.drop(job.id)
         log.warning("job %s: %s", job.id, error.message)
         self.store.save(job)

@@ -39,7 +39,7 @@ class Entry:
 
     __slots__ = (
         *("delay", "due", "inflight", "job_id", "last_poll", "last_state", "seq", "streaming", "streams"),
-        *("polls", "written"),
+        *("polls", "queued", "written"),
     )
 
     def __init__(self, job_id: str, delay: float) -> None:
@@ -50,6 +50,8 @@ class Entry:
         self.last_poll = -math.inf
         self.last_state: str | None = None
         self.inflight: anyio.Event | None = None
+        # The poll `inflight` stands for waits in the workers' queue, not sent yet: a reader takes it over.
+        self.queued = False
         # While the backend pushes updates (a stream is open), scheduled polls are skipped.
         self.streaming = False
         self.streams = 0  # streams opened for this job, bounded by MAX_STREAMS
