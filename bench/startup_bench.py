@@ -5,6 +5,9 @@ OpenAPI provider on the same documents) measured the same way.
 
     python bench/startup_bench.py [--runs 10] [--quick] [--no-peer] [--out bench/results/startup.json]
 
+Ours and the floor run from bench/.ours-venv, this checkout installed as a user installs it (no test extras;
+see user_venv.py); with --no-peer (offline) from this venv instead. `ours_installed_as` says which.
+
 Each run gets a fresh state dir; every server points at one sandbox process. The order of the variants
 rotates from run to run so a burst of noise on the shared machine does not always hit the same one.
 Figures: median and min of the runs; ratios are of medians.
@@ -22,6 +25,7 @@ from statistics import median
 from typing import Any
 
 import common
+from user_venv import user_install_or_none
 
 FLOOR = "import mcp.server, mcp.server.stdio"
 TARGET_OURS_TO_FLOOR = 1.2
@@ -75,22 +79,30 @@ def main() -> None:
     runs = 3 if args.quick else max(1, args.runs)
     flags = common.serve_flags()
     results: dict[str, Any] = {"benchmark": "startup", "machine": common.machine(), "runs": runs}
-    with common.sandbox_process() as (_, env), common.peer_or_none(args.no_peer) as (peer, why_no_peer):
+    with (
+        common.sandbox_process() as (_, env),
+        common.peer_or_none(args.no_peer) as (peer, why_no_peer),
+        user_install_or_none(args.no_peer) as (user_bin, installed_as),
+    ):
+        # Ours and the floor run from the same venv: a user's install when it can be made (as the peer's is).
+        python = str(user_bin / "python") if user_bin else sys.executable
+        serve = [str(user_bin / "modelops-mcp"), "serve"] if user_bin else common.serve_command()
+        results["ours_installed_as"] = installed_as
         tools_seen: dict[str, int] = {}
         variants: dict[str, Callable[[], float]] = {
-            "floor": lambda: time_exit([sys.executable, "-c", FLOOR], "floor"),
+            "floor": lambda: time_exit([python, "-c", FLOOR], "floor"),
             # How much of our start is importing our own code (as `serve` does) rather than building the catalog.
             "ours_import_only": lambda: time_exit(
-                [sys.executable, "-c", "import modelops_mcp.cli, modelops_mcp.app.serve"], "ours_import_only"
+                [python, "-c", "import modelops_mcp.cli, modelops_mcp.app.serve"], "ours_import_only"
             ),
-            "ours": lambda: time_server(common.serve_command(), env, tools_seen, "ours"),
+            "ours": lambda: time_server(serve, env, tools_seen, "ours"),
             # A first start ever (or after an upgrade): catalog and tool list built, not read from the cache.
             "ours_no_cache": lambda: time_server(
-                common.serve_command(), {**env, "MODELOPS_CACHE_DIR": "off"}, tools_seen, "ours_no_cache"
+                serve, {**env, "MODELOPS_CACHE_DIR": "off"}, tools_seen, "ours_no_cache"
             ),
         }
         if "--discovery" in flags:
-            search = common.serve_command("--discovery", "search")
+            search = [*serve, "--discovery", "search"]
             variants["ours_search"] = lambda: time_server(search, env, tools_seen, "ours_search")
         if peer is not None:
             peer_cmd = peer.stdio_command()
