@@ -54,7 +54,8 @@ def _installed(venv: Path) -> bool:
     return _venv_python(venv).exists() and any(venv.glob(f"lib/python*/site-packages/fastmcp-{PEER_VERSION}.dist-info"))
 
 
-def _run(argv: list[str], quiet: bool) -> None:
+def run_step(argv: list[str], quiet: bool) -> None:
+    """Run one setup step (a venv made, a pip install); its stderr in the error if it fails."""
     # Quiet keeps pip's chatter (index warnings included) off the bench's output, but not out of an error.
     done = subprocess.run(argv, capture_output=quiet, text=True, check=False)
     if done.returncode != 0:
@@ -75,9 +76,9 @@ def ensure_peer_python(quiet: bool = True) -> Path:
             return _venv_python(VENV)
         tmp = Path(tempfile.mkdtemp(prefix=".peer-venv.", dir=BENCH))
         try:
-            _run([sys.executable, "-m", "venv", str(tmp)], quiet)
+            run_step([sys.executable, "-m", "venv", str(tmp)], quiet)
             pip = [str(_venv_python(tmp)), "-m", "pip", "install", "--disable-pip-version-check"]
-            _run([*pip, *(["-q"] if quiet else []), f"fastmcp=={PEER_VERSION}"], quiet)
+            run_step([*pip, *(["-q"] if quiet else []), f"fastmcp=={PEER_VERSION}"], quiet)
             shutil.rmtree(VENV, ignore_errors=True)  # a broken leftover without fastmcp
             tmp.rename(VENV)
         finally:

@@ -4,7 +4,7 @@ the project's own venv (import-linter brings rich, pytest brings pygments, and h
 tool's rich and pygments whenever they are installed: about a tenth of a start's CPU that no user pays).
 
 Editable, so the code measured is this checkout's; made again when pyproject.toml changes (its dependencies
-may have). Needs the package registry, like the peer's venv. Standard library only.
+may have). Needs the package registry, like the peer's venv, and is made the same way (peer.run_step).
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import contextlib
 import fcntl
 import hashlib
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+from peer import run_step
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -41,24 +42,9 @@ def ensure_user_install(quiet: bool = True) -> Path:
         if not _ready():
             # Made in place (a venv's scripts name its path), behind the stamp written last.
             shutil.rmtree(VENV, ignore_errors=True)
-            for argv in (
-                [sys.executable, "-m", "venv", str(VENV)],
-                [
-                    str(VENV / "bin" / "python"),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--disable-pip-version-check",
-                    "-q",
-                    "-e",
-                    str(ROOT),
-                ],
-            ):
-                done = subprocess.run(argv, capture_output=quiet, text=True, check=False)
-                if done.returncode != 0:
-                    raise RuntimeError(
-                        f"{' '.join(argv[:5])} failed ({done.returncode}): {(done.stderr or '')[-2000:]}"
-                    )
+            run_step([sys.executable, "-m", "venv", str(VENV)], quiet)
+            pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+            run_step([*pip, *(["-q"] if quiet else []), "-e", str(ROOT)], quiet)
             STAMP.write_text(_wanted())
     return VENV / "bin"
 

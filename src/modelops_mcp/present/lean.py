@@ -91,16 +91,20 @@ def _lean(schema: dict[str, Any], depth: int, names: Collection[str]) -> dict[st
     return lean
 
 
+def _branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The schemas of its anyOf / oneOf / allOf branches."""
+    return [b for key in _BRANCHES for b in schema.get(key, ()) if isinstance(b, dict)]
+
+
 def _has_rows(schema: dict[str, Any]) -> bool:
     """A list of objects with fields (a list tool's rows), not of strings or numbers."""
-    arrays = [schema, *(b for key in _BRANCHES for b in schema.get(key, ()) if isinstance(b, dict))]
+    arrays = [schema, *_branches(schema)]
     return any(_is_array(a) and isinstance(a.get("items"), dict) and "properties" in a["items"] for a in arrays)
 
 
 def _nullable(schema: dict[str, Any]) -> bool:
     kind = schema.get("type")
-    branches = [b for key in _BRANCHES for b in schema.get(key, ()) if isinstance(b, dict)]
-    return (isinstance(kind, list) and "null" in kind) or any(b.get("type") == "null" for b in branches)
+    return (isinstance(kind, list) and "null" in kind) or any(b.get("type") == "null" for b in _branches(schema))
 
 
 # A nullable field's type and what only describes its non-null values.
